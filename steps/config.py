@@ -1,0 +1,194 @@
+"""Typed pipeline configuration: one section per step, validated loudly.
+
+Unknown keys and bad values fail with the key's dotted path, e.g.
+``train.n_trials: Input should be greater than 0``. Each step receives only
+its own section (``cfg.train``, ``cfg.evaluate``...), never the whole tree.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Metric = Literal["macro_f1", "balanced_accuracy", "f_beta", "roc_auc", "pr_auc"]
+Imbalance = Literal[
+    "none", "class_weight", "smote", "svm_smote", "borderline_smote",
+    "adasyn", "random_over", "random_under", "smoteenn",
+]
+Family = Literal["logreg", "random_forest", "extra_trees", "hist_gb", "svm", "knn"]
+
+
+class ConfigError(ValueError):
+    """A configuration problem, reported with the dotted path of each bad key."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ProjectConfig(Section):
+    name: str = "tabpipe"  # ClearML project for tasks, datasets and models
+    seed: int = 0
+
+
+class DataConfig(Section):
+    """Dataset versioning step: where the table comes from and how it is named."""
+    source: str = "hpc_data"  # a card in datasets/ or a path to a .csv/.parquet file
+    target: str | None = None  # required for files; cards name their own
+    dataset_name: str | None = None  # defaults to the card name or the file stem
+    id_columns: list[str] = Field(default_factory=list)
+
+
+class Derivation(Section):
+    """A deterministic row-wise column derived before the split (no learning)."""
+    name: str
+    kind: Literal["stull_wet_bulb"]
+    temperature: str  # air temperature column, degrees Celsius
+    humidity: str  # relative humidity column, percent
+    only_missing: bool = True  # fill only rows where ``name`` is missing (if present)
+
+
+class OutlierConfig(Section):
+    enabled: bool = False
+    contamination: float = Field(0.01, gt=0, lt=0.5)
+
+
+class ImbalanceConfig(Section):
+    strategy: Imbalance = "class_weight"
+    search: list[Imbalance] = Field(default_factory=list)  # non-empty: tuned per trial
+    k_neighbors: int = Field(5, ge=1)  # SMOTE family; reduced for tiny classes
+
+
+class PreprocessConfig(Section):
+    test_size: float = Field(0.2, gt=0, lt=1)
+    split_seed: int = 0
+    drop_columns: list[str] = Field(default_factory=list)
+    drop_constant: bool = True
+    drop_id_like: bool = True  # unique-per-row integer/string columns
+    derivations: list[Derivation] = Field(default_factory=list)
+    numeric_imputer: Literal["median", "mean", "knn"] = "median"
+    categorical_imputer: Literal["most_frequent", "constant"] = "most_frequent"
+    encoding: Literal["onehot", "ordinal"] = "onehot"
+    scaling: Literal["standard", "robust", "minmax", "none"] = "standard"
+    max_categories: int = Field(30, ge=2)  # rarer levels are grouped as infrequent
+    outliers: OutlierConfig = Field(default_factory=OutlierConfig)
+    imbalance: ImbalanceConfig = Field(default_factory=ImbalanceConfig)
+
+
+class TrainConfig(Section):
+    families: list[Family] = Field(
+        default_factory=lambda: ["logreg", "random_forest", "extra_trees", "hist_gb", "svm", "knn"])
+    metric: Metric = "macro_f1"
+    beta: float = Field(1.0, gt=0)  # for metric f_beta
+    cv_folds: int = Field(5, ge=2, le=20)
+    n_trials: int = Field(40, ge=1)  # per family
+    timeout_s: float = Field(60.0, gt=0)  # per family
+    budget_s: float | None = Field(None, gt=0)  # whole training stage; overrides timeout_s
+    max_rows: dict[str, int] = Field(default_factory=lambda: {"svm": 20000, "knn": 50000})
+    n_jobs: int = 1
+    seed: int = 0
+
+
+class GateConfig(Section):
+    min_primary: float = Field(0.0, ge=0, le=1)
+    min_margin_over_baseline: float = Field(0.05, ge=0, le=1)
+
+
+class EvaluateConfig(Section):
+    metric: Metric = "macro_f1"
+    beta: float = Field(1.0, gt=0)
+    bootstrap: int = Field(1000, ge=0)
+    threshold_tuning: bool = True  # binary only, on out-of-fold train predictions
+    threshold_beta: float = Field(1.0, gt=0)
+    permutation_repeats: int = Field(5, ge=0)
+    gates: GateConfig = Field(default_factory=GateConfig)
+
+
+class PublishConfig(Section):
+    model_name: str | None = None  # defaults to "<dataset_name>-classifier"
+    min_improvement: float = Field(0.0, ge=0)  # over the champion's primary metric
+    champion_tag: str = "champion"
+
+
+class ExecutionConfig(Section):
+    mode: Literal["embedded", "local", "remote"] = "embedded"
+    queue: str = "default"  # steps queue
+    controller_queue: str = "services"
+    step_queues: dict[str, str] = Field(default_factory=dict)  # per-step override
+    agents: int = Field(0, ge=0)  # embedded only: local clearml-agent workers to start
+    cache: bool = True
+    force_rerun: bool = False
+    retries: int = Field(1, ge=0)  # infrastructure failures only
+    data_dir: str = ".tabpipe"  # embedded server state
+
+
+class PipelineConfig(Section):
+    project: ProjectConfig = Field(default_factory=ProjectConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    preprocess: PreprocessConfig = Field(default_factory=PreprocessConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
+    publish: PublishConfig = Field(default_factory=PublishConfig)
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
+
+    @model_validator(mode="after")
+    def _metrics_agree(self) -> "PipelineConfig":
+        if self.train.metric != self.evaluate.metric:
+            raise ValueError(
+                f"train.metric ({self.train.metric}) and evaluate.metric "
+                f"({self.evaluate.metric}) must be the same primary metric")
+        return self
+
+    def digest(self) -> str:
+        """Stable hash of the effective config (recorded on models and runs)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _format_errors(err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        path = ".".join(str(p) for p in e["loc"]) or "<root>"
+        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+        lines.append(f"  {path}: {msg}")
+    return "invalid configuration:\n" + "\n".join(lines)
+
+
+def parse_config(raw: dict[str, Any] | None) -> PipelineConfig:
+    try:
+        return PipelineConfig.model_validate(raw or {})
+    except ValidationError as err:
+        raise ConfigError(_format_errors(err)) from None
+
+
+def set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
+    """Apply one ``a.b.c=value`` override to a raw config dict (value parsed as YAML)."""
+    keys = dotted.split(".")
+    node = raw
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"cannot set {dotted}: {key} is not a section")
+    node[keys[-1]] = yaml.safe_load(value) if isinstance(value, str) else value
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> PipelineConfig:
+    """Load a YAML config (or defaults) and apply ``key.path=value`` overrides."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file not found: {p}")
+        raw = yaml.safe_load(p.read_text()) or {}
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{p}: top level must be a mapping of sections")
+    for item in overrides or []:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} must look like section.key=value")
+        key, value = item.split("=", 1)
+        set_dotted(raw, key.strip(), value)
+    return parse_config(raw)
