@@ -1,0 +1,150 @@
+"""Command line: ``tabpipe`` (or ``python -m pipelines``).
+
+clearml is imported lazily, after argument parsing, so the CLI's own arguments
+never leak into the pipeline task's parameters.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from steps.config import ConfigError, load_config
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
+
+EPILOG = """\
+examples:
+  tabpipe run                                   # hpc_data, default config, embedded server
+  tabpipe run --dataset mlc_churn               # another bundled dataset (see `tabpipe datasets`)
+  tabpipe run --csv my.csv --target label       # your own table (CSV or Parquet)
+  tabpipe run --set train.families='[hist_gb, logreg]' --set train.timeout_s=30
+  tabpipe run --agents 2                        # steps executed by 2 local clearml-agent workers
+  tabpipe run --mode remote                     # controller on 'services', steps on 'default'
+  tabpipe dag                                   # print the DAG the config produces
+  tabpipe server start | status | stop          # the embedded ClearML-compatible server
+  tabpipe show models                           # read-only view of what the server holds
+
+Every run: a dataset version (reused when the content is unchanged), a prepared
+version with a frozen test split, one tuned model per family, a validation report
+with leaderboard and plots, and the winner registered; it is published only when it
+passes the quality gates and beats the current champion on the same test split.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tabpipe", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        description="ClearML pipeline for imbalanced tabular classification: "
+                    "dataset versioning, leakage-free preprocessing, parallel Optuna-tuned "
+                    "model families, honest validation, gated model publishing.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = sub.add_parser("run", help="run the pipeline end to end",
+                         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
+    _config_args(run)
+    run.add_argument("--dataset", help="bundled dataset card name (sets data.source)")
+    run.add_argument("--csv", metavar="PATH", help="a .csv or .parquet file (sets data.source)")
+    run.add_argument("--target", help="target column of --csv (sets data.target)")
+    run.add_argument("--mode", choices=["embedded", "local", "remote"],
+                     help="embedded (default): local server; local: configured server, steps "
+                          "here; remote: controller and steps on clearml-agent queues")
+    run.add_argument("--agents", type=int, help="embedded: start N local clearml-agent workers")
+    run.add_argument("--force", action="store_true", help="ignore step caches for this run")
+    run.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    dag = sub.add_parser("dag", help="print the DAG built from the config (no server needed)")
+    _config_args(dag)
+    check = sub.add_parser("check-config", help="validate a config and print the effective values")
+    _config_args(check)
+    sub.add_parser("datasets", help="list the bundled dataset cards")
+    server = sub.add_parser("server", help="the embedded ClearML-compatible server",
+                            add_help=False)
+    server.add_argument("args", nargs=argparse.REMAINDER)
+    show = sub.add_parser("show", help="read-only view of the embedded server", add_help=False)
+    show.add_argument("args", nargs=argparse.REMAINDER)
+    agents = sub.add_parser("agents", help="start local clearml-agent workers", add_help=False)
+    agents.add_argument("args", nargs=argparse.REMAINDER)
+    return p
+
+
+def _config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", "-c", type=Path, default=DEFAULT_CONFIG,
+                   help=f"YAML config (default: {DEFAULT_CONFIG.name}; see configs/)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config key, e.g. train.n_trials=10 (repeatable)")
+
+
+def _run_overrides(args) -> list[str]:
+    extra = list(args.overrides)
+    if args.dataset and args.csv:
+        raise ConfigError("use either --dataset or --csv, not both")
+    if args.dataset:
+        extra.append(f"data.source={args.dataset}")
+    if args.csv:
+        extra.append(f"data.source={Path(args.csv).resolve()}")
+    if args.target:
+        extra.append(f"data.target={args.target}")
+    if args.mode:
+        extra.append(f"execution.mode={args.mode}")
+    if args.agents is not None:
+        extra.append(f"execution.agents={args.agents}")
+    if args.force:
+        extra.append("execution.force_rerun=true")
+    return extra
+
+
+def _cmd_run(args) -> int:
+    from pipelines.runner import run_pipeline
+    from pipelines.summary import print_summary
+    cfg = load_config(args.config, _run_overrides(args))
+    result = run_pipeline(cfg)
+    print_summary(result, as_json=args.json)
+    failed = [n for n, s in result.steps.items() if s["status"] == "failed"]
+    return 1 if failed else 0
+
+
+def _cmd_dag(args) -> int:
+    from pipelines.dag import build_dag
+    spec = build_dag(load_config(args.config, args.overrides))
+    for step in spec.steps:
+        parents = ", ".join(step.parents) or "-"
+        print(f"{step.name:<20} <- {parents:<40} queue={step.queue} cache={step.cache}")
+    return 0
+
+
+def _cmd_datasets(_args) -> int:
+    import yaml
+    for card in sorted((DEFAULT_CONFIG.parent.parent / "datasets").glob("*.yaml")):
+        meta = yaml.safe_load(card.read_text()) or {}
+        print(f"{card.stem:<24} target={meta.get('target', '?'):<12} {meta.get('description', '')}"
+              .rstrip()[:120])
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        datefmt="%H:%M:%S")
+    if args.command in ("server", "show", "agents"):
+        from localserver.cli import main as server_main
+        sub = {"server": [], "show": ["show"], "agents": ["agents"]}[args.command]
+        return server_main(sub + args.args)
+    try:
+        if args.command == "run":
+            return _cmd_run(args)
+        if args.command == "dag":
+            return _cmd_dag(args)
+        if args.command == "check-config":
+            print(json.dumps(load_config(args.config, args.overrides).model_dump(mode="json"),
+                             indent=2))
+            return 0
+        return _cmd_datasets(args)
+    except ConfigError as err:
+        print(f"tabpipe: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The pipeline DAG as plain data, built from config.
+
+One definition drives every execution mode: ``pipelines.controller`` applies
+these specs to a ClearML ``PipelineController``. Nothing here imports
+``clearml``, so the graph (names, parents, references, queues, caching) is
+unit-tested without a server.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from steps.config import PipelineConfig
+
+# Sections exposed as pipeline parameters: editable on the pipeline task in the
+# web UI (clone, edit, enqueue) and routed to the one step that owns each.
+STEP_SECTIONS = ("data", "preprocess", "train", "evaluate", "publish")
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    name: str
+    function: str  # "module:function" of the thin wrapper in pipelines.nodes
+    kwargs: dict[str, Any]
+    returns: tuple[str, ...]
+    parents: tuple[str, ...] = ()
+    queue: str | None = None
+    cache: bool = True
+    task_type: str = "data_processing"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    name: str
+    project: str
+    parameters: dict[str, str]
+    steps: tuple[StepSpec, ...] = field(default_factory=tuple)
+
+    def step(self, name: str) -> StepSpec:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise KeyError(f"no step named {name!r}; steps: {[s.name for s in self.steps]}")
+
+
+def pipeline_parameters(cfg: PipelineConfig, run_info: dict | None = None) -> dict[str, str]:
+    """Each step's config section as a JSON string parameter, plus the project and
+    ``run_info`` (config digest, git commit) that the publish step records on the model."""
+    params = {sec: json.dumps(getattr(cfg, sec).model_dump(mode="json"), sort_keys=True)
+              for sec in STEP_SECTIONS}
+    params["project"] = cfg.project.name
+    params["run_info"] = json.dumps(run_info or {"config_sha256": cfg.digest()}, sort_keys=True)
+    return params
+
+
+def _ref(step: str, value: str) -> str:
+    return "${%s.%s}" % (step, value)
+
+
+def _param(name: str) -> str:
+    return "${pipeline.%s}" % name
+
+
+def train_step_name(family: str) -> str:
+    return f"train_{family}"
+
+
+def build_dag(cfg: PipelineConfig, name: str = "tabular-imbalanced",
+              run_info: dict | None = None) -> PipelineSpec:
+    """Dataset -> preprocess -> one training step per family (parallel) -> validate -> publish."""
+    ex = cfg.execution
+    cache = ex.cache and not ex.force_rerun
+
+    def queue(step: str) -> str:
+        return ex.step_queues.get(step, ex.queue)
+
+    steps: list[StepSpec] = [
+        # Never cached: the source may change under the same path. The step itself
+        # reuses the existing version when the content hash is unchanged.
+        StepSpec("dataset", "pipelines.nodes:version_dataset",
+                 {"data_cfg": _param("data"), "project": _param("project")},
+                 ("dataset_id", "dataset_hash"), (), queue("dataset"), False,
+                 "data_processing", "Register the table as a ClearML Dataset version"),
+        StepSpec("preprocess", "pipelines.nodes:preprocess",
+                 {"dataset_id": _ref("dataset", "dataset_id"),
+                  "dataset_hash": _ref("dataset", "dataset_hash"),
+                  "preprocess_cfg": _param("preprocess"), "project": _param("project")},
+                 ("prepared_id",), ("dataset",), queue("preprocess"), cache,
+                 "data_processing", "Validate, derive, freeze the split, profile"),
+    ]
+    train_names = []
+    for family in cfg.train.families:
+        step = train_step_name(family)
+        train_names.append(step)
+        steps.append(StepSpec(
+            step, "pipelines.nodes:train_family",
+            {"prepared_id": _ref("preprocess", "prepared_id"), "family": family,
+             "train_cfg": _param("train"), "preprocess_cfg": _param("preprocess"),
+             "project": _param("project")},
+            ("model_id",), ("preprocess",), queue(step), cache,
+            "training", f"Optuna search for {family} under stratified CV"))
+    model_refs = {f"model_{n.removeprefix('train_')}": _ref(n, "model_id") for n in train_names}
+    steps.append(StepSpec(
+        "validate", "pipelines.nodes:validate",
+        {"prepared_id": _ref("preprocess", "prepared_id"),
+         "evaluate_cfg": _param("evaluate"), "project": _param("project"), **model_refs},
+        ("candidate_id", "report"), tuple(train_names), queue("validate"), cache,
+        "qc", "Frozen test split: leaderboard, plots, gates"))
+    steps.append(StepSpec(
+        "publish", "pipelines.nodes:publish",
+        {"candidate_id": _ref("validate", "candidate_id"), "report": _ref("validate", "report"),
+         "publish_cfg": _param("publish"), "project": _param("project"),
+         "run_info": _param("run_info")},
+        ("published_model_id", "decision"), ("validate",), queue("publish"), False,
+        "custom", "Register the winner; publish only if it earns it"))
+    return PipelineSpec(name=name, project=cfg.project.name,
+                        parameters=pipeline_parameters(cfg, run_info), steps=tuple(steps))

@@ -1,0 +1,91 @@
+"""Publishing step: register the winner, publish it only if it earns it, move the champion tag.
+
+Order matters so that nothing published is ever changed and nothing half-uploaded is ever
+promoted: register -> verify the upload byte for byte -> decide -> tag -> publish -> untag
+the old champion.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+from pipelines import tracking
+from steps.config import PublishConfig
+
+log = logging.getLogger(__name__)
+
+
+def _sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def find_champion(project: str, model_name: str, tag: str):
+    """The currently published champion of this project and model name, or None."""
+    from clearml import Model
+    hits = Model.query_models(project_name=project, model_name=f"^{model_name}$", tags=[tag],
+                              only_published=True, max_results=1)
+    return hits[0] if hits else None
+
+
+def _champion_summary(model) -> dict | None:
+    if model is None:
+        return None
+    meta = tracking.model_metadata(model)
+    return {"id": model.id, "metric": meta.get("metric"), "score": meta.get("score"),
+            "split_id": meta.get("split_id"), "dataset_hash": meta.get("dataset_hash")}
+
+
+def _register(task, weights: str, name: str, meta: dict, labels: list[str]) -> str:
+    from clearml import InputModel, OutputModel
+    model = OutputModel(task=task, name=name, framework="ScikitLearn",
+                        tags=["family:" + meta["family"]],
+                        label_enumeration={c: i for i, c in enumerate(labels)})
+    model.update_weights(weights_filename=weights, auto_delete_file=False, async_enable=False)
+    tracking.set_model_metadata(model, meta)
+    uploaded = InputModel(model_id=model.id).get_local_copy(raise_on_error=True)
+    if _sha256(uploaded) != meta["weights_sha256"]:
+        raise RuntimeError(f"upload of model {model.id} could not be verified: checksum differs")
+    return model.id
+
+
+def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
+                run_info: str = "{}") -> tuple[str, str]:
+    from clearml import InputModel, Model
+    from steps.promotion import decide_promotion
+
+    cfg = PublishConfig.model_validate(json.loads(publish_cfg))
+    report = json.loads(report)
+    task = tracking.current_task()
+    candidate = InputModel(model_id=candidate_id)
+    weights = candidate.get_local_copy(raise_on_error=True)
+    meta = tracking.model_metadata(candidate)
+    if _sha256(weights) != meta.get("weights_sha256"):
+        raise RuntimeError(f"candidate {candidate_id} weights do not match their recorded checksum")
+    meta.update(json.loads(run_info), candidate_model_id=candidate_id)
+    name = cfg.model_name or f"{report.get('dataset_name') or project}-classifier"
+    champion = find_champion(project, name, cfg.champion_tag)
+    decision = decide_promotion(
+        {"metric": report["metric"], "score": report["score"], "split_id": report["split_id"],
+         "dataset_hash": report["dataset_hash"]},
+        _champion_summary(champion), report["gates_passed"], report["gate_reasons"], cfg)
+    model_id = _register(task, weights, name, meta, meta.get("classes") or [])
+    registered = Model(model_id=model_id)
+    # Everything about the model is written before publishing: a published model is frozen.
+    tracking.set_model_metadata(registered, {
+        "decision": "published" if decision.publish else "kept unpublished",
+        "decision_reasons": decision.reasons})
+    if decision.publish:
+        registered.tags = sorted(set(registered.tags) | {cfg.champion_tag})
+        registered.publish()
+        if champion is not None:
+            champion.tags = [t for t in champion.tags if t != cfg.champion_tag]
+    else:
+        registered.tags = sorted(set(registered.tags) | {"challenger"})
+    for reason in decision.reasons:
+        task.get_logger().report_text(reason)
+    outcome = {"publish": decision.publish, "model_id": model_id, "name": name,
+               "reasons": decision.reasons, "previous_champion": getattr(champion, "id", None)}
+    tracking.upload_json(task, "decision", outcome)
+    return (model_id if decision.publish else ""), json.dumps(outcome)

@@ -1,0 +1,127 @@
+"""Dataset-versioning and preprocessing steps: fetch by ID, call steps.*, report, return IDs."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines import tracking
+from pipelines.datastore import (create_version, fetch_frame, fetch_json, find_version,
+                                 frozen_split_of)
+from steps.config import DataConfig, PreprocessConfig
+
+log = logging.getLogger(__name__)
+DATASETS_DIR = Path(__file__).resolve().parent.parent / "datasets"
+RAW_FILE, TRAIN_FILE, TEST_FILE = "data.parquet", "train.parquet", "test.parquet"
+SUMMARY, RECIPE, SPLIT = "summary.json", "recipe.json", "split.json"
+
+
+def run_version_dataset(data_cfg: str, project: str) -> tuple[str, str]:
+    """Register the table as a dataset version; reuse the latest if content is unchanged."""
+    from steps.data import class_counts, content_hash, load_table, schema_of
+
+    cfg = DataConfig.model_validate(json.loads(data_cfg))
+    table = load_table(cfg, DATASETS_DIR)
+    frame = table.frame.reset_index(drop=True)
+    digest = content_hash(frame)
+    name = cfg.dataset_name or table.name
+    latest = find_version(project, name)
+    if latest is not None and f"sha256:{digest[:16]}" in latest.tags:
+        log.info("dataset %s unchanged (sha256 %s): reusing version %s", name, digest[:12], latest.id)
+        return latest.id, digest
+    id_columns = sorted(set(cfg.id_columns) | set((table.card or {}).get("id_columns", [])))
+    schema = schema_of(frame, table.target, id_columns)
+    summary = {
+        "name": name, "source": table.source, "target": table.target, "rows": int(len(frame)),
+        "columns": int(frame.shape[1]), "class_counts": class_counts(frame[table.target]),
+        "sha256": digest, "id_columns": id_columns, "schema": schema,
+        "parent": latest.id if latest is not None else None,
+        "positive_label": (table.card or {}).get("positive_label"),
+    }
+    files = {RAW_FILE: frame, SUMMARY: summary}
+    ds_id = create_version(project, name, files, parent=latest, tags=[f"sha256:{digest[:16]}"],
+                           description=_describe(summary), tables={"schema": pd.DataFrame(schema)})
+    task = tracking.current_task()
+    tracking.report_single_values(task, {"rows": summary["rows"], "columns": summary["columns"]})
+    tracking.report_table(task, "dataset/class_counts",
+                          pd.DataFrame(summary["class_counts"].items(), columns=["class", "rows"]))
+    return ds_id, digest
+
+
+def _describe(summary: dict) -> str:
+    counts = ", ".join(f"{k}: {v}" for k, v in summary["class_counts"].items())
+    return (f"{summary['rows']} rows x {summary['columns']} columns from {summary['source']}; "
+            f"target {summary['target']} ({counts}); sha256 {summary['sha256'][:16]}")
+
+
+def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, project: str) -> str:
+    """Validate, derive, freeze the stratified split (once per dataset version) and profile."""
+    from steps.data import column_roles, prepare_frame, split_frame
+
+    cfg = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
+    summary = fetch_json(dataset_id, SUMMARY, alias="raw_dataset")
+    recipe_key = _recipe_key(dataset_id, cfg)
+    name = f"{summary['name']}-prepared"
+    existing = find_version(project, name, tags=[f"recipe:{recipe_key}"])
+    if existing is not None:
+        log.info("prepared version %s already exists for this dataset and recipe", existing.id)
+        return existing.id
+    raw = fetch_frame(dataset_id, RAW_FILE)
+    target = summary["target"]
+    prepared = prepare_frame(raw, target, cfg, id_columns=summary.get("id_columns", []))
+    frame = prepared.frame
+    split_tag = f"split:{dataset_id[:12]}:{cfg.test_size}:{cfg.split_seed}"
+    frozen = frozen_split_of(project, name, split_tag)
+    if frozen is None:
+        train, test = split_frame(frame, target, cfg.test_size, cfg.split_seed)
+        test_rows = sorted(int(i) for i in test.index)
+    else:
+        test_rows = frozen["test_rows"]
+        mask = frame.index.isin(test_rows)
+        train, test = frame[~mask], frame[mask]
+        log.info("reusing the frozen test split of this dataset version (%d rows)", len(test))
+    split = {"dataset_id": dataset_id, "dataset_hash": dataset_hash, "test_size": cfg.test_size,
+             "seed": cfg.split_seed, "test_rows": test_rows,
+             "split_id": _split_id(dataset_hash, test_rows)}
+    recipe = {"target": target, "dataset_name": summary["name"], "roles": column_roles(frame, target),
+              "classes": sorted(map(str, frame[target].unique())),
+              "positive_label": summary.get("positive_label"),
+              "dropped": prepared.dropped, "derived": prepared.derived,
+              "train_rows": int(len(train)), "test_rows": int(len(test)),
+              "split_id": split["split_id"], "dataset_id": dataset_id, "dataset_hash": dataset_hash}
+    files = {TRAIN_FILE: train, TEST_FILE: test, SPLIT: split, RECIPE: recipe}
+    prepared_id = create_version(project, name, files, parent_id=dataset_id,
+                                 tags=[f"recipe:{recipe_key}", split_tag],
+                                 description=f"train {len(train)} / test {len(test)} rows; "
+                                             f"split {split['split_id'][:12]}")
+    _report_profile(frame, target, recipe)
+    return prepared_id
+
+
+def _recipe_key(dataset_id: str, cfg: PreprocessConfig) -> str:
+    import hashlib
+    blob = json.dumps({"dataset": dataset_id, "cfg": cfg.model_dump(mode="json")}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _split_id(dataset_hash: str, test_rows: list[int]) -> str:
+    import hashlib
+    return hashlib.sha256(f"{dataset_hash}:{test_rows}".encode()).hexdigest()
+
+
+def _report_profile(frame: pd.DataFrame, target: str, recipe: dict) -> None:
+    from steps.data import class_balance_figure, class_counts, missing_rate_figure, profile_frame
+
+    task = tracking.current_task()
+    profile = profile_frame(frame, target)
+    tracking.report_table(task, "data/profile", profile.reset_index())
+    counts = class_counts(frame[target])
+    tracking.report_figures(task, "data", {"class_balance": class_balance_figure(counts),
+                                           "missing_rate": missing_rate_figure(profile)})
+    tracking.report_single_values(task, {"train_rows": recipe["train_rows"],
+                                         "test_rows": recipe["test_rows"]})
+    if recipe["dropped"]:
+        tracking.report_table(task, "data/dropped_columns", pd.DataFrame(
+            sorted(recipe["dropped"].items()), columns=["column", "reason"]))

@@ -1,0 +1,36 @@
+"""Human-readable end-of-run summary: what ran, what was reused, what was decided."""
+from __future__ import annotations
+
+import json
+
+STATUS_MARK = {"completed": "ok", "cached": "cached", "failed": "FAILED", "skipped": "skipped",
+               "aborted": "aborted", "pending": "pending", "running": "running"}
+
+
+def summary_dict(result) -> dict:
+    return {"mode": result.mode, "pipeline_task_id": result.pipeline_task_id,
+            "server": result.server, "steps": result.steps, "decision": result.decision}
+
+
+def print_summary(result, as_json: bool = False) -> None:
+    if as_json:
+        print(json.dumps(summary_dict(result), indent=2, default=str))
+        return
+    print(f"\npipeline run ({result.mode}): controller task {result.pipeline_task_id}")
+    for name, info in result.steps.items():
+        mark = STATUS_MARK.get(str(info["status"]), str(info["status"]))
+        print(f"  {name:<22} {mark:<8} task {info['task_id']}")
+    validate = result.steps.get("validate", {}).get("returns", {})
+    if validate.get("report"):
+        rep = json.loads(validate["report"])
+        lo, hi = rep["ci"]
+        print(f"\nwinner: {rep['winner']}  test {rep['metric']} {rep['score']:.4f} "
+              f"(95% CI {lo:.4f}-{hi:.4f}); gates {'passed' if rep['gates_passed'] else 'FAILED'}")
+    if result.decision:
+        d = result.decision
+        verdict = "PUBLISHED" if d["publish"] else "kept unpublished"
+        print(f"model {d['name']} {d['model_id']}: {verdict}")
+        for reason in d["reasons"]:
+            print(f"  - {reason}")
+    if result.server:
+        print(f"\nserver: {result.server['api']}  (inspect: tabpipe show tasks | models)")

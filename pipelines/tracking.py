@@ -1,0 +1,92 @@
+"""The one ClearML reporting adapter: every scalar, plot, table and artifact goes
+through here so names line up across runs in the web UI's compare view.
+
+Naming: scalar title = stage (``cv``, ``test``, ``trial``, ``leaderboard``),
+series = metric or family; plots ``<stage>/<what>``; tables ``<stage>/<what>``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+log = logging.getLogger(__name__)
+
+
+def current_task():
+    from clearml import Task
+    task = Task.current_task()
+    if task is None:
+        raise RuntimeError("no current ClearML task: step wrappers must run inside a pipeline step")
+    return task
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def report_scalars(task, title: str, values: Mapping[str, Any], iteration: int = 0) -> None:
+    logger = task.get_logger()
+    for series, value in values.items():
+        if _finite(value):
+            logger.report_scalar(title=title, series=str(series), value=float(value), iteration=iteration)
+
+
+def report_single_values(task, values: Mapping[str, Any], prefix: str = "") -> None:
+    logger = task.get_logger()
+    for name, value in values.items():
+        if _finite(value):
+            logger.report_single_value(f"{prefix}{name}", float(value))
+
+
+def report_table(task, title: str, frame, series: str = "table") -> None:
+    task.get_logger().report_table(title=title, series=series, iteration=0, table_plot=frame)
+
+
+def report_figures(task, stage: str, figures: Mapping[str, Any]) -> None:
+    """Report matplotlib figures as interactive plots named ``<stage>/<name>``."""
+    import matplotlib.pyplot as plt
+    logger = task.get_logger()
+    for name, fig in figures.items():
+        if fig is None:
+            continue
+        logger.report_matplotlib_figure(title=f"{stage}/{name}", series=name, figure=fig,
+                                        iteration=0, report_image=True)
+        plt.close(fig)
+
+
+def upload_json(task, name: str, payload: Any) -> None:
+    """Small JSON artifacts, uploaded synchronously so consumers can rely on them."""
+    task.upload_artifact(name=name, artifact_object=json.loads(json.dumps(payload, default=str)),
+                         wait_on_upload=True)
+
+
+def upload_file(task, name: str, path: Path) -> None:
+    task.upload_artifact(name=name, artifact_object=str(path), wait_on_upload=True)
+
+
+def scratch_dir(prefix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"tabpipe-{prefix}-"))
+
+
+def connect_section(task, name: str, section: Mapping[str, Any]) -> None:
+    """Show the step's own config section on its task (read-only record)."""
+    task.connect_configuration(configuration=dict(section), name=name)
+
+
+def set_model_metadata(model, values: Mapping[str, Any]) -> None:
+    """Typed model metadata (shown in the registry's metadata tab, castable on read)."""
+    typed = {}
+    for key, value in values.items():
+        kind = type(value).__name__ if isinstance(value, (bool, int, float, str)) else "str"
+        text = value if isinstance(value, str) or kind != "str" else json.dumps(value, default=str)
+        typed[str(key)] = {"value": str(text), "type": kind}
+    model.set_all_metadata(typed, replace=False)
+
+
+def model_metadata(model) -> dict[str, Any]:
+    """Read metadata back with the types it was written with."""
+    return {k: v.get("value") for k, v in (model.get_all_metadata_casted() or {}).items()}

@@ -1,0 +1,92 @@
+"""Training step (one per model family): Optuna search under CV, refit, register the model."""
+from __future__ import annotations
+
+import json
+import logging
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from pipelines import tracking
+from pipelines.datastore import fetch_frame, fetch_json
+from steps.config import PreprocessConfig, TrainConfig
+
+log = logging.getLogger(__name__)
+
+
+def _trial_reporter(task, metric: str):
+    """Report every trial as it ends, so the study's progress shows live in the web UI."""
+    def on_trial(row: dict) -> None:
+        number = int(row.get("number", 0))
+        value = row.get("value")
+        tracking.report_scalars(task, "trial", {metric: value, "duration_s": row.get("duration")},
+                                iteration=number)
+        state = row.get("state", "")
+        log.info("trial %d %s %s %s", number, state, "" if value is None else f"{value:.4f}",
+                 row.get("error") or "")
+    return on_trial
+
+
+def run_train_family(prepared_id: str, family: str, train_cfg: str, preprocess_cfg: str,
+                     project: str) -> str:
+    from steps.tuning import tune_family
+
+    cfg = TrainConfig.model_validate(json.loads(train_cfg))
+    prep = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
+    task = tracking.current_task()
+    recipe = fetch_json(prepared_id, "recipe.json", alias="prepared_dataset")
+    train = fetch_frame(prepared_id, "train.parquet")
+    target = recipe["target"]
+    X, y = train.drop(columns=[target]), train[target].astype(str)
+    timeout = cfg.timeout_s
+    if cfg.budget_s is not None:
+        timeout = cfg.budget_s / max(1, len(cfg.families))
+    result = tune_family(family, X, y, prep, cfg, timeout_s=timeout, roles=recipe["roles"],
+                         on_trial=_trial_reporter(task, cfg.metric))
+    tracking.report_single_values(task, {
+        f"cv_{cfg.metric}": result.best_score, f"cv_{cfg.metric}_std": result.best_score_std,
+        "trials_completed": result.n_trials_completed, "trials_failed": result.n_trials_failed,
+        "trials_pruned": result.n_trials_pruned, "fit_seconds": result.fit_seconds})
+    tracking.report_figures(task, "tuning", result.figures)
+    tracking.report_table(task, "tuning/trials", result.trials)
+    task.upload_artifact("trials", artifact_object=result.trials, wait_on_upload=True)
+    oof_path = tracking.scratch_dir("oof") / "oof.npz"
+    np.savez_compressed(oof_path, proba=result.oof_proba, classes=np.array(result.classes),
+                        y=y.to_numpy(dtype=str))
+    tracking.upload_file(task, "oof_proba", oof_path)
+    for note in result.notes:
+        task.get_logger().report_text(note)
+    return _register(task, result, recipe, family, prepared_id, project, len(X))
+
+
+def _register(task, result, recipe: dict, family: str, prepared_id: str, project: str,
+              rows: int) -> str:
+    from clearml import OutputModel
+
+    path = tracking.scratch_dir("model") / f"{family}.joblib"
+    joblib.dump(result.model, path)
+    model = OutputModel(task=task, name=f"{family} (trained)", framework="ScikitLearn",
+                        tags=["family:" + family, "trained"], label_enumeration=_labels(result))
+    model.update_weights(weights_filename=str(path), auto_delete_file=False, async_enable=False)
+    tracking.set_model_metadata(model, {
+        "family": family, "metric": result.metric, "cv_score": result.best_score,
+        "cv_score_std": result.best_score_std, "best_params": json.dumps(result.best_params),
+        "imbalance": result.best_imbalance, "prepared_dataset_id": prepared_id,
+        "dataset_id": recipe["dataset_id"], "dataset_hash": recipe["dataset_hash"],
+        "split_id": recipe["split_id"], "train_rows": rows, "train_task_id": task.id,
+    })
+    log.info("registered %s model %s (cv %s %.4f)", family, model.id, result.metric, result.best_score)
+    return model.id
+
+
+def _labels(result) -> dict[str, int]:
+    return {str(c): i for i, c in enumerate(result.classes)}
+
+
+def load_oof(train_task_id: str) -> tuple[np.ndarray, list[str], pd.Series]:
+    """Out-of-fold training probabilities of a family's best configuration."""
+    from clearml import Task
+    path = Task.get_task(task_id=train_task_id).artifacts["oof_proba"].get_local_copy()
+    data = np.load(path, allow_pickle=False)
+    return data["proba"], [str(c) for c in data["classes"]], pd.Series(data["y"])

@@ -1,0 +1,148 @@
+"""Validation step: every family's best model on the frozen test split, a leaderboard,
+the winner's plots, quality gates, and the winner registered as the candidate model."""
+from __future__ import annotations
+
+import json
+import logging
+
+import joblib
+import pandas as pd
+
+from pipelines import tracking
+from pipelines.datastore import fetch_frame, fetch_json
+from pipelines.train_task import load_oof
+from steps.config import EvaluateConfig
+
+log = logging.getLogger(__name__)
+
+
+def _positive_label(recipe: dict, y_train: pd.Series) -> str | None:
+    if len(recipe["classes"]) != 2:
+        return None
+    return recipe.get("positive_label") or str(y_train.value_counts().idxmin())
+
+
+def _load_model(model_id: str):
+    from clearml import InputModel
+    model = InputModel(model_id=model_id)
+    return model, joblib.load(model.get_local_copy(raise_on_error=True))
+
+
+def _with_threshold(estimator, meta: dict, positive: str | None, cfg: EvaluateConfig):
+    """Tune the binary decision threshold on out-of-fold *training* predictions."""
+    from steps.evaluation import ThresholdedClassifier, tune_threshold
+    if positive is None or not cfg.threshold_tuning:
+        return estimator, None
+    proba, classes, y_oof = load_oof(meta["train_task_id"])
+    pos = classes.index(positive)
+    tuned = tune_threshold((y_oof == positive).to_numpy(), proba[:, pos], beta=cfg.threshold_beta)
+    return ThresholdedClassifier(estimator, positive, tuned.threshold), tuned.threshold
+
+
+def _score_family(family: str, model_id: str, data: dict, cfg: EvaluateConfig):
+    from steps.evaluation import evaluate_model
+    model, estimator = _load_model(model_id)
+    meta = tracking.model_metadata(model)
+    final, threshold = _with_threshold(estimator, meta, data["positive"], cfg)
+    result = evaluate_model(final, data["X_test"], data["y_test"], cfg, threshold=threshold,
+                            positive_label=data["positive"], X_train=data["X_train"],
+                            y_train=data["y_train"])
+    row = {"family": family, "model_id": model_id, **result.metrics,
+           "ci_low": result.ci[0], "ci_high": result.ci[1], "threshold": threshold,
+           "cv_score": meta.get("cv_score")}
+    return row, result, final, meta
+
+
+def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
+                 model_ids: dict[str, str]) -> tuple[str, str]:
+    from steps.evaluation import (baseline_metrics, check_gates, leaderboard,
+                                  leaderboard_figure, select_winner)
+
+    cfg = EvaluateConfig.model_validate(json.loads(evaluate_cfg))
+    task = tracking.current_task()
+    recipe = fetch_json(prepared_id, "recipe.json", alias="prepared_dataset")
+    target = recipe["target"]
+    train, test = fetch_frame(prepared_id, "train.parquet"), fetch_frame(prepared_id, "test.parquet")
+    data = {"X_train": train.drop(columns=[target]), "y_train": train[target].astype(str),
+            "X_test": test.drop(columns=[target]), "y_test": test[target].astype(str)}
+    data["positive"] = _positive_label(recipe, data["y_train"])
+    scored = {}
+    for key, model_id in sorted(model_ids.items()):
+        family = key.removeprefix("model_")
+        scored[family] = _score_family(family, model_id, data, cfg)
+        log.info("scored %s: test %s %.4f", family, cfg.metric, scored[family][0][cfg.metric])
+    board = leaderboard([row for row, *_ in scored.values()], cfg.metric)
+    winner = select_winner(board)
+    row, result, final, meta = scored[winner]
+    baseline = baseline_metrics(data["y_train"], data["y_test"], recipe["classes"], cfg.beta)
+    gates = check_gates(result.metrics, baseline, cfg.gates, cfg.metric)
+    _report(task, board, winner, result, baseline, gates, cfg)
+    report = {"winner": winner, "metric": cfg.metric, "score": row[cfg.metric],
+              "ci": list(result.ci), "metrics": result.metrics, "baseline": baseline,
+              "gates_passed": gates.passed, "gate_reasons": gates.reasons,
+              "threshold": row["threshold"], "positive_label": data["positive"],
+              "split_id": recipe["split_id"], "dataset_id": recipe["dataset_id"],
+              "dataset_hash": recipe["dataset_hash"], "prepared_id": prepared_id,
+              "dataset_name": recipe.get("dataset_name"),
+              "classes": recipe["classes"], "train_rows": recipe["train_rows"],
+              "leaderboard": board.to_dict(orient="records"), "trained_model_id": row["model_id"],
+              "best_params": meta.get("best_params"), "imbalance": meta.get("imbalance")}
+    tracking.upload_json(task, "validation_report", report)
+    candidate_id = _register_candidate(task, final, report, project)
+    return candidate_id, json.dumps({k: report[k] for k in (
+        "winner", "metric", "score", "ci", "gates_passed", "gate_reasons", "split_id",
+        "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label")}, default=str)
+
+
+def _report(task, board, winner, result, baseline, gates, cfg) -> None:
+    from steps.evaluation import leaderboard_figure
+    for _, r in board.iterrows():
+        tracking.report_scalars(task, "leaderboard/" + cfg.metric, {r["family"]: r[cfg.metric]})
+    tracking.report_scalars(task, "test", result.metrics)
+    tracking.report_scalars(task, "baseline", baseline)
+    tracking.report_single_values(task, {f"test_{cfg.metric}": result.metrics[cfg.metric],
+                                         f"test_{cfg.metric}_ci_low": result.ci[0],
+                                         f"test_{cfg.metric}_ci_high": result.ci[1]})
+    tracking.report_table(task, "validation/leaderboard", board)
+    tracking.report_table(task, "validation/per_class", result.per_class.reset_index())
+    tracking.report_table(task, "validation/gates", pd.DataFrame(
+        {"gate": range(1, len(gates.reasons) + 1), "result": gates.reasons}))
+    figures = dict(result.figures)
+    figures["leaderboard"] = leaderboard_figure(board, cfg.metric)
+    tracking.report_figures(task, "test", figures)
+    task.get_logger().report_text(
+        f"winner: {winner}; gates {'PASSED' if gates.passed else 'FAILED'}: " + "; ".join(gates.reasons))
+
+
+def _register_candidate(task, estimator, report: dict, project: str) -> str:
+    """The winner (threshold included) as this step's output model: the publish candidate."""
+    from clearml import OutputModel
+    path = tracking.scratch_dir("candidate") / "model.joblib"
+    joblib.dump(estimator, path)
+    model = OutputModel(task=task, name=f"{report['winner']} (candidate)", framework="ScikitLearn",
+                        tags=["candidate", "family:" + report["winner"]],
+                        label_enumeration={c: i for i, c in enumerate(report["classes"])})
+    model.update_weights(weights_filename=str(path), auto_delete_file=False, async_enable=False)
+    tracking.set_model_metadata(model, _candidate_metadata(report, path))
+    return model.id
+
+
+def _candidate_metadata(report: dict, path) -> dict:
+    import hashlib
+    import platform
+    from importlib.metadata import version
+    meta = {f"test_{k}": v for k, v in report["metrics"].items() if isinstance(v, float)}
+    meta.update({
+        "family": report["winner"], "metric": report["metric"], "score": report["score"],
+        "ci_low": report["ci"][0], "ci_high": report["ci"][1], "split_id": report["split_id"],
+        "dataset_id": report["dataset_id"], "dataset_hash": report["dataset_hash"],
+        "prepared_dataset_id": report["prepared_id"], "classes": report["classes"],
+        "threshold": report["threshold"], "positive_label": report["positive_label"],
+        "train_rows": report["train_rows"], "gates_passed": report["gates_passed"],
+        "best_params": report["best_params"], "imbalance": report["imbalance"],
+        "weights_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "python": platform.python_version(),
+        "versions": {p: version(p) for p in ("scikit-learn", "imbalanced-learn", "optuna",
+                                             "pandas", "numpy", "clearml")},
+    })
+    return meta

@@ -1,0 +1,50 @@
+"""Config validation: unknown keys and bad values fail with the key's dotted path."""
+import pytest
+
+from steps.config import ConfigError, PipelineConfig, load_config, parse_config
+
+DEFAULT = "configs/default.yaml"
+
+
+def test_default_yaml_equals_builtin_defaults():
+    # The YAML is the config reference; it must not drift from the typed defaults.
+    assert load_config(DEFAULT) == PipelineConfig()
+
+
+def test_unknown_key_reports_its_path():
+    with pytest.raises(ConfigError, match=r"preprocess\.imbalance\.strategyy: unknown key"):
+        parse_config({"preprocess": {"imbalance": {"strategyy": "smote"}}})
+
+
+def test_bad_value_reports_its_path():
+    with pytest.raises(ConfigError, match=r"train\.n_trials"):
+        parse_config({"train": {"n_trials": 0}})
+    with pytest.raises(ConfigError, match=r"train\.families\.1"):
+        parse_config({"train": {"families": ["hist_gb", "xgboost"]}})
+
+
+def test_overrides_are_parsed_as_yaml(tmp_path):
+    cfg = load_config(DEFAULT, ["train.families=[hist_gb, logreg]", "train.timeout_s=12.5",
+                                "execution.force_rerun=true"])
+    assert cfg.train.families == ["hist_gb", "logreg"]
+    assert cfg.train.timeout_s == 12.5 and cfg.execution.force_rerun is True
+
+
+def test_override_without_equals_is_rejected():
+    with pytest.raises(ConfigError, match="section.key=value"):
+        load_config(DEFAULT, ["train.n_trials"])
+
+
+def test_metrics_of_train_and_evaluate_must_agree():
+    with pytest.raises(ConfigError, match="must be the same primary metric"):
+        parse_config({"train": {"metric": "roc_auc"}})
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_digest_changes_with_any_value():
+    a, b = PipelineConfig(), parse_config({"train": {"n_trials": 41}})
+    assert a.digest() == PipelineConfig().digest() != b.digest()
