@@ -51,6 +51,8 @@ def pipeline_parameters(cfg: PipelineConfig, run_info: dict | None = None) -> di
     params = {sec: json.dumps(getattr(cfg, sec).model_dump(mode="json"), sort_keys=True)
               for sec in STEP_SECTIONS}
     params["project"] = cfg.project.name
+    # Read by the controller itself (pipelines.controller_main), never by a step.
+    params["execution"] = json.dumps(cfg.execution.model_dump(mode="json"), sort_keys=True)
     params["run_info"] = json.dumps(run_info or {"config_sha256": cfg.digest()}, sort_keys=True)
     return params
 

@@ -17,8 +17,6 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.controller import build_controller, decision_of, step_outputs
-from pipelines.dag import build_dag
 from steps.config import ExecutionConfig, PipelineConfig
 
 log = logging.getLogger(__name__)
@@ -68,12 +66,28 @@ def embedded_server(ex: ExecutionConfig):
         handle.stop()
 
 
-def _drive(cfg: PipelineConfig, local_steps: bool) -> RunResult:
-    spec = build_dag(cfg, run_info=run_info(cfg))
-    pipe = build_controller(spec, retries=cfg.execution.retries)
-    pipe.start_locally(run_pipeline_steps_locally=local_steps)
-    outputs = step_outputs(pipe)
-    return RunResult(cfg.execution.mode, pipe.id, outputs, decision_of(outputs))
+def _drive(cfg: PipelineConfig) -> RunResult:
+    """Run the controller script (pipelines.controller_main) with this config.
+
+    A separate process, so the controller task records that script: a run can then be
+    cloned, edited and enqueued from the web UI and an agent re-runs the same code.
+    """
+    import json
+    import sys
+    import tempfile
+
+    from pipelines.controller_main import CONFIG_ENV, RESULT_ENV, RUN_INFO_ENV
+    result_file = Path(tempfile.mkdtemp(prefix="tabpipe-run-")) / "result.json"
+    env = dict(os.environ, **{CONFIG_ENV: json.dumps(cfg.model_dump(mode="json")),
+                              RUN_INFO_ENV: json.dumps(run_info(cfg)),
+                              RESULT_ENV: str(result_file)})
+    proc = subprocess.run([sys.executable, "-m", "pipelines.controller_main"], env=env,
+                          cwd=REPO_ROOT)
+    if not result_file.is_file():
+        raise RuntimeError(f"pipeline controller exited with code {proc.returncode} "
+                           "before reporting a result; see its output above")
+    out = json.loads(result_file.read_text())
+    return RunResult(cfg.execution.mode, out["pipeline_task_id"], out["steps"], out["decision"])
 
 
 def run_pipeline(cfg: PipelineConfig) -> RunResult:
@@ -86,7 +100,7 @@ def run_pipeline(cfg: PipelineConfig) -> RunResult:
                 agents = start_agents(handle, queues=[ex.queue], count=ex.agents,
                                       work_dir=Path(ex.data_dir).resolve() / "agents")
             try:
-                result = _drive(cfg, local_steps=agents is None)
+                result = _drive(cfg)
             finally:
                 if agents is not None:
                     agents.stop()
@@ -97,17 +111,7 @@ def run_pipeline(cfg: PipelineConfig) -> RunResult:
         raise RuntimeError(
             f"execution.mode={ex.mode} needs a ClearML server: set CLEARML_API_HOST and keys, or "
             "write ~/clearml.conf (see clearml.conf.example), or use mode=embedded")
-    if ex.mode == "local":
-        return _drive(cfg, local_steps=True)
-    return _start_remote(cfg)
-
-
-def _start_remote(cfg: PipelineConfig) -> RunResult:
-    from pipelines.queues import require_workers
-    ex = cfg.execution
-    queues = {ex.controller_queue, ex.queue, *ex.step_queues.values()}
-    require_workers(sorted(queues))
-    spec = build_dag(cfg, run_info=run_info(cfg))
-    pipe = build_controller(spec, retries=ex.retries)
-    pipe.start(queue=ex.controller_queue, wait=False)
-    return RunResult(ex.mode, pipe.id)
+    if ex.mode == "remote":
+        from pipelines.queues import require_workers
+        require_workers(sorted({ex.controller_queue, ex.queue, *ex.step_queues.values()}))
+    return _drive(cfg)

@@ -32,7 +32,6 @@ class Section(BaseModel):
 
 class ProjectConfig(Section):
     name: str = "tabpipe"  # ClearML project for tasks, datasets and models
-    seed: int = 0
 
 
 class DataConfig(Section):

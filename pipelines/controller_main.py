@@ -1,0 +1,74 @@
+"""The pipeline controller's own script: ``python -m pipelines.controller_main``.
+
+Every run's controller task records *this* file as its script, so a run can be
+cloned in the web UI, its parameters edited, and enqueued: an agent then runs
+this file, which rebuilds the config from the task's (edited) parameters and
+drives the same DAG. Started by ``pipelines.runner`` with the config in
+``TABPIPE_CONFIG_JSON``; writes a JSON summary to ``TABPIPE_RESULT_FILE``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+
+from pipelines.controller import build_controller, decision_of, step_outputs
+from pipelines.dag import STEP_SECTIONS, build_dag
+from steps.config import parse_config
+
+log = logging.getLogger("tabpipe.controller")
+CONFIG_ENV, RESULT_ENV, RUN_INFO_ENV = "TABPIPE_CONFIG_JSON", "TABPIPE_RESULT_FILE", "TABPIPE_RUN_INFO"
+
+
+def config_from_parameters(params: dict) -> "object":
+    """Rebuild the typed config from the controller task's ``Args/<section>`` parameters."""
+    raw = {}
+    for section in (*STEP_SECTIONS, "execution"):
+        value = params.get(f"Args/{section}")
+        if value not in (None, ""):
+            raw[section] = json.loads(value) if isinstance(value, str) else value
+    if params.get("Args/project"):
+        raw["project"] = {"name": params["Args/project"]}
+    return parse_config(raw)
+
+
+def _remote_config():
+    from clearml import Task
+    task = Task.init(auto_connect_arg_parser=False, auto_connect_frameworks=False)
+    return config_from_parameters(task.get_parameters() or {}), json.loads(
+        (task.get_parameters() or {}).get("Args/run_info") or "{}")
+
+
+def _write_result(result: dict) -> None:
+    if os.environ.get(RESULT_ENV):
+        with open(os.environ[RESULT_ENV], "w") as fh:
+            json.dump(result, fh, default=str)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        datefmt="%H:%M:%S")
+    raw = os.environ.get(CONFIG_ENV)
+    if raw:
+        cfg, info = parse_config(json.loads(raw)), json.loads(os.environ.get(RUN_INFO_ENV) or "{}")
+    else:
+        cfg, info = _remote_config()
+    ex = cfg.execution
+    spec = build_dag(cfg, run_info=info or None)
+    pipe = build_controller(spec, retries=ex.retries)
+    if not raw or ex.mode == "remote":
+        if raw:  # launching from this machine: start() enqueues the controller and exits
+            _write_result({"pipeline_task_id": pipe.id, "steps": {}, "decision": None,
+                           "enqueued_on": ex.controller_queue})
+        pipe.start(queue=ex.controller_queue)
+    else:
+        pipe.start_locally(run_pipeline_steps_locally=ex.mode == "local" or ex.agents == 0)
+    outputs = step_outputs(pipe)
+    _write_result({"pipeline_task_id": pipe.id, "steps": outputs, "decision": decision_of(outputs)})
+    failed = [name for name, s in outputs.items() if s["status"] == "failed"]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
