@@ -1,0 +1,155 @@
+"""Model families: factory, Optuna search space, defaults and row cap.
+
+Each family is a ``FamilySpec`` in ``FAMILIES``. ``make(params, seed,
+class_weight)`` builds the classifier; ``suggest(trial)`` draws params from the
+search space; ``defaults`` is a strong configuration enqueued as the first trial
+so that a tiny budget still yields a good model.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from scipy.special import expit, softmax
+from sklearn.ensemble import (ExtraTreesClassifier, HistGradientBoostingClassifier,
+                              RandomForestClassifier)
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.svm import SVC
+
+
+@dataclass(frozen=True)
+class FamilySpec:
+    name: str
+    make: Callable[[dict, int, Any], Any]  # (params, seed, class_weight) -> classifier
+    suggest: Callable[[Any], dict]  # optuna trial -> params
+    defaults: dict = field(default_factory=dict)
+    scale: bool = True  # trees are scale-invariant: skip the scaler
+    class_weight: bool = True  # estimator accepts class_weight
+    row_cap: int | None = None  # above this many rows, tune on a stratified subsample
+
+
+def class_weights(class_weight, params: dict, y=None):
+    """``'balanced'`` tempered by ``params['class_weight_power']`` (0 = none,
+    1 = fully balanced). Partial weighting often wins on macro-F1 because full
+    balancing over-predicts the rare class; the power needs the training labels."""
+    power = params.get("class_weight_power", 1.0)
+    if class_weight != "balanced" or power == 1.0 or y is None:
+        return class_weight
+    counts = Counter(np.asarray(y))
+    n, k = sum(counts.values()), len(counts)
+    return {label: float((n / (k * c)) ** power) for label, c in counts.items()}
+
+
+class ScoreSVC(SVC):
+    """RBF SVC whose ``predict_proba`` is a softmax (binary: sigmoid) of the
+    one-vs-rest decision scores. Platt scaling is deprecated in SVC and costs an
+    internal CV; downstream only needs scores that rank and argmax like
+    ``predict`` (AUC, average precision, threshold tuning)."""
+
+    def predict_proba(self, X):
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            pos = expit(scores)
+            return np.column_stack([1 - pos, pos])
+        return softmax(scores, axis=1)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+# --- logistic regression -------------------------------------------------------------
+def _make_logreg(p, seed, cw):
+    return LogisticRegression(C=p.get("C", 1.0), max_iter=2000, class_weight=cw,
+                              random_state=seed)
+
+
+def _suggest_logreg(t):
+    return {"C": t.suggest_float("C", 1e-3, 1e2, log=True)}
+
+
+# --- random forest / extra trees -----------------------------------------------------
+def _forest(cls):
+    def make(p, seed, cw):
+        return cls(n_estimators=p.get("n_estimators", 300), max_features=p.get("max_features", "sqrt"),
+                   min_samples_leaf=p.get("min_samples_leaf", 1), max_depth=p.get("max_depth"),
+                   class_weight=cw, random_state=seed, n_jobs=1)
+    return make
+
+
+def _suggest_forest(t):
+    return {"n_estimators": t.suggest_int("n_estimators", 100, 500, step=50),
+            "max_features": t.suggest_float("max_features", 0.1, 1.0),
+            "min_samples_leaf": t.suggest_int("min_samples_leaf", 1, 20, log=True),
+            "max_depth": t.suggest_categorical("max_depth", [None, 8, 16, 32])}
+
+
+# --- histogram gradient boosting -----------------------------------------------------
+def _make_hgb(p, seed, cw):
+    if isinstance(cw, dict):  # HGB looks weights up by its encoded labels 0..k-1 (sorted)
+        cw = {i: w for i, (_, w) in enumerate(sorted(cw.items()))}
+    # early stopping on an internal 10% split picks the number of trees, so
+    # max_iter is only a ceiling and the learning rate stays tunable
+    return HistGradientBoostingClassifier(
+        learning_rate=p.get("learning_rate", 0.1), max_iter=p.get("max_iter", 500),
+        max_leaf_nodes=p.get("max_leaf_nodes", 31), min_samples_leaf=p.get("min_samples_leaf", 20),
+        l2_regularization=p.get("l2_regularization", 0.0), max_features=p.get("max_features", 1.0),
+        early_stopping=True, validation_fraction=0.1, n_iter_no_change=20,
+        class_weight=cw, random_state=seed)
+
+
+def _suggest_hgb(t):
+    return {"learning_rate": t.suggest_float("learning_rate", 0.02, 0.3, log=True),
+            "max_leaf_nodes": t.suggest_int("max_leaf_nodes", 8, 128, log=True),
+            "min_samples_leaf": t.suggest_int("min_samples_leaf", 5, 100, log=True),
+            "l2_regularization": t.suggest_float("l2_regularization", 1e-6, 10.0, log=True),
+            "max_features": t.suggest_float("max_features", 0.3, 1.0),
+            "class_weight_power": t.suggest_float("class_weight_power", 0.0, 1.0)}
+
+
+# --- SVM -----------------------------------------------------------------------------
+def _make_svm(p, seed, cw):
+    return ScoreSVC(C=p.get("C", 1.0), gamma=p.get("gamma", "scale"), kernel="rbf",
+                    class_weight=cw, random_state=seed, cache_size=500)
+
+
+def _suggest_svm(t):
+    return {"C": t.suggest_float("C", 1e-2, 1e3, log=True),
+            "gamma": t.suggest_float("gamma", 1e-4, 1.0, log=True)}
+
+
+# --- k-NN ----------------------------------------------------------------------------
+def _make_knn(p, seed, cw):  # no class_weight: the recipe oversamples instead
+    return KNeighborsClassifier(n_neighbors=p.get("n_neighbors", 15),
+                                weights=p.get("weights", "distance"), p=p.get("p", 2), n_jobs=1)
+
+
+def _suggest_knn(t):
+    return {"n_neighbors": t.suggest_int("n_neighbors", 3, 75, log=True),
+            "weights": t.suggest_categorical("weights", ["uniform", "distance"]),
+            "p": t.suggest_categorical("p", [1, 2])}
+
+
+FAMILIES: dict[str, FamilySpec] = {
+    "logreg": FamilySpec("logreg", _make_logreg, _suggest_logreg, {"C": 1.0}),
+    "random_forest": FamilySpec(
+        "random_forest", _forest(RandomForestClassifier), _suggest_forest,
+        {"n_estimators": 300, "max_features": 0.5, "min_samples_leaf": 2, "max_depth": None},
+        scale=False),
+    "extra_trees": FamilySpec(
+        "extra_trees", _forest(ExtraTreesClassifier), _suggest_forest,
+        {"n_estimators": 300, "max_features": 0.7, "min_samples_leaf": 2, "max_depth": None},
+        scale=False),
+    "hist_gb": FamilySpec(
+        "hist_gb", _make_hgb, _suggest_hgb,
+        {"learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20,
+         "l2_regularization": 1e-6, "max_features": 1.0, "class_weight_power": 1.0},
+        scale=False),
+    "svm": FamilySpec("svm", _make_svm, _suggest_svm, {"C": 10.0, "gamma": 0.05},
+                      row_cap=20000),
+    "knn": FamilySpec("knn", _make_knn, _suggest_knn,
+                      {"n_neighbors": 15, "weights": "distance", "p": 2},
+                      class_weight=False, row_cap=50000),
+}

@@ -1,0 +1,282 @@
+"""Optuna tuning of one model family with honest (pipeline-inside-CV) scores.
+
+A seeded TPE study; every trial cross-validates the whole imblearn pipeline on
+fixed stratified folds, reporting the running mean after each fold so a
+MedianPruner can stop weak trials early. Failed trials are recorded with their
+reason and never stop the study. The best config is refit on all rows.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import optuna
+import pandas as pd
+from sklearn.metrics import (average_precision_score, balanced_accuracy_score, f1_score,
+                             fbeta_score, roc_auc_score)
+from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.preprocessing import label_binarize
+
+from steps.config import PreprocessConfig, TrainConfig
+from steps.models import FAMILIES
+from steps.recipe import build_model_pipeline, infer_roles
+from steps.tuning_plots import importance_figure, history_figure
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TuneResult:
+    family: str
+    metric: str
+    best_params: dict
+    best_imbalance: str
+    best_score: float
+    best_score_std: float
+    n_trials_completed: int
+    n_trials_failed: int
+    n_trials_pruned: int
+    trials: pd.DataFrame
+    model: object  # fitted imblearn Pipeline (refit on all rows used)
+    oof_proba: np.ndarray  # (n_rows_used, n_classes), columns ordered as ``classes``
+    classes: list
+    fit_seconds: float
+    notes: list[str] = field(default_factory=list)
+    figures: dict = field(default_factory=dict)
+    n_rows_used: int = 0  # < len(X) when the family's row cap applied
+    cv_folds: int = 0
+
+
+def score(metric: str, y_true, proba: np.ndarray, classes, beta: float = 1.0) -> float:
+    """Primary metric from class probabilities (columns ordered as ``classes``).
+    Label metrics use the argmax; F-scores are macro-averaged in every case."""
+    classes = list(classes)
+    y_true = np.asarray(y_true)
+    pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
+    if metric == "macro_f1":
+        return float(f1_score(y_true.astype(object), pred, average="macro", labels=classes))
+    if metric == "f_beta":
+        return float(fbeta_score(y_true.astype(object), pred, beta=beta, average="macro",
+                                 labels=classes))
+    if metric == "balanced_accuracy":
+        return float(balanced_accuracy_score(y_true.astype(object), pred))
+    if metric == "roc_auc":
+        if len(classes) == 2:
+            return float(roc_auc_score(y_true == classes[1], proba[:, 1]))
+        return float(roc_auc_score(y_true, proba, multi_class="ovr", average="macro",
+                                   labels=classes))
+    if metric == "pr_auc":
+        if len(classes) == 2:
+            return float(average_precision_score(y_true == classes[1], proba[:, 1]))
+        return float(average_precision_score(label_binarize(y_true, classes=classes), proba,
+                                             average="macro"))
+    raise ValueError(f"unknown metric {metric!r}")
+
+
+def cap_rows(X: pd.DataFrame, y: pd.Series, cap: int | None, seed: int):
+    """Stratified subsample down to ``cap`` rows; returns (X, y, note or None)."""
+    if cap is None or len(X) <= cap:
+        return X, y, None
+    X_s, _, y_s, _ = train_test_split(X, y, train_size=cap, stratify=y, random_state=seed)
+    note = f"row cap: tuned and fit on a stratified {cap} of {len(X)} rows"
+    log.warning(note)
+    return X_s, y_s, note
+
+
+def _proba_in_order(model, X, classes) -> np.ndarray:
+    """predict_proba with columns reordered to ``classes`` (a fold can only lack a
+    class if the data is degenerate; missing columns get zero probability)."""
+    proba = model.predict_proba(X)
+    out = np.zeros((len(X), len(classes)))
+    index = {c: i for i, c in enumerate(classes)}
+    for j, c in enumerate(model.classes_):
+        out[:, index[c]] = proba[:, j]
+    return out
+
+
+class Objective:
+    """Callable Optuna objective holding the data, folds and configs."""
+
+    def __init__(self, family, X, y, roles, prep_cfg, train_cfg, folds, classes):
+        self.family, self.X, self.y, self.roles = family, X, y, roles
+        self.prep_cfg, self.train_cfg, self.folds, self.classes = prep_cfg, train_cfg, folds, classes
+        self.best_value, self.best_oof = -math.inf, None  # oof of the best trial so far
+
+    def params(self, trial) -> tuple[dict, str]:
+        params = FAMILIES[self.family].suggest(trial)
+        search = self.prep_cfg.imbalance.search
+        imbalance = (trial.suggest_categorical("imbalance", list(search)) if search
+                     else self.prep_cfg.imbalance.strategy)
+        return params, imbalance
+
+    def fit_fold(self, params, imbalance, train_idx, valid_idx) -> np.ndarray:
+        y_tr = self.y.iloc[train_idx]
+        model = build_model_pipeline(self.roles, self.prep_cfg, self.family, params, imbalance,
+                                     self.train_cfg.seed, y=y_tr)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence chatter; failures still raise
+            model.fit(self.X.iloc[train_idx], y_tr)
+            return _proba_in_order(model, self.X.iloc[valid_idx], self.classes)
+
+    def __call__(self, trial) -> float:
+        params, imbalance = self.params(trial)
+        oof = np.zeros((len(self.y), len(self.classes)))
+        scores = []
+        try:
+            for step, (tr, va) in enumerate(self.folds):
+                oof[va] = self.fit_fold(params, imbalance, tr, va)
+                scores.append(score(self.train_cfg.metric, self.y.iloc[va], oof[va],
+                                    self.classes, self.train_cfg.beta))
+                trial.report(float(np.mean(scores)), step)
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned after fold {step + 1}")
+        except optuna.TrialPruned:
+            raise
+        except Exception as err:  # recorded on the trial; the study goes on
+            trial.set_user_attr("error", f"{type(err).__name__}: {err}")
+            raise
+        value = float(np.mean(scores))
+        trial.set_user_attr("score_std", float(np.std(scores)))
+        if value > self.best_value:  # the oof of the winner is reused, not recomputed
+            self.best_value, self.best_oof = value, oof
+        return value
+
+
+class _Budget:
+    """Stops the study when one more trial plus the final refit would overrun
+    the wall-clock budget (Optuna's own timeout only checks between trials)."""
+
+    def __init__(self, budget_s: float | None, start: float, n_folds: int):
+        self.budget_s, self.start, self.n_folds = budget_s, start, n_folds
+
+    def __call__(self, study, trial):
+        if self.budget_s is None or trial.duration is None:
+            return
+        done = [t.duration.total_seconds() for t in study.trials if t.duration is not None]
+        per_trial = float(np.median(done))
+        refit = per_trial / self.n_folds * 1.25  # one fit on all rows ~ a bit over one fold
+        if time.monotonic() - self.start + per_trial + refit > self.budget_s:
+            study.stop()
+
+
+def _report(on_trial):
+    def callback(study, t):
+        row = {"number": t.number, "state": t.state.name, "value": t.value,
+               "params": dict(t.params),
+               "duration": t.duration.total_seconds() if t.duration else None,
+               "error": t.user_attrs.get("error")}
+        if t.state.name == "FAIL":
+            log.warning("trial %d failed: %s", t.number, row["error"])
+        if on_trial is not None:
+            try:
+                on_trial(row)
+            except Exception:  # a reporting hiccup must not end the study
+                log.exception("on_trial callback failed for trial %d", t.number)
+    return callback
+
+
+def trials_table(study) -> pd.DataFrame:
+    rows = []
+    for t in study.trials:
+        rows.append({"number": t.number, "state": t.state.name, "value": t.value,
+                     "score_std": t.user_attrs.get("score_std"),
+                     "duration_s": t.duration.total_seconds() if t.duration else None,
+                     "error": t.user_attrs.get("error"),
+                     **{f"param_{k}": v for k, v in t.params.items()}})
+    return pd.DataFrame(rows)
+
+
+def _make_study(seed: int, n_folds: int) -> optuna.Study:
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=8, multivariate=True)
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=min(1, n_folds - 1))
+    return optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
+
+
+def _folds(y: pd.Series, n_folds: int, seed: int, notes: list[str]):
+    smallest = int(y.value_counts().min())
+    if smallest < 2:
+        raise ValueError(f"a class has {smallest} row: stratified CV needs at least 2 per class")
+    if smallest < n_folds:
+        notes.append(f"cv folds reduced {n_folds} -> {smallest} (smallest class)")
+        n_folds = smallest
+    skf = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return list(skf.split(np.zeros(len(y)), y))
+
+
+def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: PreprocessConfig,
+                train_cfg: TrainConfig, *, timeout_s: float | None = None,
+                n_trials: int | None = None, on_trial=None,
+                roles: dict[str, list[str]] | None = None) -> TuneResult:
+    """Tune ``family`` on (X, y), refit the best config on all rows.
+
+    Budget: ``n_trials`` (default ``train_cfg.n_trials``) and ``timeout_s``
+    seconds of wall clock for the whole call incl. the refit (default
+    ``train_cfg.timeout_s``; ``math.inf`` disables it).
+    """
+    start = time.monotonic()
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; expected one of {sorted(FAMILIES)}")
+    n_trials = train_cfg.n_trials if n_trials is None else n_trials
+    timeout_s = train_cfg.timeout_s if timeout_s is None else timeout_s
+    budget = None if timeout_s is None or math.isinf(timeout_s) else float(timeout_s)
+    notes: list[str] = []
+    X, y = X.reset_index(drop=True), pd.Series(y).reset_index(drop=True)
+    cap = train_cfg.max_rows.get(family, FAMILIES[family].row_cap)
+    X, y, note = cap_rows(X, y, cap, train_cfg.seed)
+    if note:
+        X, y = X.reset_index(drop=True), y.reset_index(drop=True)
+        notes.append(note)
+    roles = roles or infer_roles(X)
+    classes = sorted(pd.unique(y).tolist())
+    folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, notes)
+    objective = Objective(family, X, y, roles, prep_cfg, train_cfg, folds, classes)
+
+    study = _make_study(train_cfg.seed, len(folds))
+    study.enqueue_trial(_default_trial(family, prep_cfg))
+    study.optimize(objective, n_trials=n_trials, catch=(Exception,),
+                   callbacks=[_report(on_trial), _Budget(budget, start, len(folds))])
+    return _finish(study, objective, notes, start)
+
+
+def _default_trial(family: str, prep_cfg: PreprocessConfig) -> dict:
+    params = dict(FAMILIES[family].defaults)
+    search = prep_cfg.imbalance.search
+    if search:
+        strategy = prep_cfg.imbalance.strategy
+        params["imbalance"] = strategy if strategy in search else search[0]
+    return params
+
+
+def _finish(study, objective: Objective, notes: list[str], start: float) -> TuneResult:
+    states = [t.state.name for t in study.trials]
+    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
+    if not complete:
+        reasons = sorted({t.user_attrs.get("error", t.state.name) for t in study.trials})
+        raise RuntimeError(f"{objective.family}: no trial completed; reasons: {reasons}")
+    best = study.best_trial
+    params = {k: v for k, v in best.params.items() if k != "imbalance"}
+    imbalance = best.params.get("imbalance", objective.prep_cfg.imbalance.strategy)
+    X, y, cfg = objective.X, objective.y, objective.train_cfg
+    model = build_model_pipeline(objective.roles, objective.prep_cfg, objective.family, params,
+                                 imbalance, cfg.seed, y=y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    oof = objective.best_oof if math.isclose(objective.best_value, best.value) else None
+    if oof is None:  # cannot happen with a single study, kept for safety
+        oof = np.zeros((len(y), len(objective.classes)))
+        for tr, va in objective.folds:
+            oof[va] = objective.fit_fold(params, imbalance, tr, va)
+    return TuneResult(
+        family=objective.family, metric=cfg.metric, best_params=params, best_imbalance=imbalance,
+        best_score=float(best.value), best_score_std=float(best.user_attrs.get("score_std", 0.0)),
+        n_trials_completed=states.count("COMPLETE"), n_trials_failed=states.count("FAIL"),
+        n_trials_pruned=states.count("PRUNED"), trials=trials_table(study), model=model,
+        oof_proba=oof, classes=list(objective.classes), fit_seconds=time.monotonic() - start,
+        notes=notes, figures={"optimization_history": history_figure(study, cfg.metric),
+                              "param_importance": importance_figure(study)},
+        n_rows_used=len(y), cv_folds=len(objective.folds))

@@ -1,0 +1,148 @@
+"""tune_family: budget, reporting, failure handling, determinism, metrics."""
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from steps import models
+from steps.config import ImbalanceConfig, PreprocessConfig, TrainConfig
+from steps.models import FamilySpec
+from steps.tuning import score, tune_family
+
+
+def _data(n=150, seed=0, classes=("a", "b", "c")):
+    rng = np.random.default_rng(seed)
+    p = [0.6, 0.3, 0.1][: len(classes)]
+    y = rng.choice(list(classes), size=n, p=np.array(p) / sum(p))
+    X = pd.DataFrame({"x1": rng.normal(size=n) + (y == classes[1]) * 1.5,
+                      "x2": rng.normal(size=n) + (y == classes[-1]) * 2.0,
+                      "cat": rng.choice(["u", "v"], size=n)})
+    X.loc[rng.random(n) < 0.1, "x1"] = np.nan
+    return X, pd.Series(y)
+
+
+def test_tiny_budget_returns_fitted_model_trials_oof_and_figures():
+    X, y = _data()
+    rows = []
+    res = tune_family("logreg", X, y, PreprocessConfig(), TrainConfig(cv_folds=3),
+                      n_trials=3, timeout_s=math.inf, on_trial=rows.append)
+    assert res.family == "logreg" and res.metric == "macro_f1"
+    assert res.n_trials_completed + res.n_trials_pruned == 3 and res.n_trials_failed == 0
+    assert len(res.trials) == 3 and len(rows) == 3
+    assert {"number", "state", "value", "params", "duration", "error"} <= set(rows[0])
+    assert res.best_params == {"C": 1.0} or res.trials["value"].max() == res.best_score
+    assert res.oof_proba.shape == (150, 3) and res.classes == ["a", "b", "c"]
+    np.testing.assert_allclose(res.oof_proba.sum(axis=1), 1.0)
+    assert res.model.predict(X).shape == (150,)
+    assert 0 < res.best_score <= 1 and res.best_score_std >= 0
+    assert set(res.figures) == {"optimization_history", "param_importance"}
+    assert all(isinstance(f, Figure) for f in res.figures.values())
+
+
+def test_default_config_is_the_first_trial():
+    X, y = _data()
+    res = tune_family("hist_gb", X, y, PreprocessConfig(), TrainConfig(cv_folds=3), n_trials=1)
+    assert res.best_params == models.FAMILIES["hist_gb"].defaults
+    # one trial: importance cannot be estimated, a placeholder figure says so
+    assert isinstance(res.figures["param_importance"], Figure)
+
+
+def _flaky_family(monkeypatch):
+    def make(params, seed, cw):
+        if params["mode"] == "bad":
+            raise ValueError("sampler exploded")
+        return models.FAMILIES["logreg"].make({"C": params["C"]}, seed, cw)
+
+    def suggest(t):
+        return {"mode": t.suggest_categorical("mode", ["bad", "good"]),
+                "C": t.suggest_float("C", 0.1, 10, log=True)}
+
+    monkeypatch.setitem(models.FAMILIES, "flaky",
+                        FamilySpec("flaky", make, suggest, {"mode": "bad", "C": 1.0}))
+
+
+def test_failing_trial_is_recorded_and_study_continues(monkeypatch):
+    _flaky_family(monkeypatch)
+    X, y = _data()
+    rows = []
+    res = tune_family("flaky", X, y, PreprocessConfig(), TrainConfig(cv_folds=3),
+                      n_trials=6, timeout_s=math.inf, on_trial=rows.append)
+    assert rows[0]["state"] == "FAIL"
+    assert "ValueError: sampler exploded" in rows[0]["error"]
+    assert res.n_trials_failed >= 1 and len(res.trials) == 6
+    assert res.trials.loc[0, "error"] == "ValueError: sampler exploded"
+    assert res.best_params["mode"] == "good"
+
+
+def test_all_trials_failing_raises_with_reason(monkeypatch):
+    _flaky_family(monkeypatch)
+    always_bad = dataclasses.replace(
+        models.FAMILIES["flaky"],
+        suggest=lambda t: {"mode": t.suggest_categorical("mode", ["bad"]), "C": 1.0})
+    monkeypatch.setitem(models.FAMILIES, "flaky", always_bad)
+    X, y = _data()
+    with pytest.raises(RuntimeError, match="sampler exploded"):
+        tune_family("flaky", X, y, PreprocessConfig(), TrainConfig(cv_folds=3), n_trials=2)
+
+
+def test_on_trial_errors_do_not_stop_the_study():
+    X, y = _data()
+
+    def broken(row):
+        raise OSError("tracker down")
+
+    res = tune_family("logreg", X, y, PreprocessConfig(), TrainConfig(cv_folds=3),
+                      n_trials=2, on_trial=broken)
+    assert len(res.trials) == 2
+
+
+def test_fixed_seed_is_deterministic():
+    X, y = _data()
+    prep = PreprocessConfig(imbalance=ImbalanceConfig(search=["class_weight", "none"]))
+    runs = [tune_family("hist_gb", X, y, prep, TrainConfig(cv_folds=3, seed=7), n_trials=4,
+                        timeout_s=math.inf) for _ in range(2)]
+    assert runs[0].best_params == runs[1].best_params
+    assert runs[0].best_imbalance == runs[1].best_imbalance
+    pd.testing.assert_series_equal(runs[0].trials["value"], runs[1].trials["value"])
+    np.testing.assert_allclose(runs[0].oof_proba, runs[1].oof_proba)
+
+
+def test_imbalance_search_and_row_cap():
+    X, y = _data(n=200)
+    prep = PreprocessConfig(imbalance=ImbalanceConfig(strategy="smote",
+                                                      search=["random_over", "smote", "none"]))
+    train = TrainConfig(cv_folds=3, max_rows={"knn": 120})
+    res = tune_family("knn", X, y, prep, train, n_trials=4)
+    assert "param_imbalance" in res.trials
+    assert res.trials.loc[0, "param_imbalance"] == "smote"  # configured strategy goes first
+    assert res.best_imbalance in {"random_over", "smote", "none"}
+    assert res.n_rows_used == 120 and res.oof_proba.shape == (120, 3)
+    assert any("row cap" in n for n in res.notes)
+
+
+@pytest.mark.parametrize("metric", ["macro_f1", "balanced_accuracy", "f_beta", "roc_auc",
+                                    "pr_auc"])
+def test_every_metric_tunes_binary_and_multiclass(metric):
+    for classes in (("no", "yes"), ("a", "b", "c")):
+        X, y = _data(classes=classes)
+        res = tune_family("logreg", X, y, PreprocessConfig(),
+                          TrainConfig(cv_folds=3, metric=metric, beta=2.0), n_trials=2)
+        assert 0 < res.best_score <= 1
+
+
+def test_score_matches_sklearn_on_known_values():
+    y = np.array(["n", "n", "y", "y"])
+    proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.3, 0.7], [0.8, 0.2]])
+    assert score("macro_f1", y, proba, ["n", "y"]) == pytest.approx(0.5)
+    assert score("roc_auc", y, proba, ["n", "y"]) == pytest.approx(0.75)  # 3 of 4 pairs
+    assert score("balanced_accuracy", y, proba, ["n", "y"]) == pytest.approx(0.5)
+
+
+def test_small_class_reduces_folds_with_a_note():
+    X, y = _data(n=60)
+    y.iloc[np.flatnonzero(y == "c")[3:]] = "a"  # 3 rows of class c
+    res = tune_family("logreg", X, y, PreprocessConfig(), TrainConfig(cv_folds=5), n_trials=1)
+    assert res.cv_folds == 3 and any("folds reduced" in n for n in res.notes)
