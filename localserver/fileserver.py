@@ -6,6 +6,9 @@
 * ``GET /<path>`` (``?download`` accepted) streams the bytes; ``HEAD`` gives size only;
   ``DELETE`` removes the object; ``POST /delete_many {"files": [...]}`` removes several;
   ``GET /`` is a ping.
+* Objects under a locked task's folder (``<name>.<task id>/``: a finalized dataset or a
+  published task) cannot be overwritten or deleted (403), so file contents stay consistent
+  with the frozen task.
 * Writes are atomic (temporary file + ``os.replace``); paths escaping the root are rejected.
 """
 from __future__ import annotations
@@ -95,6 +98,7 @@ class FileHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "clearml-localserver-files"
     root: Path = Path(".")
+    guard = None  # optional callable(rel_path) -> reason string when the object is read-only
 
     def log_message(self, fmt, *args):
         pass
@@ -164,9 +168,13 @@ class FileHandler(BaseHTTPRequestHandler):
             return self._send(400, {"error": "expected multipart/form-data"})
         saved = []
         for name, payload in parse_multipart(ctype, body):
-            target = safe_path(self.root, f"{prefix}/{name}" if prefix else name)
+            rel = f"{prefix}/{name}" if prefix else name
+            target = safe_path(self.root, rel)
             if target is None:
                 return self._send(400, {"error": f"invalid path: {name}"})
+            reason = self.guard(rel) if self.guard else None
+            if reason:
+                return self._send(403, {"error": reason})
             atomic_write(target, payload)
             saved.append(str(target.relative_to(self.root.resolve())))
         if not saved:
@@ -177,7 +185,7 @@ class FileHandler(BaseHTTPRequestHandler):
 
     def _remove(self, rel: str) -> bool:
         target = safe_path(self.root, rel)
-        if target is None or not target.is_file():
+        if target is None or not target.is_file() or (self.guard and self.guard(rel)):
             return False
         target.unlink()
         return True
@@ -191,8 +199,9 @@ class FileHandler(BaseHTTPRequestHandler):
         self._send(200, {"deleted": 1})
 
 
-def make_file_server(root: Path, host: str, port: int) -> QuietServer:
+def make_file_server(root: Path, host: str, port: int, guard=None) -> QuietServer:
+    """``guard(rel_path)`` may return a reason to refuse writing/deleting that object."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
-    handler = type("BoundFileHandler", (FileHandler,), {"root": root})
+    handler = type("BoundFileHandler", (FileHandler,), {"root": root, "guard": staticmethod(guard) if guard else None})
     return QuietServer((host, port), handler)

@@ -187,3 +187,6 @@ def stop_server(data_dir, timeout: float = 15.0) -> bool:
         return False
     _terminate(pid, timeout)
     return True
+
+
+from .agents import AgentPool, start_agents  # noqa: E402,F401  (re-exported for convenience)

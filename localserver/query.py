@@ -199,22 +199,31 @@ def paginate(docs: list[dict], body: dict) -> tuple[list[dict], str | None]:
 
 
 def project_fields(doc: dict, only_fields: Iterable[str] | None) -> dict:
-    """Keep only the requested (dotted) fields; ``id`` is always kept."""
+    """Keep only the requested (dotted) fields; ``id`` is always kept.
+
+    Like a document-store projection, existing parent objects of a missing leaf are kept
+    (``runtime.version`` on ``{"runtime": {}}`` gives ``{"runtime": {}}``).
+    """
     if not only_fields:
         return doc
     out: dict = {"id": doc.get("id")}
     for path in only_fields:
-        value = get_path(doc, path)
-        if value is MISSING:
-            continue
+        src, dst = doc, out
         parts = path.split(".")
-        cur = out
-        for part in parts[:-1]:
-            nxt = cur.get(part)
+        for i, part in enumerate(parts):
+            if not isinstance(src, dict) or part not in src:
+                break
+            if i == len(parts) - 1:
+                dst[part] = src[part]
+                break
+            src = src[part]
+            if not isinstance(src, dict):
+                dst[part] = src
+                break
+            nxt = dst.get(part)
             if not isinstance(nxt, dict):
-                nxt = cur[part] = {}
-            cur = nxt
-        cur[parts[-1]] = value
+                nxt = dst[part] = {}
+            dst = nxt
     return out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import threading
 import time
@@ -23,8 +24,23 @@ from .transport import make_api_server
 log = logging.getLogger("localserver")
 
 
+_TASK_DIR = re.compile(r"\.([0-9a-f]{32})(?:/|$)")
+
+
 class App:
     """State shared by the request handlers of one server."""
+
+    def locked_path(self, rel: str) -> str | None:
+        """Reason why file-server object ``rel`` is read-only (it belongs to a frozen task)."""
+        for task_id in _TASK_DIR.findall(rel):
+            doc = self.store.get("tasks", task_id)
+            if doc is None:
+                continue
+            if doc.get("status") == "published":
+                return f"task {task_id} is published: its files are read-only"
+            if doc.get("status") in ("completed", "closed") and "dataset" in (doc.get("system_tags") or []):
+                return f"dataset {task_id} is finalized: its files are read-only"
+        return None
 
     def __init__(self, layout: Layout, files_url: str, log_requests: bool = False):
         self.layout = layout
@@ -66,7 +82,7 @@ class LocalServer:
         self.api = _bind(lambda h, p: make_api_server(self.app, h, p), "api", host, self.settings["api_port"],
                          self.layout)
         try:
-            self.files = _bind(lambda h, p: make_file_server(self.layout.files, h, p), "files", host,
+            self.files = _bind(lambda h, p: make_file_server(self.layout.files, h, p, self.app.locked_path), "files", host,
                                self.settings["files_port"], self.layout)
         except PortInUseError:
             self.api.server_close()
