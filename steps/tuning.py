@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import optuna
 import pandas as pd
-from sklearn.metrics import (average_precision_score, balanced_accuracy_score, f1_score,
-                             fbeta_score, roc_auc_score)
 from sklearn.model_selection import StratifiedKFold, train_test_split
-from sklearn.preprocessing import label_binarize
 
 from steps.config import PreprocessConfig, TrainConfig
+from steps.metrics import metric_value, minority_label
 from steps.models import FAMILIES
 from steps.recipe import build_model_pipeline, infer_roles
 from steps.tuning_plots import importance_figure, history_figure
@@ -48,33 +46,19 @@ class TuneResult:
     notes: list[str] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
     n_rows_used: int = 0  # < len(X) when the family's row cap applied
+    row_index: np.ndarray | None = None  # positions in X of the rows used (oof_proba rows)
     cv_folds: int = 0
 
 
-def score(metric: str, y_true, proba: np.ndarray, classes, beta: float = 1.0) -> float:
-    """Primary metric from class probabilities (columns ordered as ``classes``).
-    Label metrics use the argmax; F-scores are macro-averaged in every case."""
+def score(metric: str, y_true, proba: np.ndarray, classes, beta: float = 1.0,
+          positive_label=None) -> float:
+    """Primary metric of argmax predictions and probabilities (columns ordered as
+    ``classes``), with the evaluation step's conventions (``steps.metrics``) so
+    CV and test scores mean the same thing; binary positive = training minority."""
     classes = list(classes)
-    y_true = np.asarray(y_true)
     pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
-    if metric == "macro_f1":
-        return float(f1_score(y_true.astype(object), pred, average="macro", labels=classes))
-    if metric == "f_beta":
-        return float(fbeta_score(y_true.astype(object), pred, beta=beta, average="macro",
-                                 labels=classes))
-    if metric == "balanced_accuracy":
-        return float(balanced_accuracy_score(y_true.astype(object), pred))
-    if metric == "roc_auc":
-        if len(classes) == 2:
-            return float(roc_auc_score(y_true == classes[1], proba[:, 1]))
-        return float(roc_auc_score(y_true, proba, multi_class="ovr", average="macro",
-                                   labels=classes))
-    if metric == "pr_auc":
-        if len(classes) == 2:
-            return float(average_precision_score(y_true == classes[1], proba[:, 1]))
-        return float(average_precision_score(label_binarize(y_true, classes=classes), proba,
-                                             average="macro"))
-    raise ValueError(f"unknown metric {metric!r}")
+    return metric_value(metric, y_true, pred, proba, classes, beta,
+                        positive_label=positive_label)
 
 
 def cap_rows(X: pd.DataFrame, y: pd.Series, cap: int | None, seed: int):
@@ -105,6 +89,7 @@ class Objective:
         self.family, self.X, self.y, self.roles = family, X, y, roles
         self.prep_cfg, self.train_cfg, self.folds, self.classes = prep_cfg, train_cfg, folds, classes
         self.best_value, self.best_oof = -math.inf, None  # oof of the best trial so far
+        self.positive = minority_label(y, classes) if len(classes) == 2 else None
 
     def params(self, trial) -> tuple[dict, str]:
         params = FAMILIES[self.family].suggest(trial)
@@ -130,7 +115,9 @@ class Objective:
             for step, (tr, va) in enumerate(self.folds):
                 oof[va] = self.fit_fold(params, imbalance, tr, va)
                 scores.append(score(self.train_cfg.metric, self.y.iloc[va], oof[va],
-                                    self.classes, self.train_cfg.beta))
+                                    self.classes, self.train_cfg.beta, self.positive))
+                if not np.isfinite(scores[-1]):
+                    raise ValueError(f"{self.train_cfg.metric} undefined on fold {step + 1}")
                 trial.report(float(np.mean(scores)), step)
                 if trial.should_prune():
                     raise optuna.TrialPruned(f"pruned after fold {step + 1}")
@@ -227,6 +214,7 @@ def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: Preprocess
     X, y = X.reset_index(drop=True), pd.Series(y).reset_index(drop=True)
     cap = train_cfg.max_rows.get(family, FAMILIES[family].row_cap)
     X, y, note = cap_rows(X, y, cap, train_cfg.seed)
+    row_index = X.index.to_numpy()
     if note:
         X, y = X.reset_index(drop=True), y.reset_index(drop=True)
         notes.append(note)
@@ -239,7 +227,7 @@ def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: Preprocess
     study.enqueue_trial(_default_trial(family, prep_cfg))
     study.optimize(objective, n_trials=n_trials, catch=(Exception,),
                    callbacks=[_report(on_trial), _Budget(budget, start, len(folds))])
-    return _finish(study, objective, notes, start)
+    return _finish(study, objective, notes, start, row_index)
 
 
 def _default_trial(family: str, prep_cfg: PreprocessConfig) -> dict:
@@ -251,7 +239,8 @@ def _default_trial(family: str, prep_cfg: PreprocessConfig) -> dict:
     return params
 
 
-def _finish(study, objective: Objective, notes: list[str], start: float) -> TuneResult:
+def _finish(study, objective: Objective, notes: list[str], start: float,
+            row_index: np.ndarray) -> TuneResult:
     states = [t.state.name for t in study.trials]
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     if not complete:
@@ -279,4 +268,4 @@ def _finish(study, objective: Objective, notes: list[str], start: float) -> Tune
         oof_proba=oof, classes=list(objective.classes), fit_seconds=time.monotonic() - start,
         notes=notes, figures={"optimization_history": history_figure(study, cfg.metric),
                               "param_importance": importance_figure(study)},
-        n_rows_used=len(y), cv_folds=len(objective.folds))
+        n_rows_used=len(y), row_index=row_index, cv_folds=len(objective.folds))

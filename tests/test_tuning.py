@@ -35,6 +35,7 @@ def test_tiny_budget_returns_fitted_model_trials_oof_and_figures():
     assert {"number", "state", "value", "params", "duration", "error"} <= set(rows[0])
     assert res.best_params == {"C": 1.0} or res.trials["value"].max() == res.best_score
     assert res.oof_proba.shape == (150, 3) and res.classes == ["a", "b", "c"]
+    assert (res.row_index == np.arange(150)).all()
     np.testing.assert_allclose(res.oof_proba.sum(axis=1), 1.0)
     assert res.model.predict(X).shape == (150,)
     assert 0 < res.best_score <= 1 and res.best_score_std >= 0
@@ -120,6 +121,7 @@ def test_imbalance_search_and_row_cap():
     assert res.trials.loc[0, "param_imbalance"] == "smote"  # configured strategy goes first
     assert res.best_imbalance in {"random_over", "smote", "none"}
     assert res.n_rows_used == 120 and res.oof_proba.shape == (120, 3)
+    assert len(set(res.row_index)) == 120 and res.row_index.max() < 200
     assert any("row cap" in n for n in res.notes)
 
 
