@@ -40,6 +40,9 @@ class DataConfig(Section):
     target: str | None = None  # required for files; cards name their own
     dataset_name: str | None = None  # defaults to the card name or the file stem
     id_columns: list[str] = Field(default_factory=list)
+    # Generator overrides for synthetic cards only, e.g. {"rows": 100000, "seed": 1};
+    # rejected for real datasets and files so a typo never loads the wrong data.
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
 class Derivation(Section):

@@ -1,0 +1,74 @@
+"""Data step contract: load, fingerprint, describe, prepare, split and profile a table.
+
+This module is the public face used by the wiring layer; the work lives in small modules
+(``sources``, ``columns``, ``prepare``, ``derive``, ``profile``) re-exported here.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from steps.columns import (DataValidationError, class_counts, column_roles,  # noqa: F401
+                           schema_of)
+from steps.prepare import PreparedFrame, prepare_frame  # noqa: F401
+from steps.profile import class_balance_figure, missing_rate_figure, profile_frame  # noqa: F401
+from steps.sources import (DataSourceError, LoadedTable, list_cards, load_table,  # noqa: F401
+                           read_card)
+
+__all__ = [
+    "DataSourceError", "DataValidationError", "LoadedTable", "PreparedFrame",
+    "class_balance_figure", "class_counts", "column_roles", "content_hash", "list_cards",
+    "load_table", "missing_rate_figure", "prepare_frame", "profile_frame", "read_card",
+    "schema_of", "split_fingerprint", "split_frame",
+]
+
+
+def content_hash(frame: pd.DataFrame) -> str:
+    """SHA-256 of column names, dtypes and every value, in row order (the index is ignored).
+
+    Values go through pandas' vectorised row hashing (one 64-bit hash per row covering all
+    its cells), which keeps this fast on millions of rows; names and dtypes are hashed
+    separately so a renamed column or an int->float cast changes the digest too.
+    """
+    digest = hashlib.sha256()
+    header = [[str(c), str(t)] for c, t in zip(frame.columns, frame.dtypes)]
+    digest.update(json.dumps({"columns": header, "rows": len(frame)}).encode())
+    if len(frame) and frame.shape[1]:
+        rows = pd.util.hash_pandas_object(frame, index=False, categorize=True)
+        digest.update(rows.to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def split_frame(frame: pd.DataFrame, target: str, test_size: float,
+                seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stratified, seeded train/test split; both parts keep the original index and row order."""
+    counts = class_counts(frame[target])
+    n_test = test_size if isinstance(test_size, int) else int(-(-test_size * len(frame) // 1))
+    if min(counts.values(), default=0) < 2 or n_test < len(counts) or len(frame) - n_test < len(counts):
+        raise DataValidationError(
+            f"cannot stratify {len(frame)} rows with test_size={test_size}: every class needs at "
+            f"least one row on each side (class counts: {counts}); adjust preprocess.test_size "
+            "or merge rare classes")
+    positions = pd.RangeIndex(len(frame))
+    _, test_pos = train_test_split(positions, test_size=test_size, random_state=seed,
+                                   stratify=frame[target].astype(str).to_numpy())
+    mask = positions.isin(test_pos)
+    return frame.iloc[~mask], frame.iloc[mask]
+
+
+def split_fingerprint(test_index: Iterable, dataset_hash: str = "") -> str:
+    """Identify a frozen test split: SHA-256 of ``"<dataset_hash>:<sorted test row ids>"``.
+
+    Integer row ids are rendered as a Python list (``[3, 7, 12]``) so the value matches the
+    split id the wiring layer stores next to the frozen test rows.
+    """
+    ids = list(test_index)
+    try:
+        rows = sorted(int(i) for i in ids)
+    except (TypeError, ValueError):
+        rows = sorted(str(i) for i in ids)
+    return hashlib.sha256(f"{dataset_hash}:{rows}".encode()).hexdigest()

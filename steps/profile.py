@@ -1,0 +1,57 @@
+"""Per-column profile and the two data figures reported by the preprocessing step.
+
+Figures are built with ``matplotlib.figure.Figure`` directly instead of pyplot: no global
+backend switch, no figure registry to leak, nothing ever shown. The caller reports them.
+"""
+from __future__ import annotations
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from steps.columns import n_unique, role_of
+
+
+def profile_frame(frame: pd.DataFrame, target: str, id_columns=()) -> pd.DataFrame:
+    """One row per column (index ``column``): dtype, missing_rate, n_unique, role."""
+    rows = [{"column": str(col), "dtype": str(frame[col].dtype),
+             "missing_rate": float(frame[col].isna().mean()) if len(frame) else 0.0,
+             "n_unique": n_unique(frame[col]),
+             "role": role_of(frame[col], col, target, id_columns)} for col in frame.columns]
+    return pd.DataFrame(rows, columns=["column", "dtype", "missing_rate", "n_unique", "role"]
+                        ).set_index("column")
+
+
+def class_balance_figure(counts: dict[str, int], title: str = "Class balance") -> Figure:
+    """Horizontal bars of rows per class, annotated with count and share."""
+    labels = list(counts)
+    values = [int(counts[k]) for k in labels]
+    total = sum(values) or 1
+    fig = Figure(figsize=(6, 0.5 * len(labels) + 1.5))
+    ax = fig.add_subplot()
+    bars = ax.barh(labels[::-1], values[::-1], color="#4c72b0")
+    for bar, v in zip(bars, values[::-1]):
+        ax.annotate(f"{v} ({v / total:.1%})", (bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                    xytext=(3, 0), textcoords="offset points", va="center", fontsize=9)
+    ax.set_xlabel("rows")
+    ax.set_xlim(0, max(values, default=1) * 1.25)
+    ax.set_title(f"{title} ({total} rows, {len(labels)} classes)")
+    fig.tight_layout()
+    return fig
+
+
+def missing_rate_figure(profile: pd.DataFrame, top: int = 30) -> Figure:
+    """Missing share of the ``top`` most incomplete columns (a note if nothing is missing)."""
+    rates = profile["missing_rate"].astype(float)
+    rates = rates[rates > 0].sort_values(ascending=False).head(top)
+    fig = Figure(figsize=(6, 0.3 * len(rates) + 1.8))
+    ax = fig.add_subplot()
+    if rates.empty:
+        ax.text(0.5, 0.5, "no missing values", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+    else:
+        ax.barh([str(c) for c in rates.index[::-1]], rates.values[::-1], color="#dd8452")
+        ax.set_xlim(0, min(1.0, rates.max() * 1.2))
+        ax.set_xlabel("missing share")
+    ax.set_title("Missing values per column")
+    fig.tight_layout()
+    return fig

