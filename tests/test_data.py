@@ -87,6 +87,13 @@ def test_content_hash_is_stable_and_ignores_the_index():
     assert len(content_hash(a)) == 64
 
 
+def test_content_hash_survives_a_parquet_round_trip(tmp_path):
+    # Dataset versions are stored as Parquet; re-hashing a fetched copy must agree.
+    frame = load_table(DataConfig(source=str(FIXTURE), target="label"), DATASETS).frame
+    frame.to_parquet(tmp_path / "v.parquet")
+    assert content_hash(pd.read_parquet(tmp_path / "v.parquet")) == content_hash(frame)
+
+
 @pytest.mark.parametrize("change", ["cell", "order", "rename", "dtype", "missing", "row"])
 def test_content_hash_changes_with_content(change):
     a = _frame()
