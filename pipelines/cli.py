@@ -94,10 +94,25 @@ def _run_overrides(args) -> list[str]:
     return extra
 
 
+def preflight(cfg) -> None:
+    """Load and validate the table before any server or task exists: bad input fails
+    fast with the column at fault, and nothing is written."""
+    from pipelines.step_tasks import DATASETS_DIR
+    from steps.data import load_table, prepare_frame
+    table = load_table(cfg.data, DATASETS_DIR)
+    prepare_frame(table.frame, table.target, cfg.preprocess, id_columns=table.id_columns)
+
+
 def _cmd_run(args) -> int:
     from pipelines.runner import run_pipeline
     from pipelines.summary import print_summary
+    from steps.data import DataValidationError
     cfg = load_config(args.config, _run_overrides(args))
+    try:
+        preflight(cfg)
+    except (DataValidationError, FileNotFoundError, ValueError) as err:
+        print(f"tabpipe: invalid input: {err}", file=sys.stderr)
+        return 2
     result = run_pipeline(cfg)
     print_summary(result, as_json=args.json)
     failed = [n for n, s in result.steps.items() if s["status"] == "failed"]

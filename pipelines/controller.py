@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 from pipelines.failures import LOGIC_FAILURE_TAG
 
 
+POLL_MINUTES = 1 / 60
+
+
 def resolve(dotted: str) -> Callable:
     module, _, func = dotted.partition(":")
     return getattr(importlib.import_module(module), func)
@@ -65,6 +68,8 @@ def build_controller(spec: PipelineSpec, *, retries: int, packages: list[str] | 
 
     pipe = PipelineController(
         name=spec.name, project=spec.project, version=version, add_pipeline_tags=False,
+        # minutes between state checks: ClearML's 0.2 (12 s) idles ~10 s after every step
+        pool_frequency=POLL_MINUTES,
         retry_on_failure=retry_infrastructure_only(retries), packages=packages,
         output_uri=True, abort_on_failure=False)
     for name, value in spec.parameters.items():
@@ -88,11 +93,13 @@ def step_outputs(pipe) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for name, node in pipe.get_pipeline_dag().items():
         task_id = node.executed or (node.job.task_id() if node.job else None)
-        info = {"task_id": task_id, "status": node.status, "returns": {}}
+        info = {"task_id": task_id, "status": node.status, "returns": {}, "worker": None}
         if task_id:
-            params = Task.get_task(task_id=task_id).get_parameters() or {}
+            task = Task.get_task(task_id=task_id)
+            params = task.get_parameters() or {}
             info["returns"] = {k.split("/", 1)[1]: v for k, v in params.items()
                                if k.startswith("return/")}
+            info["worker"] = getattr(task.data, "last_worker", None)
         out[name] = info
     return out
 

@@ -108,7 +108,7 @@ def build_dag(cfg: PipelineConfig, name: str = "tabular-imbalanced",
         "validate", "pipelines.nodes:validate",
         {"prepared_id": _ref("preprocess", "prepared_id"),
          "evaluate_cfg": _param("evaluate"), "project": _param("project"), **model_refs},
-        ("candidate_id", "report"), tuple(train_names), queue("validate"), cache,
+        ("candidate_id", "report"), ("preprocess", *train_names), queue("validate"), cache,
         "qc", "Frozen test split: leaderboard, plots, gates"))
     steps.append(StepSpec(
         "publish", "pipelines.nodes:publish",

@@ -31,7 +31,7 @@ def run_version_dataset(data_cfg: str, project: str) -> tuple[str, str]:
     if latest is not None and f"sha256:{digest[:16]}" in latest.tags:
         log.info("dataset %s unchanged (sha256 %s): reusing version %s", name, digest[:12], latest.id)
         return latest.id, digest
-    id_columns = sorted(set(cfg.id_columns) | set((table.card or {}).get("id_columns", [])))
+    id_columns = list(table.id_columns)
     schema = schema_of(frame, table.target, id_columns)
     summary = {
         "name": name, "source": table.source, "target": table.target, "rows": int(len(frame)),
@@ -58,7 +58,7 @@ def _describe(summary: dict) -> str:
 
 def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, project: str) -> str:
     """Validate, derive, freeze the stratified split (once per dataset version) and profile."""
-    from steps.data import column_roles, prepare_frame, split_frame
+    from steps.data import column_roles, prepare_frame, split_fingerprint, split_frame
 
     cfg = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
     summary = fetch_json(dataset_id, SUMMARY, alias="raw_dataset")
@@ -84,7 +84,7 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
         log.info("reusing the frozen test split of this dataset version (%d rows)", len(test))
     split = {"dataset_id": dataset_id, "dataset_hash": dataset_hash, "test_size": cfg.test_size,
              "seed": cfg.split_seed, "test_rows": test_rows,
-             "split_id": _split_id(dataset_hash, test_rows)}
+             "split_id": split_fingerprint(test_rows, dataset_hash)}
     recipe = {"target": target, "dataset_name": summary["name"], "roles": column_roles(frame, target),
               "classes": sorted(map(str, frame[target].unique())),
               "positive_label": summary.get("positive_label"),
@@ -104,11 +104,6 @@ def _recipe_key(dataset_id: str, cfg: PreprocessConfig) -> str:
     import hashlib
     blob = json.dumps({"dataset": dataset_id, "cfg": cfg.model_dump(mode="json")}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def _split_id(dataset_hash: str, test_rows: list[int]) -> str:
-    import hashlib
-    return hashlib.sha256(f"{dataset_hash}:{test_rows}".encode()).hexdigest()
 
 
 def _report_profile(frame: pd.DataFrame, target: str, recipe: dict) -> None:

@@ -19,7 +19,8 @@ def test_step_names_and_parents():
                      "validate", "publish"]
     assert spec.step("preprocess").parents == ("dataset",)
     assert all(spec.step(f"train_{f}").parents == ("preprocess",) for f in ("logreg", "hist_gb"))
-    assert spec.step("validate").parents == ("train_logreg", "train_hist_gb", "train_svm")
+    assert spec.step("validate").parents == ("preprocess", "train_logreg", "train_hist_gb",
+                                             "train_svm")
     assert spec.step("publish").parents == ("validate",)
 
 

@@ -1,0 +1,70 @@
+"""End to end: the real PipelineController against the embedded server.
+
+1. In-process steps on hpc_data: a model is published; an identical second run reuses the
+   dataset version and hits the step cache, and the same model stays champion.
+2. A real clearml-agent worker executes the steps (training fan-out included).
+"""
+import json
+
+import pytest
+
+from pipelines.runner import run_pipeline
+from steps.config import parse_config
+
+pytestmark = pytest.mark.slow
+
+TINY_TRAIN = {"families": ["logreg", "hist_gb"], "n_trials": 2, "timeout_s": 20, "cv_folds": 3}
+TINY_EVAL = {"bootstrap": 100, "permutation_repeats": 1}
+
+
+def _cfg(data_dir, **execution):
+    return parse_config({
+        "project": {"name": "e2e"}, "data": {"source": "hpc_data"},
+        "train": TINY_TRAIN, "evaluate": TINY_EVAL,
+        "execution": {"data_dir": str(data_dir), **execution}})
+
+
+def _returns(result, step):
+    return result.steps[step]["returns"]
+
+
+@pytest.fixture(scope="module")
+def first_and_second_run(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("embedded")
+    first = run_pipeline(_cfg(data_dir))
+    second = run_pipeline(_cfg(data_dir))
+    return first, second
+
+
+def test_first_run_completes_and_publishes(first_and_second_run):
+    first, _ = first_and_second_run
+    statuses = {name: s["status"] for name, s in first.steps.items()}
+    assert set(statuses) == {"dataset", "preprocess", "train_logreg", "train_hist_gb",
+                             "validate", "publish"}
+    assert all(v == "completed" for v in statuses.values()), statuses
+    assert first.decision["publish"] is True, first.decision
+    report = json.loads(_returns(first, "validate")["report"])
+    assert report["winner"] in ("logreg", "hist_gb")
+    assert 0.3 < report["score"] <= 1.0 and report["gates_passed"]
+    assert _returns(first, "publish")["published_model_id"] == first.decision["model_id"]
+
+
+def test_second_run_reuses_dataset_and_cache(first_and_second_run):
+    first, second = first_and_second_run
+    assert _returns(second, "dataset")["dataset_id"] == _returns(first, "dataset")["dataset_id"]
+    for step in ("preprocess", "train_logreg", "train_hist_gb", "validate"):
+        assert second.steps[step]["status"] == "cached", (step, second.steps[step])
+        assert second.steps[step]["task_id"] == first.steps[step]["task_id"]
+    # Same candidate on the same split: not strictly better, so the champion stays.
+    assert second.decision["publish"] is False
+    assert second.decision["previous_champion"] == first.decision["model_id"]
+    assert any("champion" in r for r in second.decision["reasons"])
+
+
+def test_agent_executes_training_fan_out(tmp_path):
+    cfg = _cfg(tmp_path / "agents", agents=1)
+    result = run_pipeline(cfg)
+    assert all(s["status"] == "completed" for s in result.steps.values()), result.steps
+    workers = {name: s["worker"] for name, s in result.steps.items()}
+    assert workers["train_logreg"] and workers["train_hist_gb"], workers
+    assert result.decision is not None
