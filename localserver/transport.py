@@ -99,7 +99,9 @@ class ApiHandler(BaseHTTPRequestHandler):
     def _handle(self):
         started = time.perf_counter()
         name, version = parse_route(self.path)
-        code, subcode, msg, data, stack = 200, 0, "OK", None, None
+        # errors still carry an (empty) data object: the SDK builds its response class from it
+        # and some callers read attributes of that response without checking the result code
+        code, subcode, msg, data, stack = 200, 0, "OK", {}, None
         try:
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:

@@ -200,3 +200,4 @@ def test_transport_auth_envelope_and_routing(server, api):
     assert code == 404 and body["meta"]["result_code"] == 404
     code, _, body = _http(f"{server.api_url}/tasks.get_by_id", {"task": "missing"}, auth, method="POST")
     assert code == 400 and body["meta"]["result_subcode"] == 101
+    assert body["data"] == {}          # the SDK reads attributes of error responses too
