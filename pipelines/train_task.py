@@ -52,8 +52,10 @@ def run_train_family(prepared_id: str, family: str, train_cfg: str, preprocess_c
     tracking.report_table(task, "tuning/trials", result.trials)
     task.upload_artifact("trials", artifact_object=result.trials, wait_on_upload=True)
     oof_path = tracking.scratch_dir("oof") / "oof.npz"
+    # Row-capped families (SVM, k-NN on large data) predict out-of-fold on a subsample only.
+    used = y.iloc[result.row_index] if result.row_index is not None else y
     np.savez_compressed(oof_path, proba=result.oof_proba, classes=np.array(result.classes),
-                        y=y.to_numpy(dtype=str))
+                        y=used.to_numpy(dtype=str))
     tracking.upload_file(task, "oof_proba", oof_path)
     for note in result.notes:
         task.get_logger().report_text(note)
