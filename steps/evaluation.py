@@ -1,0 +1,194 @@
+"""Validation step logic: score a fitted model on the frozen test split.
+
+This module is the public face of the evaluation step and re-exports the pieces that
+live in smaller modules (metrics, bootstrap, thresholds, figures, gates, leaderboard).
+
+Leakage rules: ``evaluate_model`` never tunes anything on test data. A binary decision
+threshold arrives finished (``threshold=`` or a ``ThresholdedClassifier``), tuned by the
+caller with ``tune_threshold`` on out-of-fold training predictions. ``X_train``/``y_train``
+are only read for the positive-class convention, a column check and the baseline.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.dummy import DummyClassifier
+from sklearn.inspection import permutation_importance
+
+from steps.bootstrap import bootstrap_ci
+from steps.config import EvaluateConfig
+from steps.figures import (calibration_figure, confusion_matrix_figure,
+                           permutation_importance_figure, pr_figure, roc_figure,
+                           threshold_curve_figure)
+from steps.gates import GateResult, check_gates
+from steps.leaderboard import leaderboard, leaderboard_figure, select_winner
+from steps.metrics import (METRIC_KEYS, as_labels, compute_metrics, confusion_frame, encode,
+                           metric_value, minority_label, per_class_report, resolve_positive)
+from steps.thresholds import (ThresholdedClassifier, ThresholdResult, predict_with_threshold,
+                              tune_threshold)
+
+__all__ = [
+    "EvalResult", "evaluate_model", "baseline_metrics", "compute_metrics", "per_class_report",
+    "bootstrap_ci", "tune_threshold", "ThresholdResult", "predict_with_threshold",
+    "ThresholdedClassifier", "check_gates", "GateResult", "leaderboard", "leaderboard_figure",
+    "select_winner", "threshold_curve_figure", "minority_label", "METRIC_KEYS", "FIGURE_NAMES",
+]
+
+log = logging.getLogger(__name__)
+
+FIGURE_NAMES = ("confusion_matrix", "roc_curve", "pr_curve", "calibration_curve",
+                "permutation_importance")
+PERMUTATION_MAX_ROWS = 2000  # permutation importance re-predicts rows x features x repeats
+
+
+@dataclass
+class EvalResult:
+    metrics: dict[str, float]  # every key of METRIC_KEYS
+    per_class: pd.DataFrame  # index: class; precision, recall, f1, support
+    ci: tuple[float, float]  # bootstrap CI of metrics[metric]; (nan, nan) if bootstrap == 0
+    figures: dict[str, Any]  # subset of FIGURE_NAMES -> matplotlib Figure
+    confusion: pd.DataFrame  # counts, rows = true label, columns = predicted label
+    metric: str = "macro_f1"
+    positive_label: Any = None  # binary only
+    threshold: float | None = None  # decision threshold used (None = the model's predict)
+    baseline: dict[str, float] | None = None  # most-frequent baseline, when y_train is given
+    importance: pd.DataFrame | None = None  # permutation importance table (all features)
+    notes: list[str] = field(default_factory=list)  # skipped parts and why
+
+
+def baseline_metrics(y_train, y_test, classes, beta: float = 1.0, *,
+                     positive_label=None) -> dict[str, float]:
+    """Metrics of a majority-class dummy fitted on the training labels.
+
+    Uses ``DummyClassifier(strategy="prior")``: it predicts the most frequent training class
+    exactly like ``"most_frequent"`` but reports the training class priors as probabilities,
+    so the baseline's log loss and Brier are meaningful rather than infinite-ish.
+    """
+    classes = list(classes)
+    y_train, y_test = as_labels(y_train), as_labels(y_test)
+    encode(y_train, classes)
+    dummy = DummyClassifier(strategy="prior").fit(np.zeros((len(y_train), 1)), y_train)
+    raw = dummy.predict_proba(np.zeros((len(y_test), 1)))
+    proba = np.zeros((len(y_test), len(classes)))
+    proba[:, [classes.index(c) for c in dummy.classes_]] = raw  # align to the model's classes
+    pos = resolve_positive(classes, positive_label, y_train)
+    return compute_metrics(y_test, dummy.predict(np.zeros((len(y_test), 1))), proba, classes,
+                           beta, positive_label=pos)
+
+
+def _decision_rule(model, classes, threshold, positive_label, y_train, y_test):
+    """(model to score, positive label, threshold): one consistent binary decision rule."""
+    if isinstance(model, ThresholdedClassifier):
+        if positive_label is not None and positive_label != model.positive_label:
+            raise ValueError(f"positive_label {positive_label!r} contradicts the wrapped "
+                             f"model's {model.positive_label!r}")
+        positive_label = model.positive_label
+        threshold = model.threshold if threshold is None else threshold
+        model = model.estimator
+    if len(classes) != 2:
+        if threshold is not None:
+            raise ValueError(f"a decision threshold needs a binary model, got classes {classes}")
+        return model, None, None
+    if positive_label is None and y_train is None:
+        log.warning("no training labels: positive class taken as the test minority class")
+    pos = resolve_positive(classes, positive_label, y_test if y_train is None else y_train)
+    if threshold is not None:
+        model = ThresholdedClassifier(model, pos, float(threshold))
+    return model, pos, None if threshold is None else float(threshold)
+
+
+def _check_columns(X_test: pd.DataFrame, X_train) -> None:
+    if X_train is None or not hasattr(X_train, "columns"):
+        return
+    missing = sorted(set(X_train.columns) - set(X_test.columns))
+    extra = sorted(set(X_test.columns) - set(X_train.columns))
+    if missing or extra:
+        raise ValueError(f"X_test columns differ from X_train: missing {missing}, extra {extra}")
+
+
+def _sample_rows(X: pd.DataFrame, y: pd.Series, cap: int, seed: int):
+    if len(X) <= cap:
+        return X, y
+    rows = np.sort(np.random.default_rng(seed).choice(len(X), size=cap, replace=False))
+    return X.iloc[rows], y.iloc[rows]
+
+
+def permutation_table(model, X_test: pd.DataFrame, y_test: pd.Series, classes, metric: str,
+                      beta: float, positive_label, repeats: int, seed: int = 0,
+                      max_rows: int = PERMUTATION_MAX_ROWS) -> pd.DataFrame:
+    """Drop in ``metric`` when each raw input column is shuffled (seeded row cap)."""
+    X, y = _sample_rows(X_test, y_test, max_rows, seed)
+
+    def scorer(estimator, X_, y_) -> float:
+        proba = estimator.predict_proba(X_)
+        return metric_value(metric, y_, estimator.predict(X_), proba, classes, beta,
+                            positive_label=positive_label)
+
+    result = permutation_importance(model, X, y, scoring=scorer, n_repeats=repeats,
+                                    random_state=seed, n_jobs=1)
+    table = pd.DataFrame(result.importances, columns=[f"repeat_{i}" for i in range(repeats)])
+    table.insert(0, "feature", [str(c) for c in X.columns])
+    table.insert(1, "importance_mean", result.importances_mean)
+    table.insert(2, "importance_std", result.importances_std)
+    return table.sort_values("importance_mean", ascending=False, kind="mergesort",
+                             na_position="last").reset_index(drop=True)
+
+
+def _figures(y_test, proba, classes, pos, confusion, importance, metric) -> dict[str, Any]:
+    figures = {
+        "confusion_matrix": confusion_matrix_figure(confusion),
+        "roc_curve": roc_figure(y_test, proba, classes, pos),
+        "pr_curve": pr_figure(y_test, proba, classes, pos),
+        "calibration_curve": calibration_figure(y_test, proba, classes, pos),
+    }
+    if importance is not None:
+        figures["permutation_importance"] = permutation_importance_figure(importance, metric)
+    return figures
+
+
+def evaluate_model(model, X_test: pd.DataFrame, y_test: pd.Series, cfg: EvaluateConfig, *,
+                   threshold: float | None = None, positive_label=None, X_train=None,
+                   y_train=None, seed: int = 0) -> EvalResult:
+    """Metrics, per-class table, bootstrap CI on ``cfg.metric``, confusion and figures.
+
+    ``model``: fitted, with ``predict_proba`` and ``classes_`` (possibly a
+    ``ThresholdedClassifier``). Binary positive class: ``positive_label``, else the wrapped
+    model's, else the minority class of ``y_train`` (of ``y_test`` if no ``y_train``).
+    """
+    classes = list(model.classes_)
+    y_test = pd.Series(as_labels(y_test), index=getattr(y_test, "index", None))
+    encode(y_test, classes)
+    _check_columns(X_test, X_train)
+    scored, pos, threshold = _decision_rule(model, classes, threshold, positive_label,
+                                            y_train, y_test)
+    proba = np.asarray(scored.predict_proba(X_test), dtype=float)
+    y_pred = as_labels(scored.predict(X_test))
+    metrics = compute_metrics(y_test, y_pred, proba, classes, cfg.beta, positive_label=pos)
+    notes: list[str] = []
+    if cfg.bootstrap > 0:
+        ci = bootstrap_ci(y_test, y_pred, proba, classes, cfg.metric, n=cfg.bootstrap, seed=seed,
+                          beta=cfg.beta, positive_label=pos)
+    else:
+        ci = (float("nan"), float("nan"))
+        notes.append("bootstrap CI skipped: evaluate.bootstrap is 0")
+    importance = None
+    if cfg.permutation_repeats > 0:
+        importance = permutation_table(scored, X_test, y_test, classes, cfg.metric, cfg.beta, pos,
+                                       cfg.permutation_repeats, seed)
+    else:
+        notes.append("permutation importance skipped: evaluate.permutation_repeats is 0")
+    confusion = confusion_frame(y_test, y_pred, classes)
+    figures = _figures(y_test, proba, classes, pos, confusion, importance, cfg.metric)
+    baseline = None
+    if y_train is not None:
+        baseline = baseline_metrics(y_train, y_test, classes, cfg.beta, positive_label=pos)
+    for note in notes:
+        log.info(note)
+    return EvalResult(metrics=metrics, per_class=per_class_report(y_test, y_pred, classes),
+                      ci=ci, figures=figures, confusion=confusion, metric=cfg.metric,
+                      positive_label=pos, threshold=threshold, baseline=baseline,
+                      importance=importance, notes=notes)

@@ -1,0 +1,61 @@
+"""Quality gates on the primary test metric. Gates explain themselves; the caller decides.
+
+Every gate contributes one human-readable sentence to ``reasons`` whether it passes or
+fails, so a report shows the whole decision; ``failed`` repeats only the failing ones.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from steps.config import GateConfig
+
+_TOLERANCE = 1e-9  # 0.55 - 0.50 must count as a 0.05 margin despite float rounding
+
+
+@dataclass(frozen=True)
+class GateResult:
+    passed: bool
+    reasons: list[str]
+    failed: list[str] = field(default_factory=list)
+
+
+def _is_nan(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _minimum_gate(metric: str, value: float, minimum: float) -> tuple[bool, str]:
+    if value + _TOLERANCE >= minimum:
+        return True, f"{metric} {value:.3f} >= minimum {minimum:.3f}"
+    return False, f"{metric} {value:.3f} < minimum {minimum:.3f}"
+
+
+def _baseline_gate(metric: str, value: float, baseline, margin: float) -> tuple[bool, str]:
+    if _is_nan(baseline):
+        return False, (f"{metric} baseline is undefined (NaN), so the required margin "
+                       f"{margin:.3f} over the most-frequent baseline cannot be checked")
+    gain = value - baseline
+    if gain + _TOLERANCE >= margin:
+        return True, (f"{metric} {value:.3f} beats the most-frequent baseline {baseline:.3f} "
+                      f"by {gain:+.3f} (required margin {margin:.3f})")
+    return False, (f"{metric} {value:.3f} does not beat the most-frequent baseline "
+                   f"{baseline:.3f} by the required margin {margin:.3f} (difference {gain:+.3f})")
+
+
+def check_gates(metrics: Mapping[str, float], baseline: Mapping[str, float], gates: GateConfig,
+                metric: str) -> GateResult:
+    """Minimum primary metric, and a margin over the most-frequent baseline's value."""
+    value = metrics.get(metric)
+    if _is_nan(value):
+        reasons = [f"{metric} is NaN (undefined on this test set, e.g. a class is missing), "
+                   f"so it cannot meet the minimum {gates.min_primary:.3f}",
+                   f"{metric} is NaN, so it cannot beat the most-frequent baseline by "
+                   f"{gates.min_margin_over_baseline:.3f}"]
+        return GateResult(passed=False, reasons=reasons, failed=list(reasons))
+    checks = [_minimum_gate(metric, float(value), gates.min_primary),
+              _baseline_gate(metric, float(value), baseline.get(metric),
+                             gates.min_margin_over_baseline)]
+    reasons = [reason for _, reason in checks]
+    failed = [reason for ok, reason in checks if not ok]
+    return GateResult(passed=not failed, reasons=reasons, failed=failed)

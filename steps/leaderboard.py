@@ -1,0 +1,90 @@
+"""Compare model families on the frozen test split and pick the winner."""
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from steps.figures import new_figure
+from steps.metrics import METRIC_KEYS
+
+log = logging.getLogger(__name__)
+
+_TIE_DIGITS = 12  # scores equal to 12 decimals are ties (float noise must not pick a winner)
+
+
+def leaderboard(rows: list[dict], metric: str) -> pd.DataFrame:
+    """One row per family, best first by ``metric`` (higher is better; NaN last), ties
+    broken by ``roc_auc`` (higher first) then family name. Adds a 1-based ``rank`` column.
+
+    Each row needs ``family`` and ``metric``; ``ci_low``/``ci_high`` and any other keys
+    (model ids, thresholds...) are kept.
+    """
+    if not rows:
+        raise ValueError("leaderboard needs at least one row")
+    frame = pd.DataFrame(rows)
+    for column in ("family", metric):
+        if column not in frame.columns:
+            raise ValueError(f"leaderboard rows need a {column!r} entry")
+    duplicated = frame["family"][frame["family"].duplicated()].tolist()
+    if duplicated:
+        raise ValueError(f"one row per family expected; repeated: {duplicated}")
+    keys = pd.DataFrame({
+        "primary": pd.to_numeric(frame[metric], errors="coerce").round(_TIE_DIGITS),
+        "auc": pd.to_numeric(frame.get("roc_auc", pd.Series(np.nan, index=frame.index)),
+                             errors="coerce").round(_TIE_DIGITS),
+        "family": frame["family"].astype(str),
+    })
+    order = keys.sort_values(["primary", "auc", "family"], ascending=[False, False, True],
+                             na_position="last", kind="mergesort").index
+    board = frame.loc[order].reset_index(drop=True)
+    board.insert(0, "rank", np.arange(1, len(board) + 1))
+    first = ["rank", "family", metric, "ci_low", "ci_high"]
+    first += [m for m in METRIC_KEYS if m != metric]
+    columns = [c for c in first if c in board.columns]
+    board = board[columns + [c for c in board.columns if c not in columns]]
+    board.attrs["metric"] = metric
+    return board
+
+
+def select_winner(df: pd.DataFrame) -> str:
+    """Family name of the best-ranked row."""
+    if df.empty:
+        raise ValueError("empty leaderboard: no family to select")
+    best = df.loc[df["rank"].idxmin()] if "rank" in df.columns else df.iloc[0]
+    metric = df.attrs.get("metric")
+    if metric and not math.isfinite(float(best[metric])):
+        log.warning("winner %s has an undefined %s; the quality gates will reject it",
+                    best["family"], metric)
+    return str(best["family"])
+
+
+def leaderboard_figure(df: pd.DataFrame, metric: str) -> Figure:
+    """Horizontal bars of the primary metric per family with bootstrap CI error bars."""
+    board = df.sort_values("rank") if "rank" in df.columns else df
+    values = pd.to_numeric(board[metric], errors="coerce").to_numpy(dtype=float)
+    fig, axes = new_figure(7.0, max(3.0, 0.5 * len(board) + 1.5))
+    ax = axes[0, 0]
+    y = np.arange(len(board))[::-1]  # best at the top
+    colors = ["tab:green" if i == 0 else "tab:blue" for i in range(len(board))]
+    ax.barh(y, np.nan_to_num(values), color=colors, alpha=0.8)
+    if {"ci_low", "ci_high"} <= set(board.columns):
+        low = pd.to_numeric(board["ci_low"], errors="coerce").to_numpy(dtype=float)
+        high = pd.to_numeric(board["ci_high"], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(low) & np.isfinite(high) & np.isfinite(values)
+        err = np.vstack([np.clip(values - low, 0, None), np.clip(high - values, 0, None)])
+        ax.errorbar(values[ok], y[ok], xerr=err[:, ok], fmt="none", ecolor="black", capsize=4,
+                    label="bootstrap CI")
+        if ok.any():
+            ax.legend(loc="lower right", fontsize=8)
+    for yi, v in zip(y, values):
+        ax.text(0.005, yi, "NaN" if np.isnan(v) else f"{v:.3f}", va="center", fontsize=8,
+                color="white" if np.isfinite(v) and v > 0.1 else "black")
+    ax.set_yticks(y, [f"{r}. {f}" for r, f in zip(board.get("rank", range(1, len(board) + 1)),
+                                                     board["family"])])
+    ax.set(xlim=(0, 1.0), xlabel=f"Test {metric}", ylabel="Family",
+           title=f"Leaderboard: test {metric} (winner in green)")
+    return fig

@@ -1,0 +1,162 @@
+"""Binary decision thresholds: tuning, applying, and storing them with the model.
+
+Leakage rule: ``tune_threshold`` must only ever see OUT-OF-FOLD TRAINING predictions (the
+training step's cross-validated probabilities). The test split is for measuring, never for
+choosing: ``evaluate_model`` accepts a finished threshold (or a ``ThresholdedClassifier``)
+and has no code path that tunes one, so the test data cannot reach this module through
+the evaluation API.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+log = logging.getLogger(__name__)
+
+MAX_CURVE_POINTS = 500  # the stored curve is for plots/tables; selection uses every point
+
+
+@dataclass(frozen=True)
+class ThresholdResult:
+    threshold: float  # predict positive iff P(positive) >= threshold
+    score: float  # F-beta of the positive class at ``threshold`` (on the data it was tuned on)
+    curve: pd.DataFrame  # threshold, precision, recall, f_beta, positive_rate
+    default_score: float  # F-beta at the usual 0.5, for comparison
+    beta: float = 1.0
+
+
+def _indicator(y_true, positive_label) -> np.ndarray:
+    y = np.asarray(pd.Series(y_true).to_numpy(dtype=object))
+    if positive_label is not None:
+        return y == positive_label
+    values = set(pd.unique(y).tolist())
+    if not values <= {0, 1, True, False}:
+        raise ValueError("y_true must be boolean/0-1 unless positive_label is given")
+    return y.astype(bool)
+
+
+def _f_beta(tp, fp, fn, beta):
+    b2 = beta * beta
+    denom = (1 + b2) * tp + b2 * fn + fp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, (1 + b2) * tp / denom, 0.0)
+
+
+def _curve(target: np.ndarray, score: np.ndarray, beta: float) -> pd.DataFrame:
+    """Every distinct cut point, with thresholds placed midway between observed scores."""
+    order = np.argsort(-score, kind="mergesort")
+    s, t = score[order], target[order]
+    ends = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
+    tp = np.cumsum(t)[ends].astype(float)
+    fp = np.cumsum(~t)[ends].astype(float)
+    fn = t.sum() - tp
+    distinct = s[ends]
+    # midpoint to the next lower score: same predictions on these rows, but no new row sits
+    # exactly on the boundary; the last cut (everything positive) keeps the lowest score
+    thresholds = np.r_[(distinct[:-1] + distinct[1:]) / 2, distinct[-1]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = tp / (tp + fp)
+    return pd.DataFrame({"threshold": thresholds, "precision": precision,
+                         "recall": tp / max(t.sum(), 1), "f_beta": _f_beta(tp, fp, fn, beta),
+                         "positive_rate": (tp + fp) / len(t)})
+
+
+def _thin(curve: pd.DataFrame, best: int) -> pd.DataFrame:
+    if len(curve) <= MAX_CURVE_POINTS:
+        return curve.reset_index(drop=True)
+    keep = np.unique(np.r_[np.linspace(0, len(curve) - 1, MAX_CURVE_POINTS).astype(int), best])
+    return curve.iloc[keep].reset_index(drop=True)
+
+
+def tune_threshold(y_true, proba_pos, beta: float = 1.0, *, positive_label=None) -> ThresholdResult:
+    """Threshold on P(positive) maximising the positive class's F-beta.
+
+    ``y_true``/``proba_pos`` MUST be out-of-fold training labels and probabilities (see
+    module docstring). ``y_true`` is a boolean/0-1 indicator of the positive class, or any
+    labels together with ``positive_label``. Ties go to the threshold closest to 0.5.
+    """
+    target = _indicator(y_true, positive_label)
+    score = np.asarray(proba_pos, dtype=float).ravel()
+    if len(score) != len(target):
+        raise ValueError(f"{len(score)} probabilities for {len(target)} labels")
+    if target.all() or not target.any():
+        raise ValueError("threshold tuning needs both classes in the out-of-fold labels")
+    curve = _curve(target, score, beta)
+    f = curve["f_beta"].to_numpy()
+    ties = np.flatnonzero(np.isclose(f, f.max(), rtol=0, atol=1e-12))
+    best = int(ties[np.argmin(np.abs(curve["threshold"].to_numpy()[ties] - 0.5))])
+    at_half = score >= 0.5
+    default = float(_f_beta((at_half & target).sum(), (at_half & ~target).sum(),
+                            (~at_half & target).sum(), beta))
+    result = ThresholdResult(threshold=float(curve["threshold"].iloc[best]), score=float(f[best]),
+                             curve=_thin(curve, best), default_score=default, beta=beta)
+    log.info("tuned threshold %.4f: F%.3g %.4f (at 0.5: %.4f) on %d out-of-fold rows",
+             result.threshold, beta, result.score, default, len(target))
+    return result
+
+
+def predict_with_threshold(proba, classes: Sequence, positive_label, threshold: float) -> np.ndarray:
+    """Labels: ``positive_label`` where its probability >= ``threshold``, else the other class."""
+    classes = list(classes)
+    if len(classes) != 2:
+        raise ValueError(f"a decision threshold needs a binary model, got classes {classes}")
+    if positive_label not in classes:
+        raise ValueError(f"positive_label {positive_label!r} is not one of {classes}")
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be within [0, 1], got {threshold}")
+    pos = classes.index(positive_label)
+    proba = np.asarray(proba, dtype=float)
+    return np.asarray(classes, dtype=object)[np.where(proba[:, pos] >= threshold, pos, 1 - pos)]
+
+
+class ThresholdedClassifier(ClassifierMixin, BaseEstimator):
+    """An already fitted binary classifier plus its decision threshold, saved together.
+
+    Fit-free, like sklearn's ``FrozenEstimator``: ``fit`` only validates and ``clone``
+    returns the same object, so the wrapped model is never refit by accident. Pickles with
+    joblib like any estimator (the class lives at module level).
+    """
+
+    def __init__(self, estimator, positive_label, threshold: float = 0.5):
+        self.estimator = estimator
+        self.positive_label = positive_label
+        self.threshold = threshold
+
+    def __sklearn_clone__(self):
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        check_is_fitted(self.estimator)
+        return True
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.estimator.classes_
+
+    @property
+    def n_features_in_(self) -> int:
+        return self.estimator.n_features_in_
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        return self.estimator.feature_names_in_
+
+    def fit(self, X=None, y=None, **fit_params):
+        """No refit: check the wrapped model and the decision rule, then return self."""
+        check_is_fitted(self.estimator)
+        predict_with_threshold(np.zeros((0, len(self.classes_))), self.classes_,
+                               self.positive_label, self.threshold)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.estimator.predict_proba(X)
+
+    def predict(self, X) -> np.ndarray:
+        return predict_with_threshold(self.predict_proba(X), self.classes_,
+                                      self.positive_label, self.threshold)
