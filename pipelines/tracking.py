@@ -89,4 +89,4 @@ def set_model_metadata(model, values: Mapping[str, Any]) -> None:
 
 def model_metadata(model) -> dict[str, Any]:
     """Read metadata back with the types it was written with."""
-    return {k: v.get("value") for k, v in (model.get_all_metadata_casted() or {}).items()}
+    return dict(model.get_all_metadata_casted() or {})

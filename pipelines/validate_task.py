@@ -74,7 +74,8 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     board = leaderboard([row for row, *_ in scored.values()], cfg.metric)
     winner = select_winner(board)
     row, result, final, meta = scored[winner]
-    baseline = baseline_metrics(data["y_train"], data["y_test"], recipe["classes"], cfg.beta)
+    baseline = baseline_metrics(data["y_train"], data["y_test"], recipe["classes"], cfg.beta,
+                                positive_label=data["positive"])
     gates = check_gates(result.metrics, baseline, cfg.gates, cfg.metric)
     _report(task, board, winner, result, baseline, gates, cfg)
     report = {"winner": winner, "metric": cfg.metric, "score": row[cfg.metric],
