@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -61,8 +62,15 @@ def run_sdk_code(handle: ServerHandle, code: str, workdir: str | os.PathLike | N
     home.mkdir(exist_ok=True)
     script = workdir / f"snippet_{len(list(workdir.glob('snippet_*.py')))}.py"
     script.write_text(PRELUDE + textwrap.dedent(code))
-    proc = subprocess.run([sys.executable, str(script)], cwd=str(workdir), env=sdk_env(handle, home, env),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=str(workdir), env=sdk_env(handle, home, env),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        stdout, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)   # the snippet and anything it spawned
+        stdout, _ = proc.communicate()
+        raise SdkRunError(f"SDK snippet timed out after {timeout}s:\n{stdout[-6000:]}") from None
+    proc.stdout = stdout
     values: dict = {}
     for line in proc.stdout.splitlines():
         if line.startswith(RESULT_MARK):
