@@ -58,7 +58,10 @@ def pipeline_parameters(cfg: PipelineConfig, run_info: dict | None = None) -> di
 
 
 def _ref(step: str, value: str) -> str:
-    return "${%s.%s}" % (step, value)
+    # By value, not as an artifact link ("${step.name}" resolves to "<task id>.name"): a
+    # consumer's cache key then holds the dataset/model ID itself, which is stable when the
+    # producer reused a version, instead of the producer's task ID, which is new every run.
+    return "${%s.parameters.return/%s}" % (step, value)
 
 
 def _param(name: str) -> str:

@@ -65,7 +65,8 @@ def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
         raise RuntimeError(f"candidate {candidate_id} weights do not match their recorded checksum")
     meta.update(json.loads(run_info), candidate_model_id=candidate_id)
     name = cfg.model_name or f"{report.get('dataset_name') or project}-classifier"
-    champion = find_champion(project, name, cfg.champion_tag)
+    # Registered models live in the project of the step that created them (the pipeline's).
+    champion = find_champion(task.get_project_name(), name, cfg.champion_tag)
     decision = decide_promotion(
         {"metric": report["metric"], "score": report["score"], "split_id": report["split_id"],
          "dataset_hash": report["dataset_hash"]},

@@ -66,6 +66,11 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     data = {"X_train": train.drop(columns=[target]), "y_train": train[target].astype(str),
             "X_test": test.drop(columns=[target]), "y_test": test[target].astype(str)}
     data["positive"] = _positive_label(recipe, data["y_train"])
+    # A run cloned in the web UI with fewer families keeps the original validate script, whose
+    # baked-in defaults still name the dropped families' outputs as unresolved "${...}" refs.
+    model_ids = {k: v for k, v in model_ids.items() if v and not str(v).startswith("${")}
+    if not model_ids:
+        raise ValueError("validate received no trained model IDs")
     scored = {}
     for key, model_id in sorted(model_ids.items()):
         family = key.removeprefix("model_")

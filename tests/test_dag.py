@@ -5,7 +5,7 @@ import re
 from pipelines.dag import STEP_SECTIONS, build_dag
 from steps.config import parse_config
 
-REF = re.compile(r"^\$\{([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)\}$")
+REF = re.compile(r"^\$\{([A-Za-z0-9_]+)\.(?:parameters\.return/)?([A-Za-z0-9_]+)\}$")
 
 
 def _cfg(**over):
@@ -45,6 +45,8 @@ def test_every_reference_points_to_a_parent_output_or_a_parameter():
                 assert output in spec.parameters, (step.name, output)
             else:
                 assert source in ancestors(step.name), (step.name, source)
+                # by value, so cache keys hold IDs, not the producer's per-run task ID
+                assert ".parameters.return/" in value, value
                 assert output in returns[source], (step.name, source, output)
 
 
