@@ -37,8 +37,7 @@ _SCHEMA = [
 ]
 
 
-def _dumps(doc) -> str:
-    return json.dumps(doc, separators=(",", ":"), default=str)
+_dumps = json.JSONEncoder(separators=(",", ":"), default=str).encode  # one encoder, reused
 
 
 class Store:

@@ -50,7 +50,9 @@ def parse_body(raw: bytes, content_type: str, query: str) -> dict:
     text = raw.decode("utf-8") if raw else ""
     if text.strip():
         if "json-lines" in content_type or "ndjson" in content_type:
-            body = {"requests": [json.loads(line) for line in text.splitlines() if line.strip()]}
+            # one parse of the whole batch is much faster than one json.loads per line
+            lines = [line for line in text.splitlines() if line.strip()]
+            body = {"requests": json.loads("[" + ",".join(lines) + "]")}
         else:
             try:
                 parsed = json.loads(text)

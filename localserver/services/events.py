@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from functools import lru_cache
 
 from ..core import as_list, endpoint, now
 
@@ -15,11 +16,12 @@ SINGLE_VALUE_ITER = -(2 ** 31)
 KNOWN_TYPES = {"training_stats_scalar", "training_stats_vector", "training_debug_image", "plot", "log"}
 
 
+@lru_cache(maxsize=4096)
 def metric_hash(name: str) -> str:
     return hashlib.md5(str(name).encode("utf-8")).hexdigest()
 
 
-def update_last_metrics(doc: dict, metric: str, variant: str, value, iteration: int) -> None:
+def update_last_metrics(doc: dict, metric: str, variant: str, value, iteration: int, now_ms: int = 0) -> None:
     """Fold one scalar into ``doc['last_metrics']`` / ``doc['last_iteration']``."""
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return
@@ -28,7 +30,7 @@ def update_last_metrics(doc: dict, metric: str, variant: str, value, iteration: 
     entry = lm.setdefault(metric_hash(metric), {}).setdefault(metric_hash(variant), {"metric": metric, "variant": variant})
     if "value" not in entry or iteration >= entry.get("iter", iteration):
         entry["value"], entry["iter"] = value, iteration
-        entry["timestamp"] = int(time.time() * 1000)
+        entry["timestamp"] = now_ms or int(time.time() * 1000)
     if "min_value" not in entry or value < entry["min_value"]:
         entry["min_value"], entry["min_value_iteration"] = value, iteration
     if "max_value" not in entry or value > entry["max_value"]:
@@ -80,7 +82,7 @@ def add_batch(ctx, body):
             metric, variant = ev.get("metric") or "", ev.get("variant") or ""
             value = ev.get("value") if etype == "training_stats_scalar" else None
             if etype == "training_stats_scalar" and touched[owner][0] == "tasks":
-                update_last_metrics(touched[owner][1], metric, variant, value, it)
+                update_last_metrics(touched[owner][1], metric, variant, value, it, now_ms)
             if etype == "training_debug_image" and not ev.get("key"):
                 ev["key"] = f"{metric}/{variant}"
             rows.append((owner, etype, it, metric, variant,

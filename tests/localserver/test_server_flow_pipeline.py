@@ -38,7 +38,7 @@ def build():
     base = existing[0] if existing else Task.create(
         project_name="ls-tests/pipeline", task_name="scale-base", script="scale_step.py")
     pipe = PipelineController(name="ls-pipe", project="ls-tests/pipeline", version="1.0.0",
-                              add_pipeline_tags=False)
+                              add_pipeline_tags=False, pool_frequency=1 / 60.0)  # poll steps every second
     pipe.add_parameter("n", 4)
     pipe.set_default_execution_queue("default")
     pipe.add_function_step(name="make_data", function=make_data, function_kwargs={"n": "${pipeline.n}"},
