@@ -201,3 +201,42 @@ def test_transport_auth_envelope_and_routing(server, api):
     code, _, body = _http(f"{server.api_url}/tasks.get_by_id", {"task": "missing"}, auth, method="POST")
     assert code == 400 and body["meta"]["result_subcode"] == 101
     assert body["data"] == {}          # the SDK reads attributes of error responses too
+
+
+def _raw(url_base, method, path, body=b"", headers=None):
+    import http.client
+    from urllib.parse import urlsplit
+    parts = urlsplit(url_base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    conn.request(method, path, body=body, headers=headers or {})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp.status, dict(resp.getheaders()), data
+
+
+def _multipart(name: str, payload: bytes):
+    boundary = "----lsboundary42"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + payload + f"\r\n--{boundary}--\r\n".encode()
+    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def test_file_server_roundtrip_and_traversal(server):
+    payload = bytes(range(256)) * 10 + b"\r\n--not-a-boundary\r\n"
+    body, headers = _multipart("proj/task.abc/artifacts/x/data.bin", payload)
+    code, _, out = _raw(server.files_url, "POST", "/", body, headers)
+    assert code == 200 and json.loads(out) == ["proj/task.abc/artifacts/x/data.bin"]
+    code, hdrs, data = _raw(server.files_url, "GET", "/proj/task.abc/artifacts/x/data.bin?download=")
+    assert code == 200 and data == payload and hdrs["Connection"] == "close"
+    code, hdrs, data = _raw(server.files_url, "HEAD", "/proj/task.abc/artifacts/x/data.bin")
+    assert code == 200 and int(hdrs["Content-Length"]) == len(payload) and data == b""
+    assert not list((server.data_dir / "files" / "proj" / "task.abc" / "artifacts" / "x").glob(".upload-*"))
+    for evil in ("../escape.txt", "a/../../escape.txt", "%2e%2e/escape.txt"):
+        body, headers = _multipart(evil, b"x")
+        assert _raw(server.files_url, "POST", "/", body, headers)[0] == 400, evil
+    assert _raw(server.files_url, "GET", "/../credentials.json")[0] in (400, 404)
+    assert _raw(server.files_url, "GET", "/%2e%2e/credentials.json")[0] == 400
+    assert not (server.data_dir / "escape.txt").exists()
+    assert _raw(server.files_url, "DELETE", "/proj/task.abc/artifacts/x/data.bin")[0] == 200
+    assert _raw(server.files_url, "GET", "/proj/task.abc/artifacts/x/data.bin")[0] == 404
