@@ -78,18 +78,18 @@ def f1_threshold(y, pos_proba, positive) -> float:
 
 
 def pick_threshold(y, oof, classes, positive) -> tuple[float, str]:
-    """The evaluation step's tuner when it exists, else the local F1-optimal cut."""
+    """The evaluation step's tuner when it exists (same rule; ties go to the cut nearest
+    0.5), else the local F1-optimal cut."""
     pos_proba = oof[:, list(classes).index(positive)]
     try:
         from steps.evaluation import tune_threshold
-        out = tune_threshold(y, oof, classes, 1.0)
-        cut = getattr(out, "threshold", out.get("threshold") if isinstance(out, dict) else out)
-        return float(cut), "steps.evaluation"
     except ImportError:
-        pass
-    except Exception as err:  # an API still in flux must not sink a long benchmark
+        return f1_threshold(y, pos_proba, positive), "local"
+    try:
+        return tune_threshold(y, pos_proba, 1.0, positive_label=positive).threshold, "evaluation"
+    except TypeError as err:  # an API still in flux must not sink a long benchmark
         log.warning("steps.evaluation.tune_threshold unusable (%s); using the local one", err)
-    return f1_threshold(y, pos_proba, positive), "local"
+        return f1_threshold(y, pos_proba, positive), "local"
 
 
 def tabpipe_scores(res, y_tr, X_te, y_te) -> dict:
