@@ -21,11 +21,16 @@ def _sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def find_champion(project: str, model_name: str, tag: str):
-    """The currently published champion of this project and model name, or None."""
+def find_champion(project_id: str, model_name: str, tag: str):
+    """The currently published champion with this name in this project, or None.
+
+    Filtered by project ID here: the SDK's project-name filter cannot see the hidden
+    pipeline project that step-registered models belong to.
+    """
     from clearml import Model
-    hits = Model.query_models(project_name=project, model_name=f"^{model_name}$", tags=[tag],
-                              only_published=True, max_results=1)
+    hits = Model.query_models(model_name=model_name, tags=[tag],  # the SDK anchors and escapes
+                              only_published=True, max_results=50)
+    hits = [m for m in hits if m.project == project_id]
     return hits[0] if hits else None
 
 
@@ -66,12 +71,14 @@ def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
     meta.update(json.loads(run_info), candidate_model_id=candidate_id)
     name = cfg.model_name or f"{report.get('dataset_name') or project}-classifier"
     # Registered models live in the project of the step that created them (the pipeline's).
-    champion = find_champion(task.get_project_name(), name, cfg.champion_tag)
+    champion = find_champion(task.project, name, cfg.champion_tag)
     decision = decide_promotion(
         {"metric": report["metric"], "score": report["score"], "split_id": report["split_id"],
          "dataset_hash": report["dataset_hash"]},
         _champion_summary(champion), report["gates_passed"], report["gate_reasons"], cfg)
-    model_id = _register(task, weights, name, meta, meta.get("classes") or [])
+    classes = meta.get("classes") or []
+    classes = json.loads(classes) if isinstance(classes, str) else classes
+    model_id = _register(task, weights, name, meta, classes)
     registered = Model(model_id=model_id)
     # Everything about the model is written before publishing: a published model is frozen.
     tracking.set_model_metadata(registered, {

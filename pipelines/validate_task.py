@@ -39,14 +39,22 @@ def _with_threshold(estimator, meta: dict, positive: str | None, cfg: EvaluateCo
     return ThresholdedClassifier(estimator, positive, tuned.threshold), tuned.threshold
 
 
-def _score_family(family: str, model_id: str, data: dict, cfg: EvaluateConfig):
+def _evaluate(final, threshold, data: dict, cfg: EvaluateConfig):
     from steps.evaluation import evaluate_model
+    return evaluate_model(final, data["X_test"], data["y_test"], cfg, threshold=threshold,
+                          positive_label=data["positive"], X_train=data["X_train"],
+                          y_train=data["y_train"])
+
+
+def _score_family(family: str, model_id: str, data: dict, cfg: EvaluateConfig):
+    """Leaderboard row: metrics and CI. Permutation importance is left for the winner."""
+    import matplotlib.pyplot as plt
     model, estimator = _load_model(model_id)
     meta = tracking.model_metadata(model)
     final, threshold = _with_threshold(estimator, meta, data["positive"], cfg)
-    result = evaluate_model(final, data["X_test"], data["y_test"], cfg, threshold=threshold,
-                            positive_label=data["positive"], X_train=data["X_train"],
-                            y_train=data["y_train"])
+    result = _evaluate(final, threshold, data, cfg.model_copy(update={"permutation_repeats": 0}))
+    for fig in result.figures.values():
+        plt.close(fig)
     row = {"family": family, "model_id": model_id, **result.metrics,
            "ci_low": result.ci[0], "ci_high": result.ci[1], "threshold": threshold,
            "cv_score": meta.get("cv_score")}
@@ -78,7 +86,8 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
         log.info("scored %s: test %s %.4f", family, cfg.metric, scored[family][0][cfg.metric])
     board = leaderboard([row for row, *_ in scored.values()], cfg.metric)
     winner = select_winner(board)
-    row, result, final, meta = scored[winner]
+    row, _, final, meta = scored[winner]
+    result = _evaluate(final, row["threshold"], data, cfg)  # the winner's full report
     baseline = baseline_metrics(data["y_train"], data["y_test"], recipe["classes"], cfg.beta,
                                 positive_label=data["positive"])
     gates = check_gates(result.metrics, baseline, cfg.gates, cfg.metric)

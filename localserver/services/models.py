@@ -2,6 +2,8 @@
 tags/system tags may change (archiving); every other edit answers 400."""
 from __future__ import annotations
 
+import copy
+
 from ..core import ApiError, as_list, endpoint, new_id, now
 from .common import load, query, str_tags
 from .tasks_status import set_status
@@ -92,11 +94,20 @@ def get_all(ctx, body):
     return out
 
 
+def _changed(doc: dict, body: dict, requested: list) -> list:
+    """Requested fields whose stored value would change. The SDK re-sends the whole model
+    (uri, name, design...) when only tags change; unchanged values do not edit a published model."""
+    trial = copy.deepcopy(doc)
+    _apply(trial, {k: body[k] for k in requested})
+    return [k for k in requested if trial.get(k) != doc.get(k)
+            or (k == "iteration" and trial.get("ui_cache") != doc.get("ui_cache"))]
+
+
 def _edit(ctx, body, keys=FIELDS + ("metadata",)):
     with ctx.store.tx():
         doc = load(ctx.store, "models", body.get("model"), "model")
         requested = [k for k in keys if k in body]
-        _check_unlocked(doc, requested)
+        _check_unlocked(doc, _changed(doc, body, requested))
         fields = _apply(doc, {k: body[k] for k in requested})
         doc["last_update"] = now()
         ctx.store.put("models", doc)

@@ -162,6 +162,11 @@ def test_published_model_is_frozen(api):
         code, body = api.raw(endpoint, model=mid, **extra)
         assert code == 400 and "published" in body["meta"]["result_msg"], endpoint
     assert api.call("models.edit", model=mid, tags=["prod"])["updated"] == 1
+    # The SDK's tags setter re-sends every field: unchanged values are not an edit.
+    assert api.call("models.edit", model=mid, name="m", uri="http://x/m.pkl",
+                    tags=["prod", "champion"])["updated"] == 1
+    api.call("models.edit", model=mid, tags=["prod"])
+    assert api.call("models.get_by_id", model=mid)["model"]["uri"] == "http://x/m.pkl"
     ready = api.call("models.get_all", ready=True, tags=["prod"], only_fields=["id"])["models"]
     assert [m["id"] for m in ready] == [mid]
 
