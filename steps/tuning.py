@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import optuna
 import pandas as pd
+from threadpoolctl import threadpool_limits
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from steps.config import PreprocessConfig, TrainConfig
@@ -102,7 +103,8 @@ class Objective:
         y_tr = self.y.iloc[train_idx]
         model = build_model_pipeline(self.roles, self.prep_cfg, self.family, params, imbalance,
                                      self.train_cfg.seed, y=y_tr)
-        with warnings.catch_warnings():
+        # OpenMP/BLAS threads capped at n_jobs: the machine is shared
+        with warnings.catch_warnings(), threadpool_limits(self.train_cfg.n_jobs):
             warnings.simplefilter("ignore")  # convergence chatter; failures still raise
             model.fit(self.X.iloc[train_idx], y_tr)
             return _proba_in_order(model, self.X.iloc[valid_idx], self.classes)
@@ -252,7 +254,7 @@ def _finish(study, objective: Objective, notes: list[str], start: float,
     X, y, cfg = objective.X, objective.y, objective.train_cfg
     model = build_model_pipeline(objective.roles, objective.prep_cfg, objective.family, params,
                                  imbalance, cfg.seed, y=y)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), threadpool_limits(cfg.n_jobs):
         warnings.simplefilter("ignore")
         model.fit(X, y)
     oof = objective.best_oof if math.isclose(objective.best_value, best.value) else None

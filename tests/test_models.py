@@ -3,10 +3,21 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 from steps.config import PreprocessConfig
 from steps.models import FAMILIES, ScoreSVC, class_weights
 from steps.recipe import build_model_pipeline, infer_roles
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """OpenMP boosting oversubscribes a shared 2-core box; one thread is faster."""
+    with threadpool_limits(1):
+        yield
+
+
+FAST = {"max_iter": 30}  # keeps boosting quick in tests; ignored by other families
 
 
 def mixed_frame(n=120, seed=0):
@@ -30,7 +41,7 @@ def mixed_frame(n=120, seed=0):
 def test_every_family_builds_and_fits(family, imbalance):
     X, y = mixed_frame()
     model = build_model_pipeline(infer_roles(X), PreprocessConfig(), family,
-                                 FAMILIES[family].defaults, imbalance, seed=0, y=y)
+                                 {**FAMILIES[family].defaults, **FAST}, imbalance, seed=0, y=y)
     model.fit(X, y)
     proba = model.predict_proba(X.head(7))
     assert proba.shape == (7, 3)
@@ -54,7 +65,7 @@ def test_sampled_params_build_valid_estimators(family):
     for _ in range(3):
         trial = study.ask()
         params = spec.suggest(trial)
-        model = build_model_pipeline(infer_roles(X), PreprocessConfig(), family, params,
+        model = build_model_pipeline(infer_roles(X), PreprocessConfig(), family, {**params, **FAST},
                                      "class_weight", seed=0, y=y)
         model.fit(X, y)  # sklearn validates every parameter at fit
         study.tell(trial, 0.0)

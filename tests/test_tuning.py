@@ -102,8 +102,8 @@ def test_on_trial_errors_do_not_stop_the_study():
 
 def test_fixed_seed_is_deterministic():
     X, y = _data()
-    prep = PreprocessConfig(imbalance=ImbalanceConfig(search=["class_weight", "none"]))
-    runs = [tune_family("hist_gb", X, y, prep, TrainConfig(cv_folds=3, seed=7), n_trials=4,
+    prep = PreprocessConfig(imbalance=ImbalanceConfig(search=["class_weight", "smote", "none"]))
+    runs = [tune_family("logreg", X, y, prep, TrainConfig(cv_folds=3, seed=7), n_trials=4,
                         timeout_s=math.inf) for _ in range(2)]
     assert runs[0].best_params == runs[1].best_params
     assert runs[0].best_imbalance == runs[1].best_imbalance
