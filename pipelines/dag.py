@@ -72,6 +72,28 @@ def train_step_name(family: str) -> str:
     return f"train_{family}"
 
 
+def _training_steps(cfg: PipelineConfig, steps: list, queue, cache: bool):
+    """One step per family (parallel), or with ``train.budget_s`` one step that splits a
+    single budget across families by successive halving (weak families dropped early)."""
+    common = {"prepared_id": _ref("preprocess", "prepared_id"), "train_cfg": _param("train"),
+              "preprocess_cfg": _param("preprocess"), "project": _param("project")}
+    if cfg.train.budget_s is not None:
+        steps.append(StepSpec(
+            "train", "pipelines.nodes:train_budgeted", common, ("model_ids",), ("preprocess",),
+            queue("train"), cache, "training",
+            f"Successive halving over {len(cfg.train.families)} families in {cfg.train.budget_s:g} s"))
+        return ["train"], {"models": _ref("train", "model_ids")}
+    names = []
+    for family in cfg.train.families:
+        step = train_step_name(family)
+        names.append(step)
+        steps.append(StepSpec(
+            step, "pipelines.nodes:train_family", {**common, "family": family},
+            ("model_id",), ("preprocess",), queue(step), cache,
+            "training", f"Optuna search for {family} under stratified CV"))
+    return names, {f"model_{n.removeprefix('train_')}": _ref(n, "model_id") for n in names}
+
+
 def build_dag(cfg: PipelineConfig, name: str = "tabular-imbalanced",
               run_info: dict | None = None) -> PipelineSpec:
     """Dataset -> preprocess -> one training step per family (parallel) -> validate -> publish."""
@@ -95,18 +117,7 @@ def build_dag(cfg: PipelineConfig, name: str = "tabular-imbalanced",
                  ("prepared_id",), ("dataset",), queue("preprocess"), cache,
                  "data_processing", "Validate, derive, freeze the split, profile"),
     ]
-    train_names = []
-    for family in cfg.train.families:
-        step = train_step_name(family)
-        train_names.append(step)
-        steps.append(StepSpec(
-            step, "pipelines.nodes:train_family",
-            {"prepared_id": _ref("preprocess", "prepared_id"), "family": family,
-             "train_cfg": _param("train"), "preprocess_cfg": _param("preprocess"),
-             "project": _param("project")},
-            ("model_id",), ("preprocess",), queue(step), cache,
-            "training", f"Optuna search for {family} under stratified CV"))
-    model_refs = {f"model_{n.removeprefix('train_')}": _ref(n, "model_id") for n in train_names}
+    train_names, model_refs = _training_steps(cfg, steps, queue, cache)
     steps.append(StepSpec(
         "validate", "pipelines.nodes:validate",
         {"prepared_id": _ref("preprocess", "prepared_id"),

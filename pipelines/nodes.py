@@ -25,6 +25,12 @@ def train_family(prepared_id: str, family: str, train_cfg: str, preprocess_cfg: 
     return guarded(run_train_family, prepared_id, family, train_cfg, preprocess_cfg, project)
 
 
+def train_budgeted(prepared_id: str, train_cfg: str, preprocess_cfg: str, project: str):
+    from pipelines.failures import guarded
+    from pipelines.train_task import run_train_budgeted
+    return guarded(run_train_budgeted, prepared_id, train_cfg, preprocess_cfg, project)
+
+
 def validate(prepared_id: str, evaluate_cfg: str, project: str, **model_ids):
     from pipelines.failures import guarded
     from pipelines.validate_task import run_validate

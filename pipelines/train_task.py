@@ -29,6 +29,38 @@ def _trial_reporter(task, metric: str):
     return on_trial
 
 
+def _load_training(prepared_id: str):
+    recipe = fetch_json(prepared_id, "recipe.json", alias="prepared_dataset")
+    train = fetch_frame(prepared_id, "train.parquet")
+    target = recipe["target"]
+    return recipe, train.drop(columns=[target]), train[target].astype(str)
+
+
+def _record(task, result, recipe: dict, y: pd.Series, prepared_id: str, project: str,
+            suffix: str = "") -> str:
+    """Report one family's study (single values, figures, trials, out-of-fold predictions)
+    and register its refit model. ``suffix`` keeps names apart when one task holds many."""
+    metric = result.metric
+    tracking.report_single_values(task, {
+        f"cv_{metric}": result.best_score, f"cv_{metric}_std": result.best_score_std,
+        "trials_completed": result.n_trials_completed, "trials_failed": result.n_trials_failed,
+        "trials_pruned": result.n_trials_pruned, "fit_seconds": result.fit_seconds},
+        prefix=suffix.strip("_") + "/" if suffix else "")
+    tracking.report_figures(task, "tuning" + suffix.replace("_", "/"), result.figures)
+    tracking.report_table(task, "tuning/trials" + suffix.replace("_", "/"), result.trials)
+    task.upload_artifact("trials" + suffix, artifact_object=result.trials, wait_on_upload=True)
+    oof_path = tracking.scratch_dir("oof") / "oof.npz"
+    # Row-capped families (SVM, k-NN on large data) predict out-of-fold on a subsample only.
+    used = y.iloc[result.row_index] if result.row_index is not None else y
+    np.savez_compressed(oof_path, proba=result.oof_proba, classes=np.array(result.classes),
+                        y=used.to_numpy(dtype=str))
+    tracking.upload_file(task, "oof_proba" + suffix, oof_path)
+    for note in result.notes:
+        task.get_logger().report_text(note)
+    return _register(task, result, recipe, result.family, prepared_id, project, len(y),
+                     oof_artifact="oof_proba" + suffix)
+
+
 def run_train_family(prepared_id: str, family: str, train_cfg: str, preprocess_cfg: str,
                      project: str) -> str:
     from steps.tuning import tune_family
@@ -36,38 +68,38 @@ def run_train_family(prepared_id: str, family: str, train_cfg: str, preprocess_c
     cfg = TrainConfig.model_validate(json.loads(train_cfg))
     prep = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
     task = tracking.current_task()
-    recipe = fetch_json(prepared_id, "recipe.json", alias="prepared_dataset")
-    train = fetch_frame(prepared_id, "train.parquet")
-    target = recipe["target"]
-    X, y = train.drop(columns=[target]), train[target].astype(str)
-    timeout = cfg.timeout_s
-    if cfg.budget_s is not None:
-        timeout = cfg.budget_s / max(1, len(cfg.families))
+    recipe, X, y = _load_training(prepared_id)
     # Families train in parallel steps: OpenMP/BLAS threads beyond n_jobs would oversubscribe
     # the cores (histogram boosting slowed ~10x under contention without this).
     with threadpool_limits(limits=cfg.n_jobs):
-        result = tune_family(family, X, y, prep, cfg, timeout_s=timeout, roles=recipe["roles"],
-                             on_trial=_trial_reporter(task, cfg.metric))
-    tracking.report_single_values(task, {
-        f"cv_{cfg.metric}": result.best_score, f"cv_{cfg.metric}_std": result.best_score_std,
-        "trials_completed": result.n_trials_completed, "trials_failed": result.n_trials_failed,
-        "trials_pruned": result.n_trials_pruned, "fit_seconds": result.fit_seconds})
-    tracking.report_figures(task, "tuning", result.figures)
-    tracking.report_table(task, "tuning/trials", result.trials)
-    task.upload_artifact("trials", artifact_object=result.trials, wait_on_upload=True)
-    oof_path = tracking.scratch_dir("oof") / "oof.npz"
-    # Row-capped families (SVM, k-NN on large data) predict out-of-fold on a subsample only.
-    used = y.iloc[result.row_index] if result.row_index is not None else y
-    np.savez_compressed(oof_path, proba=result.oof_proba, classes=np.array(result.classes),
-                        y=used.to_numpy(dtype=str))
-    tracking.upload_file(task, "oof_proba", oof_path)
-    for note in result.notes:
-        task.get_logger().report_text(note)
-    return _register(task, result, recipe, family, prepared_id, project, len(X))
+        result = tune_family(family, X, y, prep, cfg, timeout_s=cfg.timeout_s,
+                             roles=recipe["roles"], on_trial=_trial_reporter(task, cfg.metric))
+    return _record(task, result, recipe, y, prepared_id, project)
+
+
+def run_train_budgeted(prepared_id: str, train_cfg: str, preprocess_cfg: str,
+                       project: str) -> str:
+    """All families in one step under one budget (successive halving); returns
+    ``{family: model_id}`` as JSON for every family that completed a round."""
+    from steps.budget import tune_with_budget
+
+    cfg = TrainConfig.model_validate(json.loads(train_cfg))
+    prep = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
+    task = tracking.current_task()
+    recipe, X, y = _load_training(prepared_id)
+    with threadpool_limits(limits=cfg.n_jobs):
+        budget = tune_with_budget(cfg.families, X, y, prep, cfg, cfg.budget_s,
+                                  roles=recipe["roles"])
+    tracking.report_table(task, "budget/rounds", budget.rounds)
+    if budget.dropped:
+        tracking.report_table(task, "budget/dropped", pd.DataFrame(budget.dropped))
+    models = {family: _record(task, result, recipe, y, prepared_id, project, f"_{family}")
+              for family, result in budget.results.items()}
+    return json.dumps(models)
 
 
 def _register(task, result, recipe: dict, family: str, prepared_id: str, project: str,
-              rows: int) -> str:
+              rows: int, oof_artifact: str = "oof_proba") -> str:
     from clearml import OutputModel
 
     path = tracking.scratch_dir("model") / f"{family}.joblib"
@@ -81,6 +113,7 @@ def _register(task, result, recipe: dict, family: str, prepared_id: str, project
         "imbalance": result.best_imbalance, "prepared_dataset_id": prepared_id,
         "dataset_id": recipe["dataset_id"], "dataset_hash": recipe["dataset_hash"],
         "split_id": recipe["split_id"], "train_rows": rows, "train_task_id": task.id,
+        "oof_artifact": oof_artifact,
     })
     log.info("registered %s model %s (cv %s %.4f)", family, model.id, result.metric, result.best_score)
     return model.id
@@ -90,9 +123,9 @@ def _labels(result) -> dict[str, int]:
     return {str(c): i for i, c in enumerate(result.classes)}
 
 
-def load_oof(train_task_id: str) -> tuple[np.ndarray, list[str], pd.Series]:
+def load_oof(train_task_id: str, artifact: str = "oof_proba") -> tuple[np.ndarray, list[str], pd.Series]:
     """Out-of-fold training probabilities of a family's best configuration."""
     from clearml import Task
-    path = Task.get_task(task_id=train_task_id).artifacts["oof_proba"].get_local_copy()
+    path = Task.get_task(task_id=train_task_id).artifacts[artifact].get_local_copy()
     data = np.load(path, allow_pickle=False)
     return data["proba"], [str(c) for c in data["classes"]], pd.Series(data["y"])

@@ -33,7 +33,7 @@ def _with_threshold(estimator, meta: dict, positive: str | None, cfg: EvaluateCo
     from steps.evaluation import ThresholdedClassifier, tune_threshold
     if positive is None or not cfg.threshold_tuning:
         return estimator, None
-    proba, classes, y_oof = load_oof(meta["train_task_id"])
+    proba, classes, y_oof = load_oof(meta["train_task_id"], meta.get("oof_artifact", "oof_proba"))
     pos = classes.index(positive)
     tuned = tune_threshold((y_oof == positive).to_numpy(), proba[:, pos], beta=cfg.threshold_beta)
     return ThresholdedClassifier(estimator, positive, tuned.threshold), tuned.threshold
@@ -77,6 +77,8 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     # A run cloned in the web UI with fewer families keeps the original validate script, whose
     # baked-in defaults still name the dropped families' outputs as unresolved "${...}" refs.
     model_ids = {k: v for k, v in model_ids.items() if v and not str(v).startswith("${")}
+    if "models" in model_ids:  # the budgeted training step returns {family: model_id}
+        model_ids.update({f"model_{f}": m for f, m in json.loads(model_ids.pop("models")).items()})
     if not model_ids:
         raise ValueError("validate received no trained model IDs")
     scored = {}

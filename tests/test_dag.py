@@ -9,7 +9,7 @@ REF = re.compile(r"^\$\{([A-Za-z0-9_]+)\.(?:parameters\.return/)?([A-Za-z0-9_]+)
 
 
 def _cfg(**over):
-    return parse_config({"train": {"families": ["logreg", "hist_gb", "svm"]}, **over})
+    return parse_config({"train": {"families": ["logreg", "hist_gb", "svm"]}} | over)
 
 
 def test_step_names_and_parents():
@@ -91,3 +91,12 @@ def test_wrapper_functions_exist_and_accept_the_kwargs():
     for step in build_dag(_cfg()).steps:
         sig = inspect.signature(resolve(step.function))
         sig.bind(**step.kwargs)  # raises TypeError if a kwarg has no parameter
+
+
+def test_budget_replaces_the_fan_out_with_one_halving_step():
+    spec = build_dag(_cfg(train={"families": ["logreg", "hist_gb"], "budget_s": 60}))
+    names = [s.name for s in spec.steps]
+    assert names == ["dataset", "preprocess", "train", "validate", "publish"]
+    assert spec.step("train").function == "pipelines.nodes:train_budgeted"
+    assert spec.step("validate").parents == ("preprocess", "train")
+    assert spec.step("validate").kwargs["models"] == "${train.parameters.return/model_ids}"
