@@ -34,17 +34,23 @@ def _cfg(data_dir: Path, train: dict, data: dict | None = None, **execution) -> 
         "execution": {"data_dir": str(data_dir), "force_rerun": True, **execution}})
 
 
-def step_costs(result) -> pd.DataFrame:
-    """Per step: compute seconds and peak RSS reported by the step, plus task wall time."""
-    from clearml import Task
+def _seconds(task: dict) -> float:
+    from datetime import datetime
+    if not (task.get("started") and task.get("completed")):
+        return float("nan")
+    parse = datetime.fromisoformat
+    return (parse(task["completed"]) - parse(task["started"])).total_seconds()
+
+
+def step_costs(api, result) -> pd.DataFrame:
+    """Per step: compute seconds and peak RSS reported by the step, plus task wall time.
+    Read with the server's raw API: the SDK binds to the first server a process talks to."""
     rows = []
     for name, info in result.steps.items():
-        task = Task.get_task(task_id=info["task_id"])
-        values = {v["metric"] if isinstance(v, dict) else k: v
-                  for k, v in (task.get_reported_single_values() or {}).items()}
-        started, completed = task.data.started, task.data.completed
-        wall = (completed - started).total_seconds() if started and completed else float("nan")
-        rows.append({"step": name, "status": info["status"], "task_wall_s": wall,
+        task = api.call("tasks.get_by_id", task=info["task_id"])["task"]
+        single = api.call("events.get_task_single_value_metrics", tasks=[info["task_id"]])
+        values = {v["variant"]: v["value"] for t in single.get("tasks", []) for v in t["values"]}
+        rows.append({"step": name, "status": info["status"], "task_wall_s": _seconds(task),
                      "compute_s": values.get("step_compute_s"),
                      "peak_rss_mb": values.get("step_peak_rss_mb")})
     return pd.DataFrame(rows)
@@ -57,20 +63,22 @@ def _critical_compute(costs: pd.DataFrame) -> float:
     return float(c.drop(train.index).sum() + (train.max() if len(train) else 0.0))
 
 
-def _timed_run(cfg):
-    t0 = time.perf_counter()
-    result = run_pipeline(cfg)
-    return result, time.perf_counter() - t0
+def _measured_run(make_cfg):
+    """Run the pipeline on a fresh embedded server; return (result, wall seconds, step costs)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = make_cfg(Path(tmp))
+        with embedded_server(cfg.execution) as handle:  # kept up to read the costs back
+            t0 = time.perf_counter()
+            result = run_pipeline(cfg)
+            wall = time.perf_counter() - t0
+            api = handle.api()
+            return result, wall, step_costs(api, result), _training_stage_seconds(api, result)
 
 
 def bench_overhead(args) -> pd.DataFrame:
     rows = []
     for label, agents in (("embedded, in-process steps", 0), ("embedded, 1 local agent", 1)):
-        with tempfile.TemporaryDirectory() as tmp:
-            cfg = _cfg(Path(tmp), QUICK_TRAIN, agents=agents)
-            with embedded_server(cfg.execution):
-                result, wall = _timed_run(cfg)
-                costs = step_costs(result)
+        result, wall, costs, _ = _measured_run(lambda d: _cfg(d, QUICK_TRAIN, agents=agents))
         critical = _critical_compute(costs)
         rows.append({"mode": label, "wall_s": round(wall, 1), "critical_path_compute_s":
                      round(critical, 1), "sum_compute_s": round(costs["compute_s"].sum(), 1),
@@ -85,12 +93,7 @@ def bench_fanout(args) -> pd.DataFrame:
              "timeout_s": 20, "cv_folds": 3}
     rows = []
     for agents in (1, 2):
-        with tempfile.TemporaryDirectory() as tmp:
-            cfg = _cfg(Path(tmp), train, agents=agents)
-            with embedded_server(cfg.execution):
-                result, wall = _timed_run(cfg)
-                costs = step_costs(result)
-        stage = _training_stage_seconds(result)
+        result, wall, costs, stage = _measured_run(lambda d: _cfg(d, train, agents=agents))
         rows.append({"agents": agents, "pipeline_wall_s": round(wall, 1),
                      "training_stage_s": round(stage, 1)})
         print(f"{agents} agent(s): training stage {stage:.1f}s", file=sys.stderr)
@@ -99,26 +102,23 @@ def bench_fanout(args) -> pd.DataFrame:
     return df
 
 
-def _training_stage_seconds(result) -> float:
+def _training_stage_seconds(api, result) -> float:
     """From the first training step's start to the last one's completion."""
-    from clearml import Task
+    from datetime import datetime
     spans = []
     for name, info in result.steps.items():
-        if name.startswith("train_"):
-            t = Task.get_task(task_id=info["task_id"]).data
-            spans.append((t.started, t.completed))
+        if name.startswith("train"):
+            t = api.call("tasks.get_by_id", task=info["task_id"])["task"]
+            spans.append((datetime.fromisoformat(t["started"]), datetime.fromisoformat(t["completed"])))
     return (max(c for _, c in spans) - min(s for s, _ in spans)).total_seconds()
 
 
 def bench_scale(args) -> pd.DataFrame:
     frames = []
     for rows in args.rows:
-        with tempfile.TemporaryDirectory() as tmp:
-            cfg = _cfg(Path(tmp), {"timeout_s": args.timeout},
-                       data={"source": "synthetic_imbalanced", "params": {"rows": rows}})
-            with embedded_server(cfg.execution):
-                result, wall = _timed_run(cfg)
-                costs = step_costs(result)
+        result, wall, costs, _ = _measured_run(lambda d: _cfg(
+            d, {"timeout_s": args.timeout},
+            data={"source": "synthetic_imbalanced", "params": {"rows": rows}}))
         costs.insert(0, "rows", rows)
         costs["pipeline_wall_s"] = round(wall, 1)
         frames.append(costs)

@@ -143,7 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
     if args.command in ("server", "show", "agents"):
+        import os
+
         from localserver.cli import main as server_main
+        from steps.config import ExecutionConfig
+        # Same data dir as the embedded runs, so `tabpipe show` sees what `tabpipe run` made.
+        os.environ.setdefault("LOCALSERVER_DATA_DIR", str(Path(ExecutionConfig().data_dir).resolve()))
         sub = {"server": [], "show": ["show"], "agents": ["agents"]}[args.command]
         return server_main(sub + args.args)
     try:
