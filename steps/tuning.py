@@ -226,19 +226,23 @@ def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: Preprocess
     objective = Objective(family, X, y, roles, prep_cfg, train_cfg, folds, classes)
 
     study = _make_study(train_cfg.seed, len(folds))
-    study.enqueue_trial(_default_trial(family, prep_cfg))
+    for params in _default_trials(family, prep_cfg):
+        study.enqueue_trial(params)
     study.optimize(objective, n_trials=n_trials, catch=(Exception,),
                    callbacks=[_report(on_trial), _Budget(budget, start, len(folds))])
     return _finish(study, objective, notes, start, row_index)
 
 
-def _default_trial(family: str, prep_cfg: PreprocessConfig) -> dict:
-    params = dict(FAMILIES[family].defaults)
+def _default_trials(family: str, prep_cfg: PreprocessConfig) -> list[dict]:
+    """The family's quick starts, then its strong defaults, as the first trials."""
+    spec = FAMILIES[family]
+    trials = [dict(p) for p in (*spec.quick_starts, spec.defaults)]
     search = prep_cfg.imbalance.search
     if search:
         strategy = prep_cfg.imbalance.strategy
-        params["imbalance"] = strategy if strategy in search else search[0]
-    return params
+        for params in trials:
+            params["imbalance"] = strategy if strategy in search else search[0]
+    return trials
 
 
 def _finish(study, objective: Objective, notes: list[str], start: float,

@@ -43,10 +43,13 @@ def test_tiny_budget_returns_fitted_model_trials_oof_and_figures():
     assert all(isinstance(f, Figure) for f in res.figures.values())
 
 
-def test_default_config_is_the_first_trial():
+def test_quick_start_then_defaults_are_the_first_trials():
     X, y = _data()
+    spec = models.FAMILIES["hist_gb"]
     res = tune_family("hist_gb", X, y, PreprocessConfig(), TrainConfig(cv_folds=3), n_trials=1)
-    assert res.best_params == models.FAMILIES["hist_gb"].defaults
+    assert res.best_params == spec.quick_starts[0]  # cheap and good: tried first
+    res = tune_family("logreg", X, y, PreprocessConfig(), TrainConfig(cv_folds=3), n_trials=1)
+    assert res.best_params == models.FAMILIES["logreg"].defaults  # no quick start: defaults
     # one trial: importance cannot be estimated, a placeholder figure says so
     assert isinstance(res.figures["param_importance"], Figure)
 
