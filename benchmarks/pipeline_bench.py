@@ -142,6 +142,11 @@ def main() -> int:
     args = p.parse_args()
     df = {"overhead": bench_overhead, "fanout": bench_fanout, "scale": bench_scale}[args.kind](args)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    previous = RESULTS / "pipeline_scale.csv"
+    if args.kind == "scale" and previous.is_file():  # keep sizes measured in earlier calls
+        old = pd.read_csv(previous)
+        df = pd.concat([old[~old["rows"].isin(args.rows)], df], ignore_index=True)
+        df = df.sort_values(["rows"], kind="stable")
     df.to_csv(RESULTS / f"pipeline_{args.kind}.csv", index=False)
     (RESULTS / f"pipeline_{args.kind}.md").write_text(markdown_table(df))
     print(df.to_string(index=False))

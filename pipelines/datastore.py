@@ -1,6 +1,8 @@
 """ClearML Dataset I/O: versions are created once, finalized, and never modified."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 from pathlib import Path
@@ -51,10 +53,28 @@ def create_version(project: str, name: str, files: Mapping[str, Any], *, parent=
     return ds.id
 
 
+@contextlib.contextmanager
+def _cache_lock():
+    """Serialize dataset cache extraction between step processes of this user.
+
+    Parallel training steps fetching the same version raced inside ClearML's cache merge
+    (``OSError: Directory not empty`` from its rmtree); one lock per cache directory avoids it.
+    """
+    lock_path = Path.home() / ".clearml" / "tabpipe-dataset-cache.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _local_file(dataset_id: str, filename: str, alias: str | None) -> Path:
     from clearml import Dataset
     ds = Dataset.get(dataset_id=dataset_id, alias=alias, silence_alias_warnings=alias is None)
-    path = Path(ds.get_local_copy()) / filename
+    with _cache_lock():
+        path = Path(ds.get_local_copy()) / filename
     if not path.is_file():
         raise FileNotFoundError(f"dataset {dataset_id} has no file {filename!r}")
     return path
