@@ -28,9 +28,11 @@ DOC = ROOT / "docs" / "BENCHMARKS.md"
 # name -> (script, what it measures); order = order in the document
 SECTIONS = {
     "quality": ("benchmarks/quality.py", "model quality against peers"),
-    "overhead": ("benchmarks/overhead.py", "pipeline and tracking overhead per step"),
-    "scale": ("benchmarks/scale.py", "time and memory as rows grow"),
-    "fanout": ("benchmarks/fanout.py", "parallel fan-out of training steps"),
+    "pipeline_overhead": ("benchmarks/pipeline_bench.py overhead",
+                          "orchestration overhead per run (wall minus critical-path compute)"),
+    "pipeline_fanout": ("benchmarks/pipeline_bench.py fanout",
+                        "training stage with 1 vs 2 local clearml-agent workers"),
+    "pipeline_scale": ("benchmarks/pipeline_bench.py scale", "time and peak memory per step as rows grow"),
 }
 LIBRARIES = ["scikit-learn", "imbalanced-learn", "optuna", "pandas", "numpy", "scipy",
              "matplotlib", "clearml", "flaml", "lightgbm", "xgboost"]
