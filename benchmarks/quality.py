@@ -34,6 +34,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 from steps.budget import tune_with_budget  # noqa: E402
 from steps.config import DataConfig, PreprocessConfig, TrainConfig  # noqa: E402
 from steps.data import load_table, prepare_frame, split_frame  # noqa: E402
+from steps.ensemble import ENSEMBLE, EnsembleClassifier, select_final  # noqa: E402
 from steps.metrics import metric_value, minority_label  # noqa: E402
 from steps.tuning import tune_family  # noqa: E402
 import quality_peers as peers  # noqa: E402
@@ -92,20 +93,41 @@ def pick_threshold(y, oof, classes, positive) -> tuple[float, str]:
         return f1_threshold(y, pos_proba, positive), "local"
 
 
-def tabpipe_scores(res, y_tr, X_te, y_te) -> dict:
-    """Test scores of a TuneResult, thresholded on its out-of-fold train probabilities."""
-    classes = list(res.classes)
-    proba = peers.proba_in_order(res.model, X_te, classes)
+def tabpipe_scores(model, oof, classes, y_used, y_tr, X_te, y_te) -> dict:
+    """Test scores of the chosen model, thresholded on its out-of-fold train probabilities."""
+    classes = list(classes)
+    proba = peers.proba_in_order(model, X_te, classes)
     pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
     positive = minority_label(y_tr, classes) if len(classes) == 2 else None
     row = {"macro_f1_argmax": metric_value("macro_f1", y_te, pred, proba, classes)}
     if positive is not None:
-        y_used = y_tr.iloc[res.row_index] if res.row_index is not None else y_tr
-        cut, source = pick_threshold(y_used.to_numpy(), res.oof_proba, classes, positive)
+        cut, source = pick_threshold(np.asarray(y_used), oof, classes, positive)
         other = classes[1 - classes.index(positive)]
         pred = np.where(proba[:, classes.index(positive)] >= cut, positive, other)
         row.update(threshold=cut, threshold_source=source)
     return {**test_scores(y_te, proba, pred, classes, positive), **row}
+
+
+def final_model(results: dict, y_tr, ensemble: bool = True):
+    """What the validation step serves: the best family by out-of-fold score, or the
+    greedy blend of the full-row families when it scores higher out of fold."""
+    full = {f: r for f, r in results.items() if r.n_rows_used == len(y_tr)}
+    classes = next(iter(results.values())).classes
+    if not full:  # every family row-capped: fall back to the best CV score
+        winner = max(results, key=lambda f: results[f].best_score)
+        res = results[winner]
+        return winner, res.model, res.oof_proba, y_tr.iloc[res.row_index].to_numpy(), res.best_score
+    positive = minority_label(y_tr, classes) if len(classes) == 2 else None
+    choice = select_final({f: r.oof_proba for f, r in full.items()}, y_tr.to_numpy(), classes,
+                          TrainConfig().metric, positive_label=positive, ensemble=ensemble)
+    if choice.name != ENSEMBLE:
+        res = full[choice.name]
+        return choice.name, res.model, res.oof_proba, y_tr, choice.cv_scores[choice.name]
+    sel = choice.ensemble
+    model = EnsembleClassifier({f: full[f].model for f in sel.weights}, sel.weights)
+    members = "+".join(sel.weights)
+    return f"ensemble({members})", model, sel.blend({f: full[f].oof_proba for f in sel.weights}), \
+        y_tr, sel.score
 
 
 def run_tabpipe(X_tr, y_tr, X_te, y_te, budget, seed, equal: bool) -> dict:
@@ -115,17 +137,20 @@ def run_tabpipe(X_tr, y_tr, X_te, y_te, budget, seed, equal: bool) -> dict:
     if equal:
         results = {f: tune_family(f, X_tr, y_tr, PreprocessConfig(), train_cfg,
                                   timeout_s=budget / len(families)) for f in families}
-        winner = max(results, key=lambda f: results[f].best_score)
-        best, detail = results[winner], f"winner={winner}"
+        detail = ""
     else:
         out = tune_with_budget(families, X_tr, y_tr, PreprocessConfig(), train_cfg, budget)
-        best, winner = out.best, out.winner
-        drops = ",".join(f"{d['family']}@r{d['round']}" for d in out.dropped)
-        detail = f"winner={winner}; dropped={drops}"
+        results = out.results
+        detail = "dropped=" + ",".join(f"{d['family']}@r{d['round']}" for d in out.dropped)
     tune_s = time.monotonic() - t0
-    row = tabpipe_scores(best, y_tr, X_te, y_te)
+    winner, model, oof, y_used, cv = final_model(results, y_tr)
+    row = tabpipe_scores(model, oof, classes_of(results), y_used, y_tr, X_te, y_te)
     return {**row, "wall_s": time.monotonic() - t0, "tune_s": tune_s,
-            "cv_score": best.best_score, "winner": winner, "detail": detail}
+            "cv_score": cv, "winner": winner, "detail": f"winner={winner}; {detail}"}
+
+
+def classes_of(results: dict) -> list:
+    return list(next(iter(results.values())).classes)
 
 
 def run_peer(name, X_tr, y_tr, X_te, y_te, budget, seed) -> dict | None:

@@ -51,9 +51,9 @@ def _record(task, result, recipe: dict, y: pd.Series, prepared_id: str, project:
     task.upload_artifact("trials" + suffix, artifact_object=result.trials, wait_on_upload=True)
     oof_path = tracking.scratch_dir("oof") / "oof.npz"
     # Row-capped families (SVM, k-NN on large data) predict out-of-fold on a subsample only.
-    used = y.iloc[result.row_index] if result.row_index is not None else y
+    rows = result.row_index if result.row_index is not None else np.arange(len(y))
     np.savez_compressed(oof_path, proba=result.oof_proba, classes=np.array(result.classes),
-                        y=used.to_numpy(dtype=str))
+                        y=y.iloc[rows].to_numpy(dtype=str), rows=np.asarray(rows))
     tracking.upload_file(task, "oof_proba" + suffix, oof_path)
     for note in result.notes:
         task.get_logger().report_text(note)
@@ -123,9 +123,11 @@ def _labels(result) -> dict[str, int]:
     return {str(c): i for i, c in enumerate(result.classes)}
 
 
-def load_oof(train_task_id: str, artifact: str = "oof_proba") -> tuple[np.ndarray, list[str], pd.Series]:
-    """Out-of-fold training probabilities of a family's best configuration."""
+def load_oof(train_task_id: str, artifact: str = "oof_proba") -> dict:
+    """Out-of-fold training probabilities of a family's best configuration:
+    ``{proba, classes, y, rows}`` (``rows``: positions in the training split)."""
     from clearml import Task
     path = Task.get_task(task_id=train_task_id).artifacts[artifact].get_local_copy()
     data = np.load(path, allow_pickle=False)
-    return data["proba"], [str(c) for c in data["classes"]], pd.Series(data["y"])
+    return {"proba": data["proba"], "classes": [str(c) for c in data["classes"]],
+            "y": pd.Series(data["y"]), "rows": data["rows"]}

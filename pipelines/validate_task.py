@@ -28,14 +28,14 @@ def _load_model(model_id: str):
     return model, joblib.load(model.get_local_copy(raise_on_error=True))
 
 
-def _with_threshold(estimator, meta: dict, positive: str | None, cfg: EvaluateConfig):
+def _with_threshold(estimator, oof: dict, positive: str | None, cfg: EvaluateConfig):
     """Tune the binary decision threshold on out-of-fold *training* predictions."""
     from steps.evaluation import ThresholdedClassifier, tune_threshold
     if positive is None or not cfg.threshold_tuning:
         return estimator, None
-    proba, classes, y_oof = load_oof(meta["train_task_id"], meta.get("oof_artifact", "oof_proba"))
-    pos = classes.index(positive)
-    tuned = tune_threshold((y_oof == positive).to_numpy(), proba[:, pos], beta=cfg.threshold_beta)
+    pos = oof["classes"].index(positive)
+    tuned = tune_threshold((oof["y"] == positive).to_numpy(), oof["proba"][:, pos],
+                           beta=cfg.threshold_beta)
     return ThresholdedClassifier(estimator, positive, tuned.threshold), tuned.threshold
 
 
@@ -46,34 +46,65 @@ def _evaluate(final, threshold, data: dict, cfg: EvaluateConfig):
                           y_train=data["y_train"])
 
 
-def _score_family(family: str, model_id: str, data: dict, cfg: EvaluateConfig):
-    """Leaderboard row: metrics and CI. Permutation importance is left for the winner."""
+def _score(name: str, model_id, estimator, oof: dict, cv_score: float, data: dict,
+           cfg: EvaluateConfig):
+    """Leaderboard row: test metrics and CI. Permutation importance is left for the winner."""
     import matplotlib.pyplot as plt
-    model, estimator = _load_model(model_id)
-    meta = tracking.model_metadata(model)
-    final, threshold = _with_threshold(estimator, meta, data["positive"], cfg)
+    final, threshold = _with_threshold(estimator, oof, data["positive"], cfg)
     result = _evaluate(final, threshold, data, cfg.model_copy(update={"permutation_repeats": 0}))
     for fig in result.figures.values():
         plt.close(fig)
-    row = {"family": family, "model_id": model_id, **result.metrics,
-           "ci_low": result.ci[0], "ci_high": result.ci[1], "threshold": threshold,
-           "cv_score": meta.get("cv_score")}
-    return row, result, final, meta
+    row = {"family": name, "model_id": model_id, **result.metrics, "ci_low": result.ci[0],
+           "ci_high": result.ci[1], "threshold": threshold, "cv_score": cv_score}
+    return row, final
 
 
-def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
-                 model_ids: dict[str, str]) -> tuple[str, str]:
-    from steps.evaluation import (baseline_metrics, check_gates, leaderboard,
-                                  leaderboard_figure, select_winner)
+def _load_family(model_id: str, data: dict, cfg: EvaluateConfig) -> dict:
+    """A trained family's estimator, metadata, out-of-fold predictions and their score."""
+    from steps.ensemble import oof_score
+    model, estimator = _load_model(model_id)
+    meta = tracking.model_metadata(model)
+    oof = load_oof(meta["train_task_id"], meta.get("oof_artifact", "oof_proba"))
+    cv = oof_score(cfg.metric, oof["y"], oof["proba"], oof["classes"], cfg.beta,
+                   data["positive"])
+    return {"model_id": model_id, "estimator": estimator, "meta": meta, "oof": oof, "cv": cv}
 
-    cfg = EvaluateConfig.model_validate(json.loads(evaluate_cfg))
-    task = tracking.current_task()
+
+def _ensemble_candidate(families: dict, data: dict, cfg: EvaluateConfig):
+    """The greedy blend of the families that predicted every training row out of fold
+    (row-capped families are left out), or None when it does not beat its best member."""
+    from steps.ensemble import ENSEMBLE, EnsembleClassifier, select_final
+    n = len(data["y_train"])
+    full = {f: d for f, d in families.items() if len(d["oof"]["rows"]) == n}
+    if not cfg.ensemble or len(full) < 2:
+        return None
+    first = next(iter(full.values()))["oof"]
+    choice = select_final({f: d["oof"]["proba"] for f, d in full.items()}, first["y"],
+                          first["classes"], cfg.metric, beta=cfg.beta,
+                          positive_label=data["positive"], rounds=cfg.ensemble_rounds)
+    log.info("model selection: %s", choice.reason)
+    if choice.name != ENSEMBLE:
+        return None
+    sel = choice.ensemble
+    estimator = EnsembleClassifier({f: full[f]["estimator"] for f in sel.weights}, sel.weights)
+    oof = dict(first, proba=sel.blend({f: full[f]["oof"]["proba"] for f in sel.weights}))
+    meta = {"best_params": json.dumps({f: full[f]["meta"].get("best_params") for f in sel.weights}),
+            "imbalance": json.dumps({f: full[f]["meta"].get("imbalance") for f in sel.weights}),
+            "members": sel.weights}
+    return {"model_id": None, "estimator": estimator, "meta": meta, "oof": oof, "cv": sel.score}
+
+
+def _load_data(prepared_id: str) -> tuple[dict, dict]:
     recipe = fetch_json(prepared_id, "recipe.json", alias="prepared_dataset")
     target = recipe["target"]
     train, test = fetch_frame(prepared_id, "train.parquet"), fetch_frame(prepared_id, "test.parquet")
     data = {"X_train": train.drop(columns=[target]), "y_train": train[target].astype(str),
             "X_test": test.drop(columns=[target]), "y_test": test[target].astype(str)}
     data["positive"] = _positive_label(recipe, data["y_train"])
+    return recipe, data
+
+
+def _clean_model_ids(model_ids: dict[str, str]) -> dict[str, str]:
     # A run cloned in the web UI with fewer families keeps the original validate script, whose
     # baked-in defaults still name the dropped families' outputs as unresolved "${...}" refs.
     model_ids = {k: v for k, v in model_ids.items() if v and not str(v).startswith("${")}
@@ -81,20 +112,37 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
         model_ids.update({f"model_{f}": m for f, m in json.loads(model_ids.pop("models")).items()})
     if not model_ids:
         raise ValueError("validate received no trained model IDs")
+    return {k.removeprefix("model_"): v for k, v in sorted(model_ids.items())}
+
+
+def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
+                 model_ids: dict[str, str]) -> tuple[str, str]:
+    from steps.evaluation import baseline_metrics, check_gates, leaderboard, select_winner
+    from steps.ensemble import ENSEMBLE
+
+    cfg = EvaluateConfig.model_validate(json.loads(evaluate_cfg))
+    task = tracking.current_task()
+    recipe, data = _load_data(prepared_id)
+    candidates = {f: _load_family(m, data, cfg) for f, m in _clean_model_ids(model_ids).items()}
+    blend = _ensemble_candidate(candidates, data, cfg)
+    if blend is not None:
+        candidates[ENSEMBLE] = blend
     scored = {}
-    for key, model_id in sorted(model_ids.items()):
-        family = key.removeprefix("model_")
-        scored[family] = _score_family(family, model_id, data, cfg)
-        log.info("scored %s: test %s %.4f", family, cfg.metric, scored[family][0][cfg.metric])
-    board = leaderboard([row for row, *_ in scored.values()], cfg.metric)
+    for name, c in candidates.items():
+        scored[name] = _score(name, c["model_id"], c["estimator"], c["oof"], c["cv"], data, cfg)
+        log.info("scored %s: cv %s %.4f, test %.4f", name, cfg.metric, c["cv"],
+                 scored[name][0][cfg.metric])
+    # ranked by out-of-fold score: the test split reports the winner, it never picks it
+    board = leaderboard([row for row, _ in scored.values()], cfg.metric, rank_by="cv_score")
     winner = select_winner(board)
-    row, _, final, meta = scored[winner]
+    (row, final), meta = scored[winner], candidates[winner]["meta"]
     result = _evaluate(final, row["threshold"], data, cfg)  # the winner's full report
     baseline = baseline_metrics(data["y_train"], data["y_test"], recipe["classes"], cfg.beta,
                                 positive_label=data["positive"])
     gates = check_gates(result.metrics, baseline, cfg.gates, cfg.metric)
     _report(task, board, winner, result, baseline, gates, cfg)
     report = {"winner": winner, "metric": cfg.metric, "score": row[cfg.metric],
+              "cv_score": row["cv_score"], "members": meta.get("members"),
               "ci": list(result.ci), "metrics": result.metrics, "baseline": baseline,
               "gates_passed": gates.passed, "gate_reasons": gates.reasons,
               "threshold": row["threshold"], "positive_label": data["positive"],
@@ -107,7 +155,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     tracking.upload_json(task, "validation_report", report)
     candidate_id = _register_candidate(task, final, report, project)
     return candidate_id, json.dumps({k: report[k] for k in (
-        "winner", "metric", "score", "ci", "gates_passed", "gate_reasons", "split_id",
+        "winner", "metric", "score", "cv_score", "members", "ci", "gates_passed", "gate_reasons", "split_id",
         "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label")}, default=str)
 
 
@@ -115,6 +163,7 @@ def _report(task, board, winner, result, baseline, gates, cfg) -> None:
     from steps.evaluation import leaderboard_figure
     for _, r in board.iterrows():
         tracking.report_scalars(task, "leaderboard/" + cfg.metric, {r["family"]: r[cfg.metric]})
+        tracking.report_scalars(task, "leaderboard/cv_" + cfg.metric, {r["family"]: r["cv_score"]})
     tracking.report_scalars(task, "test", result.metrics)
     tracking.report_scalars(task, "baseline", baseline)
     tracking.report_single_values(task, {f"test_{cfg.metric}": result.metrics[cfg.metric],
@@ -157,6 +206,7 @@ def _candidate_metadata(report: dict, path) -> dict:
         "threshold": report["threshold"], "positive_label": report["positive_label"],
         "train_rows": report["train_rows"], "gates_passed": report["gates_passed"],
         "best_params": report["best_params"], "imbalance": report["imbalance"],
+        "cv_score": report["cv_score"], "ensemble_members": report["members"],
         "weights_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "python": platform.python_version(),
         "versions": {p: version(p) for p in ("scikit-learn", "imbalanced-learn", "optuna",

@@ -110,6 +110,10 @@ class EvaluateConfig(Section):
     threshold_tuning: bool = True  # binary only, on out-of-fold train predictions
     threshold_beta: float = Field(1.0, gt=0)
     permutation_repeats: int = Field(5, ge=0)
+    # The winner is chosen on out-of-fold training scores, never on the test split; a greedy
+    # blend of the families (Caruana selection) competes with the single best when enabled.
+    ensemble: bool = True
+    ensemble_rounds: int = Field(25, ge=1)
     gates: GateConfig = Field(default_factory=GateConfig)
 
 

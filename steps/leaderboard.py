@@ -16,9 +16,11 @@ log = logging.getLogger(__name__)
 _TIE_DIGITS = 12  # scores equal to 12 decimals are ties (float noise must not pick a winner)
 
 
-def leaderboard(rows: list[dict], metric: str) -> pd.DataFrame:
-    """One row per family, best first by ``metric`` (higher is better; NaN last), ties
-    broken by ``roc_auc`` (higher first) then family name. Adds a 1-based ``rank`` column.
+def leaderboard(rows: list[dict], metric: str, rank_by: str | None = None) -> pd.DataFrame:
+    """One row per family, best first by ``rank_by`` (default ``metric``; higher is better;
+    NaN last), ties broken by ``roc_auc`` (higher first) then family name. Adds a 1-based
+    ``rank`` column. The pipeline ranks by out-of-fold ``cv_score`` so that the test split
+    only reports the winner's quality and never picks it.
 
     Each row needs ``family`` and ``metric``; ``ci_low``/``ci_high`` and any other keys
     (model ids, thresholds...) are kept.
@@ -26,14 +28,15 @@ def leaderboard(rows: list[dict], metric: str) -> pd.DataFrame:
     if not rows:
         raise ValueError("leaderboard needs at least one row")
     frame = pd.DataFrame(rows)
-    for column in ("family", metric):
+    rank_by = rank_by or metric
+    for column in dict.fromkeys(("family", metric, rank_by)):
         if column not in frame.columns:
             raise ValueError(f"leaderboard rows need a {column!r} entry")
     duplicated = frame["family"][frame["family"].duplicated()].tolist()
     if duplicated:
         raise ValueError(f"one row per family expected; repeated: {duplicated}")
     keys = pd.DataFrame({
-        "primary": pd.to_numeric(frame[metric], errors="coerce").round(_TIE_DIGITS),
+        "primary": pd.to_numeric(frame[rank_by], errors="coerce").round(_TIE_DIGITS),
         "auc": pd.to_numeric(frame.get("roc_auc", pd.Series(np.nan, index=frame.index)),
                              errors="coerce").round(_TIE_DIGITS),
         "family": frame["family"].astype(str),
@@ -47,6 +50,7 @@ def leaderboard(rows: list[dict], metric: str) -> pd.DataFrame:
     columns = [c for c in first if c in board.columns]
     board = board[columns + [c for c in board.columns if c not in columns]]
     board.attrs["metric"] = metric
+    board.attrs["rank_by"] = rank_by
     return board
 
 
@@ -85,6 +89,8 @@ def leaderboard_figure(df: pd.DataFrame, metric: str) -> Figure:
                 color="white" if np.isfinite(v) and v > 0.1 else "black")
     ax.set_yticks(y, [f"{r}. {f}" for r, f in zip(board.get("rank", range(1, len(board) + 1)),
                                                      board["family"])])
+    rank_by = df.attrs.get("rank_by", metric)
+    order = "" if rank_by == metric else f", ranked by {rank_by}"
     ax.set(xlim=(0, 1.0), xlabel=f"Test {metric}", ylabel="Family",
-           title=f"Leaderboard: test {metric} (winner in green)")
+           title=f"Leaderboard: test {metric}{order} (winner in green)")
     return fig
