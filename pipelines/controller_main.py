@@ -55,6 +55,10 @@ def main() -> int:
     else:
         cfg, info = _remote_config()
     ex = cfg.execution
+    steps_here = bool(raw) and ex.mode != "remote" and (ex.mode == "local" or ex.agents == 0)
+    if steps_here:  # ClearML starts each step as a local process: start them warm
+        from pipelines import warm
+        warm.install()
     spec = build_dag(cfg, run_info=info or None)
     pipe = build_controller(spec, retries=ex.retries)
     if not raw or ex.mode == "remote":
@@ -63,7 +67,7 @@ def main() -> int:
                            "enqueued_on": ex.controller_queue})
         pipe.start(queue=ex.controller_queue)
     else:
-        pipe.start_locally(run_pipeline_steps_locally=ex.mode == "local" or ex.agents == 0)
+        pipe.start_locally(run_pipeline_steps_locally=steps_here)
     outputs = step_outputs(pipe)
     _write_result({"pipeline_task_id": pipe.id, "steps": outputs, "decision": decision_of(outputs)})
     failed = [name for name, s in outputs.items() if s["status"] == "failed"]

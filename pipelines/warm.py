@@ -1,0 +1,149 @@
+"""Warm start for steps that ClearML runs as local sub-processes.
+
+With ``start_locally(run_pipeline_steps_locally=True)`` ClearML's ``LocalClearmlJob``
+starts every step as ``python <step script>``; each fresh interpreter then spends
+3-5 s importing clearml, pandas, scikit-learn and the step modules before the step
+does any work. ``WarmLocalJob`` launches the same script, with the same environment
+and working directory, in a child forked from a multiprocessing *forkserver* that
+imported those modules once. ClearML still creates, tracks, caches and completes
+every step task; only the interpreter start-up is shared.
+
+The forkserver imports modules only (no threads, no ClearML session, no task), so a
+fork of it is as clean as a new interpreter. Set ``TABPIPE_WARM_STEPS=0`` to fall back
+to ClearML's plain sub-processes.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import subprocess
+import sys
+
+log = logging.getLogger(__name__)
+ENV_SWITCH = "TABPIPE_WARM_STEPS"
+PRELOAD = [
+    "clearml", "clearml.automation", "numpy", "pandas", "pyarrow", "scipy.special",
+    "sklearn.ensemble", "sklearn.linear_model", "sklearn.svm", "sklearn.neighbors",
+    "imblearn", "optuna", "matplotlib", "matplotlib.figure", "joblib",
+    "steps.config", "steps.data", "steps.recipe", "steps.tuning", "steps.budget",
+    "steps.evaluation", "steps.ensemble", "steps.promotion",
+    "pipelines.failures", "pipelines.tracking", "pipelines.datastore", "pipelines.step_tasks",
+    "pipelines.train_task", "pipelines.validate_task", "pipelines.publish_task",
+    "pipelines.warm_boot",
+]
+_context = None
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV_SWITCH, "1") not in ("0", "false", "no")
+
+
+def _forkserver():
+    global _context
+    if _context is None:
+        _context = multiprocessing.get_context("forkserver")
+        _context.set_forkserver_preload(PRELOAD)
+    return _context
+
+
+def _run_step_script(path: str, cwd: str, env: dict) -> None:
+    """Child side: become ``python <path>`` run in ``cwd`` with ``env``."""
+    import atexit
+    import runpy
+
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    sys.argv = [path]
+    extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p not in sys.path]
+    sys.path[:0] = [os.path.dirname(os.path.abspath(path)), *extra]
+    from clearml.config.remote import override_current_task_id
+    override_current_task_id(env.get("CLEARML_TASK_ID"))  # clearml caches it at import
+    _serialize_edit_lock_creation()
+    code = 0
+    try:
+        runpy.run_path(path, run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+        traceback.print_exc()
+        code = 1
+    finally:
+        atexit._run_exitfuncs()  # clearml closes the task here, as at interpreter exit
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def _serialize_edit_lock_creation() -> None:
+    """Create each task's edit lock under a thread lock.
+
+    ``Task._edit_lock`` is created lazily, unguarded, as a *file* lock for the process's own
+    task. A warm child reaches its first dataset fetch at the same instant as the resource
+    monitor thread's first property update; both then build a lock on the same file and
+    each holds what the other waits for. A fresh interpreter is still importing at that
+    moment, which is the only reason plain sub-processes do not hit the race.
+    """
+    import threading
+    from clearml.backend_interface.task.task import Task
+
+    unguarded = Task.__dict__["_edit_lock"]
+    guard = threading.Lock()
+
+    def getter(self):
+        with guard:
+            return unguarded.fget(self)
+
+    Task._edit_lock = property(getter, unguarded.fset)
+
+
+class WarmProcess:
+    """The slice of ``subprocess.Popen`` that ``LocalClearmlJob`` uses, for a forked child."""
+
+    def __init__(self, path: str, cwd: str, env: dict):
+        self.args = [sys.executable, path]
+        self._proc = _forkserver().Process(target=_run_step_script, args=(path, cwd, env),
+                                           daemon=False)
+        self._proc.start()
+        self.pid = self._proc.pid
+
+    def poll(self):
+        return self._proc.exitcode
+
+    def wait(self, timeout=None):
+        self._proc.join(timeout)
+        if self._proc.exitcode is None:
+            raise subprocess.TimeoutExpired(self.args, timeout)
+        return self._proc.exitcode
+
+    def kill(self):
+        self._proc.kill()
+
+    terminate = kill
+
+
+def _warm_popen(args, cwd=None, env=None, **kwargs):
+    """``subprocess.Popen`` for ``[python, script]`` launches; anything else is passed on."""
+    if len(args) == 2 and args[0] == sys.executable and str(args[1]).endswith(".py") and not kwargs:
+        return WarmProcess(str(args[1]), cwd or os.getcwd(), dict(env or os.environ))
+    return subprocess.Popen(args, cwd=cwd, env=env, **kwargs)
+
+
+def install() -> bool:
+    """Make ClearML's local step jobs start from the warm forkserver (this process only)."""
+    if not enabled():
+        return False
+    from clearml.automation import job as clearml_job
+
+    class _SubprocessShim:  # the job module's view of ``subprocess``: Popen goes warm
+        def __getattr__(self, name):
+            return _warm_popen if name == "Popen" else getattr(subprocess, name)
+
+    clearml_job.subprocess = _SubprocessShim()
+    _forkserver()
+    from multiprocessing import forkserver
+    forkserver.ensure_running()  # its imports overlap with the controller's own start-up
+    log.info("steps start from a warm forkserver (set %s=0 to disable)", ENV_SWITCH)
+    return True
