@@ -127,6 +127,30 @@ def bench_scale(args) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def scale_figure(df: pd.DataFrame, path: Path) -> None:
+    """Cost vs rows: seconds (pipeline wall and per-step compute) and peak RSS per step."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    wall = df.groupby("rows")["pipeline_wall_s"].first()
+    left.plot(wall.index, wall.values, "k-o", lw=2.5, label="pipeline wall")
+    for step, part in df.groupby("step"):
+        part = part.sort_values("rows")
+        left.plot(part["rows"], part["compute_s"], "-o", ms=3, label=step)
+        right.plot(part["rows"], part["peak_rss_mb"], "-o", ms=3, label=step)
+    left.axhline(600, color="red", ls="--", lw=1, label="goal: 10 min")
+    right.axhline(4096, color="red", ls="--", lw=1, label="goal: 4 GB")
+    left.set(xscale="log", yscale="log", xlabel="rows", ylabel="seconds",
+             title="Time vs rows (step compute, pipeline wall)")
+    right.set(xscale="log", xlabel="rows", ylabel="peak RSS (MB)", title="Peak memory per step")
+    left.legend(fontsize=7, ncol=2)
+    right.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def markdown_table(df: pd.DataFrame) -> str:
     head = "| " + " | ".join(map(str, df.columns)) + " |"
     rule = "|" + "---|" * len(df.columns)
@@ -148,7 +172,11 @@ def main() -> int:
         df = pd.concat([old[~old["rows"].isin(args.rows)], df], ignore_index=True)
         df = df.sort_values(["rows"], kind="stable")
     df.to_csv(RESULTS / f"pipeline_{args.kind}.csv", index=False)
-    (RESULTS / f"pipeline_{args.kind}.md").write_text(markdown_table(df))
+    table = markdown_table(df)
+    if args.kind == "scale":
+        scale_figure(df, RESULTS / "pipeline_scale.png")
+        table += "\n![cost vs rows](../benchmarks/results/pipeline_scale.png)\n"
+    (RESULTS / f"pipeline_{args.kind}.md").write_text(table)
     print(df.to_string(index=False))
     return 0
 

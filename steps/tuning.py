@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from steps.config import PreprocessConfig, TrainConfig
+from steps.cost import plan_rows, starting_config
 from steps.metrics import metric_value, minority_label
 from steps.models import FAMILIES
 from steps.recipe import build_model_pipeline, infer_roles
@@ -216,11 +217,15 @@ def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: Preprocess
     X, y = X.reset_index(drop=True), pd.Series(y).reset_index(drop=True)
     cap = train_cfg.max_rows.get(family, FAMILIES[family].row_cap)
     X, y, note = cap_rows(X, y, cap, train_cfg.seed)
-    row_index = X.index.to_numpy()
-    if note:
-        X, y = X.reset_index(drop=True), y.reset_index(drop=True)
-        notes.append(note)
+    notes += [note] if note else []
     roles = roles or infer_roles(X)
+    plan = plan_rows(family, X, y, roles, prep_cfg, train_cfg, budget, train_cfg.cv_folds,
+                     *starting_config(family, prep_cfg))
+    if plan.rows:  # a single trial on every row would overrun the budget
+        X, y, _ = cap_rows(X, y, plan.rows, train_cfg.seed)
+        notes.append(plan.note)
+    row_index = X.index.to_numpy()  # positions in the caller's rows (caps keep the index)
+    X, y = X.reset_index(drop=True), y.reset_index(drop=True)
     classes = sorted(pd.unique(y).tolist())
     folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, notes)
     objective = Objective(family, X, y, roles, prep_cfg, train_cfg, folds, classes)
