@@ -4,7 +4,8 @@ For each dataset card and seed: ``prepare_frame`` with the default PreprocessCon
 then a stratified 80/20 ``split_frame``. Entries, all scored on the same test rows:
 
 * ``tabpipe``: default families tuned by ``tune_with_budget`` (successive halving)
-  within ``--budget`` seconds, best family by CV, binary targets get a decision
+  within ``--budget`` seconds, the best family by out-of-fold score or their greedy blend
+  (``steps.ensemble.select_final``, as the validation step does), binary targets get a decision
   threshold tuned on out-of-fold train probabilities.
 * ``tabpipe_equal``: the same, but every family gets ``budget / len(families)`` s.
 * peers: most-frequent dummy, balanced logistic regression (same preprocessing),
