@@ -25,7 +25,7 @@ from steps.models import FAMILIES
 from steps.recipe import build_model_pipeline
 
 log = logging.getLogger(__name__)
-GUARD_MIN_ROWS = 10_000  # below this a trial is cheap enough everywhere
+GUARD_MIN_ROWS = 5_000  # below this a trial is cheap enough everywhere
 PROBE_ROWS = 2_000
 TRIAL_SHARE = 0.25  # one CV trial, and the refit, may each use this share of the budget
 EXPONENTS = {"svm": 2.0, "knn": 1.5, "random_forest": 1.15, "extra_trees": 1.15}
