@@ -11,6 +11,7 @@ benchmarks/results/pipeline_<kind>.csv and .md. Figures, not tests.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -77,7 +78,11 @@ def _measured_run(make_cfg):
 
 def bench_overhead(args) -> pd.DataFrame:
     rows = []
-    for label, agents in (("embedded, in-process steps", 0), ("embedded, 1 local agent", 1)):
+    modes = (("embedded, in-process steps (warm start)", 0, "1"),
+             ("embedded, in-process steps (cold start, TABPIPE_WARM_STEPS=0)", 0, "0"),
+             ("embedded, 1 local agent", 1, "1"))
+    for label, agents, warm in modes:
+        os.environ["TABPIPE_WARM_STEPS"] = warm  # read by the controller process
         result, wall, costs, _ = _measured_run(lambda d: _cfg(d, QUICK_TRAIN, agents=agents))
         critical = _critical_compute(costs)
         rows.append({"mode": label, "wall_s": round(wall, 1), "critical_path_compute_s":
@@ -154,7 +159,8 @@ def scale_figure(df: pd.DataFrame, path: Path) -> None:
 def markdown_table(df: pd.DataFrame) -> str:
     head = "| " + " | ".join(map(str, df.columns)) + " |"
     rule = "|" + "---|" * len(df.columns)
-    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    cell = lambda v: f"{v:.1f}" if isinstance(v, float) else str(v)  # noqa: E731
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join([head, rule, *body]) + "\n"
 
 
