@@ -89,11 +89,13 @@ def plan_rows(family: str, X: pd.DataFrame, y: pd.Series, roles, prep_cfg: Prepr
     return CostPlan(rows, probe_rows, seconds, note)
 
 
+def starting_imbalance(prep_cfg: PreprocessConfig) -> str:
+    """The imbalance strategy of the enqueued first trials: the configured one, unless a
+    search is configured that leaves it out (then the search's first)."""
+    search, strategy = prep_cfg.imbalance.search, prep_cfg.imbalance.strategy
+    return strategy if not search or strategy in search else search[0]
+
+
 def starting_config(family: str, prep_cfg: PreprocessConfig) -> tuple[dict, str]:
     """The family's enqueued defaults (its costliest starting trial) and imbalance."""
-    spec = FAMILIES[family]
-    params = dict(spec.defaults)
-    search = prep_cfg.imbalance.search
-    strategy = prep_cfg.imbalance.strategy
-    imbalance = strategy if not search or strategy in search else search[0]
-    return params, imbalance
+    return dict(FAMILIES[family].defaults), starting_imbalance(prep_cfg)

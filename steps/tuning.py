@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from steps.config import PreprocessConfig, TrainConfig
-from steps.cost import plan_rows, starting_config
+from steps.cost import plan_rows, starting_config, starting_imbalance
 from steps.metrics import metric_value, minority_label
 from steps.models import FAMILIES
 from steps.recipe import build_model_pipeline, infer_roles
@@ -242,11 +242,9 @@ def _default_trials(family: str, prep_cfg: PreprocessConfig) -> list[dict]:
     """The family's quick starts, then its strong defaults, as the first trials."""
     spec = FAMILIES[family]
     trials = [dict(p) for p in (*spec.quick_starts, spec.defaults)]
-    search = prep_cfg.imbalance.search
-    if search:
-        strategy = prep_cfg.imbalance.strategy
+    if prep_cfg.imbalance.search:
         for params in trials:
-            params["imbalance"] = strategy if strategy in search else search[0]
+            params["imbalance"] = starting_imbalance(prep_cfg)
     return trials
 
 
