@@ -112,7 +112,7 @@ def tabpipe_scores(model, oof, classes, y_used, y_tr, X_te, y_te) -> dict:
 def final_model(results: dict, y_tr, ensemble: bool = True):
     """What the validation step serves: the best family by out-of-fold score, or the
     greedy blend of the full-row families when it scores higher out of fold."""
-    full = {f: r for f, r in results.items() if r.n_rows_used == len(y_tr)}
+    full = {f: r for f, r in results.items() if len(r.row_index) == len(y_tr)}
     classes = next(iter(results.values())).classes
     if not full:  # every family row-capped: fall back to the best CV score
         winner = max(results, key=lambda f: results[f].best_score)

@@ -57,7 +57,8 @@ def _record(task, result, recipe: dict, y: pd.Series, prepared_id: str, project:
     tracking.upload_file(task, "oof_proba" + suffix, oof_path)
     for note in result.notes:
         task.get_logger().report_text(note)
-    return _register(task, result, recipe, result.family, prepared_id, project, len(y),
+    return _register(task, result, recipe, result.family, prepared_id, project,
+                     result.n_rows_used or len(y),
                      oof_artifact="oof_proba" + suffix)
 
 

@@ -18,7 +18,8 @@ _TIE_DIGITS = 12  # scores equal to 12 decimals are ties (float noise must not p
 
 def leaderboard(rows: list[dict], metric: str, rank_by: str | None = None) -> pd.DataFrame:
     """One row per family, best first by ``rank_by`` (default ``metric``; higher is better;
-    NaN last), ties broken by ``roc_auc`` (higher first) then family name. Adds a 1-based
+    NaN last), ties broken by ``roc_auc`` (higher first; only when ranking by ``metric``
+    itself, so a test column never breaks an out-of-fold tie) then family name. Adds a 1-based
     ``rank`` column. The pipeline ranks by out-of-fold ``cv_score`` so that the test split
     only reports the winner's quality and never picks it.
 
@@ -35,9 +36,10 @@ def leaderboard(rows: list[dict], metric: str, rank_by: str | None = None) -> pd
     duplicated = frame["family"][frame["family"].duplicated()].tolist()
     if duplicated:
         raise ValueError(f"one row per family expected; repeated: {duplicated}")
+    no_auc = pd.Series(np.nan, index=frame.index)
     keys = pd.DataFrame({
         "primary": pd.to_numeric(frame[rank_by], errors="coerce").round(_TIE_DIGITS),
-        "auc": pd.to_numeric(frame.get("roc_auc", pd.Series(np.nan, index=frame.index)),
+        "auc": pd.to_numeric(frame.get("roc_auc", no_auc) if rank_by == metric else no_auc,
                              errors="coerce").round(_TIE_DIGITS),
         "family": frame["family"].astype(str),
     })

@@ -47,8 +47,8 @@ class TuneResult:
     fit_seconds: float
     notes: list[str] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
-    n_rows_used: int = 0  # < len(X) when the family's row cap applied
-    row_index: np.ndarray | None = None  # positions in X of the rows used (oof_proba rows)
+    n_rows_used: int = 0  # rows the final model was fit on (< len(X) under a row cap)
+    row_index: np.ndarray | None = None  # positions in X of the tuned rows (oof_proba rows)
     cv_folds: int = 0
 
 
@@ -63,13 +63,14 @@ def score(metric: str, y_true, proba: np.ndarray, classes, beta: float = 1.0,
                         positive_label=positive_label)
 
 
-def cap_rows(X: pd.DataFrame, y: pd.Series, cap: int | None, seed: int):
+def cap_rows(X: pd.DataFrame, y: pd.Series, cap: int | None, seed: int, quiet: bool = False):
     """Stratified subsample down to ``cap`` rows; returns (X, y, note or None)."""
     if cap is None or len(X) <= cap:
         return X, y, None
     X_s, _, y_s, _ = train_test_split(X, y, train_size=cap, stratify=y, random_state=seed)
     note = f"row cap: tuned and fit on a stratified {cap} of {len(X)} rows"
-    log.warning(note)
+    if not quiet:
+        log.warning(note)
     return X_s, y_s, note
 
 
@@ -140,15 +141,17 @@ class _Budget:
     """Stops the study when one more trial plus the final refit would overrun
     the wall-clock budget (Optuna's own timeout only checks between trials)."""
 
-    def __init__(self, budget_s: float | None, start: float, n_folds: int):
+    def __init__(self, budget_s: float | None, start: float, n_folds: int,
+                 refit_factor: float = 1.25):
         self.budget_s, self.start, self.n_folds = budget_s, start, n_folds
+        self.refit_factor = refit_factor  # refit time / one fold's fit time
 
     def __call__(self, study, trial):
         if self.budget_s is None or trial.duration is None:
             return
         done = [t.duration.total_seconds() for t in study.trials if t.duration is not None]
         per_trial = float(np.median(done))
-        refit = per_trial / self.n_folds * 1.25  # one fit on all rows ~ a bit over one fold
+        refit = per_trial / self.n_folds * self.refit_factor
         if time.monotonic() - self.start + per_trial + refit > self.budget_s:
             study.stop()
 
@@ -221,8 +224,11 @@ def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: Preprocess
     roles = roles or infer_roles(X)
     plan = plan_rows(family, X, y, roles, prep_cfg, train_cfg, budget, train_cfg.cv_folds,
                      *starting_config(family, prep_cfg))
+    refit_data = (X, y)
     if plan.rows:  # a single trial on every row would overrun the budget
-        X, y, _ = cap_rows(X, y, plan.rows, train_cfg.seed)
+        if plan.refit_rows:
+            refit_data = cap_rows(X, y, plan.refit_rows, train_cfg.seed, quiet=True)[:2]
+        X, y, _ = cap_rows(X, y, plan.rows, train_cfg.seed, quiet=True)
         notes.append(plan.note)
     row_index = X.index.to_numpy()  # positions in the caller's rows (caps keep the index)
     X, y = X.reset_index(drop=True), y.reset_index(drop=True)
@@ -233,9 +239,10 @@ def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: Preprocess
     study = _make_study(train_cfg.seed, len(folds))
     for params in _default_trials(family, prep_cfg):
         study.enqueue_trial(params)
+    refit_factor = plan.refit_factor(len(folds)) or 1.25  # one fit on all rows ~ a bit over a fold
     study.optimize(objective, n_trials=n_trials, catch=(Exception,),
-                   callbacks=[_report(on_trial), _Budget(budget, start, len(folds))])
-    return _finish(study, objective, notes, start, row_index)
+                   callbacks=[_report(on_trial), _Budget(budget, start, len(folds), refit_factor)])
+    return _finish(study, objective, notes, start, row_index, refit_data)
 
 
 def _default_trials(family: str, prep_cfg: PreprocessConfig) -> list[dict]:
@@ -249,7 +256,7 @@ def _default_trials(family: str, prep_cfg: PreprocessConfig) -> list[dict]:
 
 
 def _finish(study, objective: Objective, notes: list[str], start: float,
-            row_index: np.ndarray) -> TuneResult:
+            row_index: np.ndarray, refit_data) -> TuneResult:
     states = [t.state.name for t in study.trials]
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     if not complete:
@@ -258,7 +265,7 @@ def _finish(study, objective: Objective, notes: list[str], start: float,
     best = study.best_trial
     params = {k: v for k, v in best.params.items() if k != "imbalance"}
     imbalance = best.params.get("imbalance", objective.prep_cfg.imbalance.strategy)
-    X, y, cfg = objective.X, objective.y, objective.train_cfg
+    (X, y), cfg = refit_data, objective.train_cfg
     model = build_model_pipeline(objective.roles, objective.prep_cfg, objective.family, params,
                                  imbalance, cfg.seed, y=y)
     with warnings.catch_warnings(), threadpool_limits(cfg.n_jobs):
@@ -266,7 +273,7 @@ def _finish(study, objective: Objective, notes: list[str], start: float,
         model.fit(X, y)
     oof = objective.best_oof if math.isclose(objective.best_value, best.value) else None
     if oof is None:  # cannot happen with a single study, kept for safety
-        oof = np.zeros((len(y), len(objective.classes)))
+        oof = np.zeros((len(objective.y), len(objective.classes)))
         for tr, va in objective.folds:
             oof[va] = objective.fit_fold(params, imbalance, tr, va)
     return TuneResult(

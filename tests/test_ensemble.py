@@ -84,3 +84,10 @@ def test_leaderboard_ranks_by_cv_not_test():
     assert select_winner(leaderboard(rows, "macro_f1")) == "a"
     with pytest.raises(ValueError, match="cv_score"):
         leaderboard([{"family": "a", "macro_f1": 0.9}], "macro_f1", rank_by="cv_score")
+
+
+def test_out_of_fold_ties_are_not_broken_by_a_test_column():
+    rows = [{"family": "b", "macro_f1": 0.8, "roc_auc": 0.99, "cv_score": 0.7},
+            {"family": "a", "macro_f1": 0.8, "roc_auc": 0.50, "cv_score": 0.7}]
+    assert select_winner(leaderboard(rows, "macro_f1", rank_by="cv_score")) == "a"
+    assert select_winner(leaderboard(rows, "macro_f1")) == "b"

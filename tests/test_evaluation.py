@@ -122,3 +122,49 @@ def test_unknown_test_labels_are_a_clear_error():
     with pytest.raises(ValueError, match="labels not among the model classes"):
         evaluate_model(model, X_test, y_test.replace("mid", "MID"),
                        EvaluateConfig(bootstrap=0, permutation_repeats=0))
+
+
+class _SlowPredictor:
+    """Wraps a model; each predicted row costs a fixed, simulated time."""
+
+    def __init__(self, model, seconds_per_row):
+        self.model, self.classes_, self.per_row = model, model.classes_, seconds_per_row
+        self.clock = 0.0
+
+    def predict_proba(self, X):
+        self.clock += self.per_row * len(X)
+        return self.model.predict_proba(X)
+
+
+def test_runner_up_scoring_is_capped_by_a_timed_probe(monkeypatch):
+    model, _, _, X_test, _ = _data(2, n=400)
+    X_big = pd.concat([X_test] * 50, ignore_index=True)  # 10k rows
+    slow = _SlowPredictor(model, seconds_per_row=0.01)
+    monkeypatch.setattr(evaluation.time, "monotonic", lambda: slow.clock)
+    rows, per_row = evaluation.affordable_test_rows(slow, X_big, budget_s=30.0, probe_rows=500)
+    assert per_row == pytest.approx(0.01)
+    assert rows == 3000  # 30 s at 10 ms a row
+    fast = _SlowPredictor(model, seconds_per_row=1e-6)
+    monkeypatch.setattr(evaluation.time, "monotonic", lambda: fast.clock)
+    assert evaluation.affordable_test_rows(fast, X_big, budget_s=30.0, probe_rows=500)[0] == len(X_big)
+
+
+def test_stratified_sample_keeps_class_shares():
+    y = pd.Series(["a"] * 900 + ["b"] * 100)
+    X = pd.DataFrame({"x": range(1000)})
+    X_s, y_s = evaluation.stratified_sample(X, y, 200, seed=1)
+    assert len(X_s) == 200 and y_s.value_counts().to_dict() == {"a": 180, "b": 20}
+    assert list(X_s.index) == list(y_s.index)
+    assert evaluation.stratified_sample(X, y, 5000)[0] is X
+
+
+def test_labels_from_proba_follow_the_threshold_and_figures_can_be_skipped():
+    model, X_train, y_train, X_test, y_test = _data(2)
+    wrapped = ThresholdedClassifier(model, "mid", 0.2)
+    proba = wrapped.predict_proba(X_test)
+    labels = evaluation.labels_from_proba(wrapped, proba, list(wrapped.classes_))
+    assert list(labels) == list(wrapped.predict(X_test))
+    assert (labels == "mid").mean() > (model.predict(X_test) == "mid").mean()
+    result = evaluate_model(wrapped, X_test, y_test, CFG.model_copy(update={"permutation_repeats": 0}),
+                            X_train=X_train, y_train=y_train, figures=False)
+    assert result.figures == {} and 0 <= result.metrics["macro_f1"] <= 1
