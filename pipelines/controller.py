@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 from pipelines.failures import LOGIC_FAILURE_TAG
 
 
-POLL_MINUTES = 1 / 60
+POLL_MINUTES = 0.25 / 60  # a step's end is noticed within 0.25 s
 
 
 def resolve(dotted: str) -> Callable:
@@ -68,7 +68,8 @@ def build_controller(spec: PipelineSpec, *, retries: int, packages: list[str] | 
 
     pipe = PipelineController(
         name=spec.name, project=spec.project, version=version, add_pipeline_tags=False,
-        # minutes between state checks: ClearML's 0.2 (12 s) idles ~10 s after every step
+        # minutes between state checks: ClearML's 0.2 (12 s) idles ~10 s after every step;
+        # each check is two or three calls to the server
         pool_frequency=POLL_MINUTES,
         retry_on_failure=retry_infrastructure_only(retries), packages=packages,
         output_uri=True, abort_on_failure=False)

@@ -49,16 +49,23 @@ def _write_result(result: dict) -> None:
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
+    from pipelines import sdk_speedups
     raw = os.environ.get(CONFIG_ENV)
     if raw:
         cfg, info = parse_config(json.loads(raw)), json.loads(os.environ.get(RUN_INFO_ENV) or "{}")
-    else:
+        ex = cfg.execution
+        steps_here = ex.mode != "remote" and (ex.mode == "local" or ex.agents == 0)
+        if steps_here:
+            # ClearML starts each step as a local process: start them warm. First, so the
+            # forkserver's imports overlap with the controller's own start-up.
+            from pipelines import warm
+            warm.install()
+            sdk_speedups.notice_local_step_exit()
+    sdk_speedups.cache_request_validation()
+    if not raw:
         cfg, info = _remote_config()
+        steps_here = False
     ex = cfg.execution
-    steps_here = bool(raw) and ex.mode != "remote" and (ex.mode == "local" or ex.agents == 0)
-    if steps_here:  # ClearML starts each step as a local process: start them warm
-        from pipelines import warm
-        warm.install()
     spec = build_dag(cfg, run_info=info or None)
     pipe = build_controller(spec, retries=ex.retries)
     if not raw or ex.mode == "remote":

@@ -135,6 +135,9 @@ def install() -> bool:
     """Make ClearML's local step jobs start from the warm forkserver (this process only)."""
     if not enabled():
         return False
+    _forkserver()
+    from multiprocessing import forkserver
+    forkserver.ensure_running()  # first: its imports overlap with the controller's start-up
     from clearml.automation import job as clearml_job
 
     class _SubprocessShim:  # the job module's view of ``subprocess``: Popen goes warm
@@ -142,8 +145,5 @@ def install() -> bool:
             return _warm_popen if name == "Popen" else getattr(subprocess, name)
 
     clearml_job.subprocess = _SubprocessShim()
-    _forkserver()
-    from multiprocessing import forkserver
-    forkserver.ensure_running()  # its imports overlap with the controller's own start-up
     log.info("steps start from a warm forkserver (set %s=0 to disable)", ENV_SWITCH)
     return True
