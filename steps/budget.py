@@ -9,10 +9,13 @@ the deadline. A call is only started if the time left covers the family's
 cheapest observed call (one trial plus the refit), so the total overshoot is
 at most one trial's worth.
 
-Every round is a fresh ``tune_family`` study with ``seed + round - 1``: a new
-seed draws new TPE proposals instead of replaying the previous round's trials
-(folds change with the seed too, so within a round all families share folds).
-A family keeps its best ``TuneResult`` over the rounds it ran.
+A surviving family resumes its own study in the next round (``tune_family(resume=)``):
+the same rows and folds, so its scores stay comparable across rounds, and TPE goes on
+from everything it has seen instead of re-running the starting configurations with a
+fresh sampler (which spent most of a short round on trials already made). The study's
+best can only improve. Only a study that the trial-cost guard sized down for its small
+first slice starts afresh (new seed) with the rows a larger slice affords; a family
+keeps its best ``TuneResult`` over the rounds.
 """
 from __future__ import annotations
 
@@ -61,6 +64,8 @@ def _call_cost(res: TuneResult) -> float:
     durations = pd.to_numeric(res.trials.get("duration_s"), errors="coerce").dropna()
     if durations.empty:
         return res.fit_seconds
+    if res.refit_seconds is not None:
+        return float(durations.median()) + res.refit_seconds
     refit = max(0.0, res.fit_seconds - float(durations.sum()))
     return float(durations.median()) + refit
 
@@ -70,6 +75,7 @@ class _State:
     """Mutable bookkeeping shared by the rounds."""
     deadline: float
     results: dict[str, TuneResult] = field(default_factory=dict)
+    sessions: dict[str, object] = field(default_factory=dict)  # resumable study per family
     cost: dict[str, float] = field(default_factory=dict)
     rows: list[dict] = field(default_factory=list)
     dropped: list[dict] = field(default_factory=list)
@@ -84,9 +90,12 @@ class _State:
 
 def _tune_once(family, round_no, slice_s, X, y, prep_cfg, train_cfg, roles, on_trial, st):
     """One tune_family call; records a row and keeps the result if it is better."""
-    seed = train_cfg.seed + round_no - 1
-    cfg = train_cfg.model_copy(update={"seed": seed})
-    forward = None
+    # A study the cost guard sized for a smaller slice is not resumed: a fresh one (new seed,
+    # so TPE does not replay it) gets the rows this round's slice affords.
+    resume = st.sessions.get(family)
+    if resume is not None and resume.cost_capped:
+        resume, train_cfg = None, train_cfg.model_copy(update={"seed": train_cfg.seed + round_no - 1})
+    seed, forward = train_cfg.seed, None
     if on_trial is not None:
         def forward(row):  # tag trials so a tracker can tell families and rounds apart
             on_trial({**row, "family": family, "round": round_no})
@@ -94,8 +103,9 @@ def _tune_once(family, round_no, slice_s, X, y, prep_cfg, train_cfg, roles, on_t
     row = {"round": round_no, "family": family, "slice_s": slice_s, "cv_score": np.nan,
            "elapsed_s": np.nan, "seed": seed, "status": "ok"}
     try:
-        res = tune_family(family, X, y, prep_cfg, cfg, timeout_s=max(slice_s, MIN_SLICE_S),
-                          n_trials=cfg.n_trials, on_trial=forward, roles=roles)
+        res = tune_family(family, X, y, prep_cfg, train_cfg, timeout_s=max(slice_s, MIN_SLICE_S),
+                          n_trials=train_cfg.n_trials, on_trial=forward, roles=roles,
+                          resume=resume)
     except Exception as err:  # one broken family must not end the stage
         log.warning("%s failed in round %d: %s", family, round_no, err)
         row.update(status=f"failed: {type(err).__name__}: {err}",
@@ -105,7 +115,8 @@ def _tune_once(family, round_no, slice_s, X, y, prep_cfg, train_cfg, roles, on_t
     row.update(cv_score=res.best_score, elapsed_s=time.monotonic() - t0)
     st.rows.append(row)
     st.cost[family] = _call_cost(res)
-    if res.best_score > st.score(family):
+    st.sessions[family] = res.session
+    if res.best_score >= st.score(family):  # a resumed study's best never gets worse
         st.results[family] = res
     log.info("round %d %s: cv %.4f in %.1fs (slice %.1fs, best so far %.4f)", round_no,
              family, res.best_score, row["elapsed_s"], slice_s, st.score(family))
@@ -126,7 +137,7 @@ def _run_round(round_no, families, rounds_left, X, y, prep_cfg, train_cfg, roles
                      left, need)
             st.rows.append({"round": round_no, "family": family, "slice_s": 0.0,
                             "cv_score": np.nan, "elapsed_s": 0.0,
-                            "seed": train_cfg.seed + round_no - 1, "status": "skipped: no time"})
+                            "seed": train_cfg.seed, "status": "skipped: no time"})
             continue
         share = (round_end - time.monotonic()) / (len(families) - i)
         slice_s = min(max(share, MIN_SLICE_S), left)

@@ -17,13 +17,14 @@ import numpy as np
 import optuna
 import pandas as pd
 from threadpoolctl import threadpool_limits
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import train_test_split
 
 from steps.config import PreprocessConfig, TrainConfig
 from steps.cost import plan_rows, starting_config, starting_imbalance
 from steps.metrics import metric_value, minority_label
 from steps.models import FAMILIES
 from steps.recipe import build_model_pipeline, infer_roles
+from steps.study import _Budget, _folds, _make_study, _report, trials_table
 from steps.tuning_plots import importance_figure, history_figure
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ class TuneResult:
     n_rows_used: int = 0  # rows the final model was fit on (< len(X) under a row cap)
     row_index: np.ndarray | None = None  # positions in X of the tuned rows (oof_proba rows)
     cv_folds: int = 0
+    session: object = None  # the TuningSession, for ``tune_family(resume=...)``
+    refit_seconds: float | None = None  # the last refit of the best config
 
 
 def score(metric: str, y_true, proba: np.ndarray, classes, beta: float = 1.0,
@@ -137,112 +140,66 @@ class Objective:
         return value
 
 
-class _Budget:
-    """Stops the study when one more trial plus the final refit would overrun
-    the wall-clock budget (Optuna's own timeout only checks between trials)."""
-
-    def __init__(self, budget_s: float | None, start: float, n_folds: int,
-                 refit_factor: float = 1.25):
-        self.budget_s, self.start, self.n_folds = budget_s, start, n_folds
-        self.refit_factor = refit_factor  # refit time / one fold's fit time
-
-    def __call__(self, study, trial):
-        if self.budget_s is None or trial.duration is None:
-            return
-        done = [t.duration.total_seconds() for t in study.trials if t.duration is not None]
-        per_trial = float(np.median(done))
-        refit = per_trial / self.n_folds * self.refit_factor
-        if time.monotonic() - self.start + per_trial + refit > self.budget_s:
-            study.stop()
-
-
-def _report(on_trial):
-    def callback(study, t):
-        row = {"number": t.number, "state": t.state.name, "value": t.value,
-               "params": dict(t.params),
-               "duration": t.duration.total_seconds() if t.duration else None,
-               "error": t.user_attrs.get("error")}
-        if t.state.name == "FAIL":
-            log.warning("trial %d failed: %s", t.number, row["error"])
-        if on_trial is not None:
-            try:
-                on_trial(row)
-            except Exception:  # a reporting hiccup must not end the study
-                log.exception("on_trial callback failed for trial %d", t.number)
-    return callback
-
-
-def trials_table(study) -> pd.DataFrame:
-    rows = []
-    for t in study.trials:
-        rows.append({"number": t.number, "state": t.state.name, "value": t.value,
-                     "score_std": t.user_attrs.get("score_std"),
-                     "duration_s": t.duration.total_seconds() if t.duration else None,
-                     "error": t.user_attrs.get("error"),
-                     **{f"param_{k}": v for k, v in t.params.items()}})
-    return pd.DataFrame(rows)
-
-
-def _make_study(seed: int, n_folds: int) -> optuna.Study:
-    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=8, multivariate=True)
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=min(1, n_folds - 1))
-    return optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
-
-
-def _folds(y: pd.Series, n_folds: int, seed: int, notes: list[str]):
-    smallest = int(y.value_counts().min())
-    if smallest < 2:
-        raise ValueError(f"a class has {smallest} row: stratified CV needs at least 2 per class")
-    if smallest < n_folds:
-        notes.append(f"cv folds reduced {n_folds} -> {smallest} (smallest class)")
-        n_folds = smallest
-    skf = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    return list(skf.split(np.zeros(len(y)), y))
-
-
 def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: PreprocessConfig,
                 train_cfg: TrainConfig, *, timeout_s: float | None = None,
                 n_trials: int | None = None, on_trial=None,
-                roles: dict[str, list[str]] | None = None) -> TuneResult:
+                roles: dict[str, list[str]] | None = None,
+                resume: "TuningSession | None" = None) -> TuneResult:
     """Tune ``family`` on (X, y), refit the best config on all rows.
 
     Budget: ``n_trials`` (default ``train_cfg.n_trials``) and ``timeout_s``
     seconds of wall clock for the whole call incl. the refit (default
-    ``train_cfg.timeout_s``; ``math.inf`` disables it).
+    ``train_cfg.timeout_s``; ``math.inf`` disables it). ``resume``: the ``session`` of
+    an earlier result, to go on with the same study (same rows and folds, TPE keeps its
+    history) instead of starting a new one; X, y and the configs are then ignored.
     """
     start = time.monotonic()
-    if family not in FAMILIES:
-        raise ValueError(f"unknown family {family!r}; expected one of {sorted(FAMILIES)}")
     n_trials = train_cfg.n_trials if n_trials is None else n_trials
     timeout_s = train_cfg.timeout_s if timeout_s is None else timeout_s
     budget = None if timeout_s is None or math.isinf(timeout_s) else float(timeout_s)
-    notes: list[str] = []
-    X, y = X.reset_index(drop=True), pd.Series(y).reset_index(drop=True)
-    cap = train_cfg.max_rows.get(family, FAMILIES[family].row_cap)
-    X, y, note = cap_rows(X, y, cap, train_cfg.seed)
-    notes += [note] if note else []
-    roles = roles or infer_roles(X)
-    plan = plan_rows(family, X, y, roles, prep_cfg, train_cfg, budget, train_cfg.cv_folds,
-                     *starting_config(family, prep_cfg))
-    refit_data = (X, y)
-    if plan.rows:  # a single trial on every row would overrun the budget
-        if plan.refit_rows:
-            refit_data = cap_rows(X, y, plan.refit_rows, train_cfg.seed, quiet=True)[:2]
-        X, y, _ = cap_rows(X, y, plan.rows, train_cfg.seed, quiet=True)
-        notes.append(plan.note)
-    row_index = X.index.to_numpy()  # positions in the caller's rows (caps keep the index)
-    X, y = X.reset_index(drop=True), y.reset_index(drop=True)
-    classes = sorted(pd.unique(y).tolist())
-    folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, notes)
-    objective = Objective(family, X, y, roles, prep_cfg, train_cfg, folds, classes)
+    session = resume or TuningSession(family, X, y, prep_cfg, train_cfg, budget, roles)
+    session.study.optimize(session.objective, n_trials=n_trials, catch=(Exception,),
+                           callbacks=[_report(on_trial), _Budget(budget, start,
+                                                                 len(session.objective.folds),
+                                                                 session.refit_factor)])
+    return session.finish(start)
 
-    study = _make_study(train_cfg.seed, len(folds))
-    for params in _default_trials(family, prep_cfg):
-        study.enqueue_trial(params)
-    refit_factor = plan.refit_factor(len(folds)) or 1.25  # one fit on all rows ~ a bit over a fold
-    study.optimize(objective, n_trials=n_trials, catch=(Exception,),
-                   callbacks=[_report(on_trial), _Budget(budget, start, len(folds), refit_factor)])
-    return _finish(study, objective, notes, start, row_index, refit_data)
+
+class TuningSession:
+    """A family's study with its rows, folds and refit rows: what a later budget round
+    resumes. Opening one applies the row caps and the trial-cost guard."""
+
+    def __init__(self, family, X, y, prep_cfg, train_cfg, budget, roles) -> None:
+        if family not in FAMILIES:
+            raise ValueError(f"unknown family {family!r}; expected one of {sorted(FAMILIES)}")
+        self.notes: list[str] = []
+        X, y = X.reset_index(drop=True), pd.Series(y).reset_index(drop=True)
+        cap = train_cfg.max_rows.get(family, FAMILIES[family].row_cap)
+        X, y, note = cap_rows(X, y, cap, train_cfg.seed)
+        self.notes += [note] if note else []
+        roles = roles or infer_roles(X)
+        plan = plan_rows(family, X, y, roles, prep_cfg, train_cfg, budget, train_cfg.cv_folds,
+                         *starting_config(family, prep_cfg))
+        self.refit_data, self.cost_capped = (X, y), bool(plan.rows)
+        if plan.rows:  # a single trial on every row would overrun the budget
+            if plan.refit_rows:
+                self.refit_data = cap_rows(X, y, plan.refit_rows, train_cfg.seed, quiet=True)[:2]
+            X, y, _ = cap_rows(X, y, plan.rows, train_cfg.seed, quiet=True)
+            self.notes.append(plan.note)
+        self.row_index = X.index.to_numpy()  # positions in the caller's rows (caps keep them)
+        X, y = X.reset_index(drop=True), y.reset_index(drop=True)
+        folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, self.notes)
+        self.objective = Objective(family, X, y, roles, prep_cfg, train_cfg, folds,
+                                   sorted(pd.unique(y).tolist()))
+        self.refit_factor = plan.refit_factor(len(folds)) or 1.25  # refit ~ a bit over a fold
+        self.study = _make_study(train_cfg.seed, len(folds))
+        for params in _default_trials(family, prep_cfg):
+            self.study.enqueue_trial(params)
+        self._refit: tuple[int, object] | None = None  # (best trial number, its refit model)
+        self.refit_seconds: float | None = None
+
+    def finish(self, start: float) -> TuneResult:
+        return _finish(self, start)
 
 
 def _default_trials(family: str, prep_cfg: PreprocessConfig) -> list[dict]:
@@ -255,8 +212,8 @@ def _default_trials(family: str, prep_cfg: PreprocessConfig) -> list[dict]:
     return trials
 
 
-def _finish(study, objective: Objective, notes: list[str], start: float,
-            row_index: np.ndarray, refit_data) -> TuneResult:
+def _finish(session: TuningSession, start: float) -> TuneResult:
+    study, objective, notes = session.study, session.objective, session.notes
     states = [t.state.name for t in study.trials]
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     if not complete:
@@ -265,12 +222,17 @@ def _finish(study, objective: Objective, notes: list[str], start: float,
     best = study.best_trial
     params = {k: v for k, v in best.params.items() if k != "imbalance"}
     imbalance = best.params.get("imbalance", objective.prep_cfg.imbalance.strategy)
-    (X, y), cfg = refit_data, objective.train_cfg
-    model = build_model_pipeline(objective.roles, objective.prep_cfg, objective.family, params,
-                                 imbalance, cfg.seed, y=y)
-    with warnings.catch_warnings(), threadpool_limits(cfg.n_jobs):
-        warnings.simplefilter("ignore")
-        model.fit(X, y)
+    (X, y), cfg = session.refit_data, objective.train_cfg
+    if session._refit is not None and session._refit[0] == best.number:
+        model = session._refit[1]  # a resumed study found nothing better: same refit
+    else:
+        model = build_model_pipeline(objective.roles, objective.prep_cfg, objective.family,
+                                     params, imbalance, cfg.seed, y=y)
+        refit_start = time.monotonic()
+        with warnings.catch_warnings(), threadpool_limits(cfg.n_jobs):
+            warnings.simplefilter("ignore")
+            model.fit(X, y)
+        session._refit, session.refit_seconds = (best.number, model), time.monotonic() - refit_start
     oof = objective.best_oof if math.isclose(objective.best_value, best.value) else None
     if oof is None:  # cannot happen with a single study, kept for safety
         oof = np.zeros((len(objective.y), len(objective.classes)))
@@ -284,4 +246,5 @@ def _finish(study, objective: Objective, notes: list[str], start: float,
         oof_proba=oof, classes=list(objective.classes), fit_seconds=time.monotonic() - start,
         notes=notes, figures={"optimization_history": history_figure(study, cfg.metric),
                               "param_importance": importance_figure(study)},
-        n_rows_used=len(y), row_index=row_index, cv_folds=len(objective.folds))
+        n_rows_used=len(y), row_index=session.row_index, cv_folds=len(objective.folds),
+        session=session, refit_seconds=session.refit_seconds)

@@ -1,5 +1,6 @@
 """tune_with_budget: halving schedule, drops, best-result bookkeeping and the deadline."""
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -42,8 +43,9 @@ class FakeTuner:
         self.calls = []
 
     def __call__(self, family, X, y, prep_cfg, train_cfg, *, timeout_s, n_trials, on_trial,
-                 roles):
+                 roles, resume=None):
         self.calls.append((family, timeout_s, train_cfg.seed))
+        self.resumed = getattr(self, "resumed", []) + [resume and resume.name]
         if family in self.fail:
             raise RuntimeError(f"{family}: no trial completed")
         trial_s = self.trial_s.get(family, 0.02) if isinstance(self.trial_s, dict) else self.trial_s
@@ -51,7 +53,10 @@ class FakeTuner:
         time.sleep(n * trial_s)
         score = self.scores[family]
         score = score(len(self.calls)) if callable(score) else score
-        return _result(family, score, trial_s, n)
+        res = _result(family, score, trial_s, n)
+        res.session = SimpleNamespace(name=f"session-{family}",
+                                      cost_capped=family in getattr(self, "capped", ()))
+        return res
 
 
 def _run(monkeypatch, fake, families, budget_s, **kw):
@@ -70,7 +75,8 @@ def test_schedule_halves_down_to_one():
 def test_weak_families_are_dropped_and_slices_grow(monkeypatch):
     scores = {"a": 0.9, "b": 0.8, "c": 0.7, "d": 0.6, "e": 0.5, "f": 0.4}
     rounds_seen = []
-    res = _run(monkeypatch, FakeTuner(scores), list(scores), 1.2, on_round=rounds_seen.append)
+    fake = FakeTuner(scores)
+    res = _run(monkeypatch, fake, list(scores), 1.2, on_round=rounds_seen.append)
     assert res.winner == "a" and res.survivors == ["a"]
     assert [(d["family"], d["round"]) for d in res.dropped] == [
         ("d", 1), ("e", 1), ("f", 1), ("b", 2), ("c", 2)]
@@ -78,10 +84,20 @@ def test_weak_families_are_dropped_and_slices_grow(monkeypatch):
     assert set(res.results) == set(scores)
     slices = res.rounds.groupby("round")["slice_s"].mean()
     assert list(slices.index) == [1, 2, 3] and slices.is_monotonic_increasing
-    assert res.rounds["seed"].tolist() == [0] * 6 + [1] * 3 + [2]
+    # later rounds resume each survivor's own study (same seed and folds)
+    assert res.rounds["seed"].tolist() == [0] * 10
+    assert fake.resumed == [None] * 6 + ["session-a", "session-b", "session-c", "session-a"]
     assert [r["round"] for r in rounds_seen] == [1, 2, 3]
     assert rounds_seen[0]["survivors"] == ["a", "b", "c"]
     assert res.elapsed_s <= 1.2 + 0.05 + 0.1  # one fake trial plus scheduling slack
+
+
+def test_a_study_sized_down_by_the_cost_guard_starts_afresh(monkeypatch):
+    fake = FakeTuner({"a": 0.9, "b": 0.8})
+    fake.capped = {"a"}
+    res = _run(monkeypatch, fake, ["a", "b"], 0.3)
+    assert fake.resumed == [None, None, None]  # round 2's "a" is a new study ...
+    assert res.rounds["seed"].tolist() == [0, 0, 1]  # ... with a new seed
 
 
 def test_later_round_replaces_only_when_better(monkeypatch):

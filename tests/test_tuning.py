@@ -151,3 +151,19 @@ def test_small_class_reduces_folds_with_a_note():
     y.iloc[np.flatnonzero(y == "c")[3:]] = "a"  # 3 rows of class c
     res = tune_family("logreg", X, y, PreprocessConfig(), TrainConfig(cv_folds=5), n_trials=1)
     assert res.cv_folds == 3 and any("folds reduced" in n for n in res.notes)
+
+
+def test_a_resumed_study_goes_on_without_repeating_its_trials():
+    X, y = _data(n=200)
+    cfg = TrainConfig(cv_folds=3)
+    first = tune_family("hist_gb", X, y, PreprocessConfig(), cfg, timeout_s=math.inf, n_trials=3)
+    again = tune_family("hist_gb", None, None, PreprocessConfig(), cfg, timeout_s=math.inf,
+                        n_trials=2, resume=first.session)
+    assert len(first.trials) == 3 and len(again.trials) == 5
+    assert again.trials["number"].tolist() == list(range(5))
+    params = again.trials.filter(like="param_").round(9).astype(str).agg("|".join, axis=1)
+    assert params.nunique() == 5  # the starting configurations are not run again
+    assert again.best_score >= first.best_score
+    assert again.session is first.session and np.array_equal(again.row_index, first.row_index)
+    if again.best_params == first.best_params:  # nothing better found: the refit is reused
+        assert again.model is first.model

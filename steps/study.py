@@ -1,0 +1,76 @@
+"""Optuna study plumbing for ``steps.tuning``: the seeded study, stratified folds, the
+wall-clock budget callback, per-trial reporting and the trials table."""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import optuna
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+log = logging.getLogger("steps.tuning")
+
+
+class _Budget:
+    """Stops the study when one more trial plus the final refit would overrun
+    the wall-clock budget (Optuna's own timeout only checks between trials)."""
+
+    def __init__(self, budget_s: float | None, start: float, n_folds: int,
+                 refit_factor: float = 1.25):
+        self.budget_s, self.start, self.n_folds = budget_s, start, n_folds
+        self.refit_factor = refit_factor  # refit time / one fold's fit time
+
+    def __call__(self, study, trial):
+        if self.budget_s is None or trial.duration is None:
+            return
+        done = [t.duration.total_seconds() for t in study.trials if t.duration is not None]
+        per_trial = float(np.median(done))
+        refit = per_trial / self.n_folds * self.refit_factor
+        if time.monotonic() - self.start + per_trial + refit > self.budget_s:
+            study.stop()
+
+
+def _report(on_trial):
+    def callback(study, t):
+        row = {"number": t.number, "state": t.state.name, "value": t.value,
+               "params": dict(t.params),
+               "duration": t.duration.total_seconds() if t.duration else None,
+               "error": t.user_attrs.get("error")}
+        if t.state.name == "FAIL":
+            log.warning("trial %d failed: %s", t.number, row["error"])
+        if on_trial is not None:
+            try:
+                on_trial(row)
+            except Exception:  # a reporting hiccup must not end the study
+                log.exception("on_trial callback failed for trial %d", t.number)
+    return callback
+
+
+def trials_table(study) -> pd.DataFrame:
+    rows = []
+    for t in study.trials:
+        rows.append({"number": t.number, "state": t.state.name, "value": t.value,
+                     "score_std": t.user_attrs.get("score_std"),
+                     "duration_s": t.duration.total_seconds() if t.duration else None,
+                     "error": t.user_attrs.get("error"),
+                     **{f"param_{k}": v for k, v in t.params.items()}})
+    return pd.DataFrame(rows)
+
+
+def _make_study(seed: int, n_folds: int) -> optuna.Study:
+    sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=8, multivariate=True)
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=min(1, n_folds - 1))
+    return optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
+
+
+def _folds(y: pd.Series, n_folds: int, seed: int, notes: list[str]):
+    smallest = int(y.value_counts().min())
+    if smallest < 2:
+        raise ValueError(f"a class has {smallest} row: stratified CV needs at least 2 per class")
+    if smallest < n_folds:
+        notes.append(f"cv folds reduced {n_folds} -> {smallest} (smallest class)")
+        n_folds = smallest
+    skf = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return list(skf.split(np.zeros(len(y)), y))
