@@ -65,6 +65,9 @@ def main() -> int:
     if not raw:
         cfg, info = _remote_config()
         steps_here = False
+    elif cfg.execution.mode == "remote":  # workers cannot read this machine's files
+        from pipelines.uploads import upload_local_source
+        cfg = upload_local_source(cfg)
     ex = cfg.execution
     spec = build_dag(cfg, run_info=info or None)
     pipe = build_controller(spec, retries=ex.retries)

@@ -20,10 +20,10 @@ SUMMARY, RECIPE, SPLIT = "summary.json", "recipe.json", "split.json"
 
 def run_version_dataset(data_cfg: str, project: str) -> tuple[str, str]:
     """Register the table as a dataset version; reuse the latest if content is unchanged."""
-    from steps.data import class_counts, content_hash, load_table, schema_of
+    from steps.data import class_counts, content_hash, schema_of
 
     cfg = DataConfig.model_validate(json.loads(data_cfg))
-    table = load_table(cfg, DATASETS_DIR)
+    table = _load(cfg)
     frame = table.frame.reset_index(drop=True)
     digest = content_hash(frame)
     name = cfg.dataset_name or table.name
@@ -48,6 +48,20 @@ def run_version_dataset(data_cfg: str, project: str) -> tuple[str, str]:
     tracking.report_table(task, "dataset/class_counts",
                           pd.DataFrame(summary["class_counts"].items(), columns=["class", "rows"]))
     return ds_id, digest
+
+
+def _load(cfg: DataConfig):
+    """The table, fetching an uploaded file (remote mode) to a local copy first."""
+    import dataclasses
+
+    from pipelines.uploads import is_remote, local_copy
+    from steps.data import load_table
+    if not is_remote(cfg.source):
+        return load_table(cfg, DATASETS_DIR)
+    local = local_copy(cfg.source)
+    name = cfg.dataset_name or Path(cfg.source).stem
+    table = load_table(cfg.model_copy(update={"source": local, "dataset_name": name}), DATASETS_DIR)
+    return dataclasses.replace(table, source=cfg.source, name=name)
 
 
 def _describe(summary: dict) -> str:

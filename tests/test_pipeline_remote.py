@@ -2,7 +2,8 @@
 
 the controller runs on a `services` agent and the steps (training fan-out included) on a
 `default` agent; then the run is cloned, a parameter edited and the clone enqueued, exactly
-as the web UI does it, and the edited value changes what the steps do.
+as the web UI does it, and the edited value changes what the steps do. The data is a local
+CSV file, deleted as soon as the run is enqueued: workers get it from the file server.
 """
 import json
 import time
@@ -12,7 +13,9 @@ import pytest
 from localserver.agents import start_agents
 from localserver.testing import local_server
 from pipelines.runner import run_pipeline
-from steps.config import parse_config
+from pipelines.step_tasks import DATASETS_DIR
+from steps.config import DataConfig, parse_config
+from steps.sources import load_table
 
 pytestmark = pytest.mark.slow
 
@@ -52,12 +55,19 @@ def remote_env(tmp_path, monkeypatch):
 def test_remote_run_and_web_ui_clone_and_edit(remote_env, tmp_path):
     handle, workers = remote_env
     api = handle.api()
+    csv = tmp_path / "jobs.csv"
+    load_table(DataConfig(source="hpc_data"), DATASETS_DIR).frame.to_csv(csv, index=False)
     cfg = parse_config({"project": {"name": "remote"}, "train": TRAIN,
+                        "data": {"source": str(csv), "target": "class", "id_columns": ["rownames"]},
                         "evaluate": {"bootstrap": 100, "permutation_repeats": 1},
                         "execution": {"mode": "remote", "data_dir": str(tmp_path / "server")}})
     launched = run_pipeline(cfg)
+    csv.unlink()  # a worker must not need this machine's path
     controller = launched.pipeline_task_id
     assert _wait(api, controller) == "completed"
+    args = api.call("tasks.get_by_id", task=controller)["task"]["hyperparams"]["Args"]
+    data = json.loads(args["data"]["value"])
+    assert "/.tabpipe-uploads/" in data["source"] and data["dataset_name"] == "jobs"
     steps = _steps(api, controller)
     assert {"dataset", "preprocess", "train_logreg", "train_hist_gb", "validate",
             "publish"} <= set(steps)
