@@ -47,11 +47,12 @@ METRICS = ["macro_f1", "balanced_accuracy", "roc_auc"]
 RESULTS = ROOT / "benchmarks" / "results"
 
 
-def load(name: str) -> tuple[pd.DataFrame, str]:
+def load(name: str) -> tuple[pd.DataFrame, str, list | None]:
+    """The prepared frame, its target and the card's class order (None if unordered)."""
     table = load_table(DataConfig(source=name), ROOT / "datasets")
     prepared = prepare_frame(table.frame, table.target, PreprocessConfig(),
                              id_columns=table.id_columns)
-    return prepared.frame, table.target
+    return prepared.frame, table.target, (table.card or {}).get("class_order")
 
 
 def split(frame: pd.DataFrame, target: str, seed: int):
@@ -131,16 +132,18 @@ def final_model(results: dict, y_tr, ensemble: bool = True):
         y_tr, sel.score
 
 
-def run_tabpipe(X_tr, y_tr, X_te, y_te, budget, seed, equal: bool) -> dict:
-    train_cfg = TrainConfig(seed=seed, budget_s=budget)
+def run_tabpipe(X_tr, y_tr, X_te, y_te, budget, seed, equal: bool, class_order=None) -> dict:
+    train_cfg = TrainConfig(seed=seed, budget_s=budget, ordinal=class_order is not None)
     families = list(train_cfg.families)
     t0 = time.monotonic()
     if equal:
         results = {f: tune_family(f, X_tr, y_tr, PreprocessConfig(), train_cfg,
-                                  timeout_s=budget / len(families)) for f in families}
+                                  timeout_s=budget / len(families), class_order=class_order)
+                   for f in families}
         detail = ""
     else:
-        out = tune_with_budget(families, X_tr, y_tr, PreprocessConfig(), train_cfg, budget)
+        out = tune_with_budget(families, X_tr, y_tr, PreprocessConfig(), train_cfg, budget,
+                               class_order=class_order)
         results = out.results
         detail = "dropped=" + ",".join(f"{d['family']}@r{d['round']}" for d in out.dropped)
     tune_s = time.monotonic() - t0
@@ -171,7 +174,7 @@ def run_peer(name, X_tr, y_tr, X_te, y_te, budget, seed) -> dict | None:
 ENTRIES = ["tabpipe", "tabpipe_equal", *peers.PEERS]
 
 
-def run_split(dataset, frame, target, seed, budget, entries, done) -> list[dict]:
+def run_split(dataset, frame, target, seed, budget, entries, done, class_order=None) -> list[dict]:
     X_tr, y_tr, X_te, y_te = split(frame, target, seed)
     rows = []
     for entry in entries:
@@ -181,7 +184,8 @@ def run_split(dataset, frame, target, seed, budget, entries, done) -> list[dict]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if entry.startswith("tabpipe"):
-                row = run_tabpipe(X_tr, y_tr, X_te, y_te, budget, seed, entry == "tabpipe_equal")
+                row = run_tabpipe(X_tr, y_tr, X_te, y_te, budget, seed, entry == "tabpipe_equal",
+                                  class_order)
             else:
                 row = run_peer(entry, X_tr, y_tr, X_te, y_te, budget, seed)
         if row is None:
@@ -203,6 +207,8 @@ def parse_args(argv):
     ap.add_argument("--quick", action="store_true",
                     help="smoke run: 6 s budget, seed 0, results to /tmp/tabpipe-quality")
     ap.add_argument("--out", type=Path, default=None, help="results folder")
+    ap.add_argument("--no-ordinal", action="store_true",
+                    help="ablation: ignore the cards' class order (train.ordinal: false)")
     ap.add_argument("--resume", action="store_true",
                     help="keep rows already in <out>/quality_runs.csv and run only the rest")
     args = ap.parse_args(argv)
@@ -227,9 +233,11 @@ def main(argv=None) -> int:
     # LightGBM) competing with other work slow down by orders of magnitude
     with threadpool_limits(limits=1):
         for dataset in args.datasets:
-            frame, target = load(dataset)
+            frame, target, class_order = load(dataset)
+            class_order = None if args.no_ordinal else class_order
             for seed in args.seeds:
-                rows += run_split(dataset, frame, target, seed, args.budget, args.entries, done)
+                rows += run_split(dataset, frame, target, seed, args.budget, args.entries, done,
+                                  class_order)
                 pd.DataFrame(rows).to_csv(runs_path, index=False)  # checkpoint per split
     runs = pd.DataFrame(rows)
     summary = quality_report.summarise(runs)

@@ -11,6 +11,7 @@ from pipelines import tracking
 from pipelines.datastore import (create_version, fetch_frame, fetch_json, find_version,
                                  frozen_split_of)
 from steps.config import DataConfig, PreprocessConfig
+from steps.ordinal import check_class_order, order_tag
 
 log = logging.getLogger(__name__)
 DATASETS_DIR = Path(__file__).resolve().parent.parent / "datasets"
@@ -27,8 +28,10 @@ def run_version_dataset(data_cfg: str, project: str) -> tuple[str, str]:
     frame = table.frame.reset_index(drop=True)
     digest = content_hash(frame)
     name = cfg.dataset_name or table.name
+    class_order = _class_order(cfg, table, frame)
+    tags = [f"sha256:{digest[:16]}", *filter(None, [order_tag(class_order)])]
     latest = find_version(project, name)
-    if latest is not None and f"sha256:{digest[:16]}" in latest.tags:
+    if latest is not None and _same_version(latest.tags, tags):
         log.info("dataset %s unchanged (sha256 %s): reusing version %s", name, digest[:12], latest.id)
         return latest.id, digest
     id_columns = list(table.id_columns)
@@ -39,15 +42,32 @@ def run_version_dataset(data_cfg: str, project: str) -> tuple[str, str]:
         "sha256": digest, "id_columns": id_columns, "schema": schema,
         "parent": latest.id if latest is not None else None,
         "positive_label": (table.card or {}).get("positive_label"),
+        "class_order": class_order,
     }
     files = {RAW_FILE: frame, SUMMARY: summary}
-    ds_id = create_version(project, name, files, parent=latest, tags=[f"sha256:{digest[:16]}"],
+    ds_id = create_version(project, name, files, parent=latest, tags=tags,
                            description=_describe(summary), tables={"schema": pd.DataFrame(schema)})
     task = tracking.current_task()
     tracking.report_single_values(task, {"rows": summary["rows"], "columns": summary["columns"]})
     tracking.report_table(task, "dataset/class_counts",
                           pd.DataFrame(summary["class_counts"].items(), columns=["class", "rows"]))
     return ds_id, digest
+
+
+def _class_order(cfg: DataConfig, table, frame: pd.DataFrame) -> list[str] | None:
+    """The declared order of the target's classes (config first, then the card), checked
+    against the classes in the data."""
+    order = cfg.class_order or (table.card or {}).get("class_order")
+    if not order:
+        return None
+    return check_class_order(order, frame[table.target].dropna().astype(str).unique())
+
+
+def _same_version(stored: list[str], wanted: list[str]) -> bool:
+    """Same content and the same declared class order (a new order is a new version)."""
+    def key(tags):
+        return {t for t in tags if t.startswith(("sha256:", "class_order:"))}
+    return key(stored) == key(wanted)
 
 
 def _load(cfg: DataConfig):
@@ -102,6 +122,7 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     recipe = {"target": target, "dataset_name": summary["name"], "roles": column_roles(frame, target),
               "classes": sorted(map(str, frame[target].unique())),
               "positive_label": summary.get("positive_label"),
+              "class_order": summary.get("class_order"),
               "dropped": prepared.dropped, "derived": prepared.derived,
               "train_rows": int(len(train)), "test_rows": int(len(test)),
               "split_id": split["split_id"], "dataset_id": dataset_id, "dataset_hash": dataset_hash}

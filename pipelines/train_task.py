@@ -74,7 +74,8 @@ def run_train_family(prepared_id: str, family: str, train_cfg: str, preprocess_c
     # the cores (histogram boosting slowed ~10x under contention without this).
     with threadpool_limits(limits=cfg.n_jobs):
         result = tune_family(family, X, y, prep, cfg, timeout_s=cfg.timeout_s,
-                             roles=recipe["roles"], on_trial=_trial_reporter(task, cfg.metric))
+                             roles=recipe["roles"], on_trial=_trial_reporter(task, cfg.metric),
+                             class_order=recipe.get("class_order"))
     return _record(task, result, recipe, y, prepared_id, project)
 
 
@@ -90,7 +91,7 @@ def run_train_budgeted(prepared_id: str, train_cfg: str, preprocess_cfg: str,
     recipe, X, y = _load_training(prepared_id)
     with threadpool_limits(limits=cfg.n_jobs):
         budget = tune_with_budget(cfg.families, X, y, prep, cfg, cfg.budget_s,
-                                  roles=recipe["roles"])
+                                  roles=recipe["roles"], class_order=recipe.get("class_order"))
     tracking.report_table(task, "budget/rounds", budget.rounds)
     if budget.dropped:
         tracking.report_table(task, "budget/dropped", pd.DataFrame(budget.dropped))

@@ -40,6 +40,9 @@ class DataConfig(Section):
     target: str | None = None  # required for files; cards name their own
     dataset_name: str | None = None  # defaults to the card name or the file stem
     id_columns: list[str] = Field(default_factory=list)
+    # Ordered target classes, lowest first (e.g. [low, medium, high]); defaults to the
+    # card's. Recorded on the dataset version; training may then model the order.
+    class_order: list[str] | None = None
     # Generator overrides for synthetic cards only, e.g. {"rows": 100000, "seed": 1};
     # rejected for real datasets and files so a typo never loads the wrong data.
     params: dict[str, Any] = Field(default_factory=dict)
@@ -94,6 +97,9 @@ class TrainConfig(Section):
     # these sizes (logged); on one core a 300-tree forest on 80k rows took minutes per fold.
     max_rows: dict[str, int] = Field(default_factory=lambda: {
         "svm": 20000, "knn": 50000, "random_forest": 30000, "extra_trees": 30000})
+    # With an ordered target (``data.class_order`` or the card's), hist_gb and logreg also
+    # try the cumulative decomposition of steps.ordinal, as a searched choice.
+    ordinal: bool = True
     n_jobs: int = 1
     seed: int = 0
 

@@ -32,6 +32,11 @@ class FamilySpec:
     # Cheap configurations tried before ``defaults``: under a tight budget the first trial
     # must finish quickly and already be good (e.g. scikit-learn's own HGB defaults).
     quick_starts: tuple[dict, ...] = ()
+    # Can decompose an ordered target into cumulative binary fits (steps.ordinal); the
+    # choice is then searched per trial. Cheap for boosting: K-1 binary fits cost about
+    # what one K-class fit does (boosting grows one tree per class per iteration). Not
+    # logreg: its cumulative fits scored 0.47 against 0.60 multinomial on hpc_data.
+    ordinal: bool = False
 
 
 def class_weights(class_weight, params: dict, y=None):
@@ -153,7 +158,8 @@ FAMILIES: dict[str, FamilySpec] = {
         scale=False,
         quick_starts=({"learning_rate": 0.1, "max_iter": 100, "max_leaf_nodes": 31,
                        "min_samples_leaf": 20, "l2_regularization": 1e-6, "max_features": 1.0,
-                       "class_weight_power": 1.0},)),
+                       "class_weight_power": 1.0},),
+        ordinal=True),
     "svm": FamilySpec("svm", _make_svm, _suggest_svm, {"C": 10.0, "gamma": 0.05},
                       row_cap=20000),
     "knn": FamilySpec("knn", _make_knn, _suggest_knn,

@@ -26,6 +26,7 @@ from sklearn.preprocessing import (FunctionTransformer, MinMaxScaler, OneHotEnco
 
 from steps.config import PreprocessConfig
 from steps.models import FAMILIES, class_weights
+from steps.ordinal import OrdinalClassifier
 
 log = logging.getLogger(__name__)
 
@@ -149,17 +150,19 @@ def resolve_imbalance(family: str, imbalance: str) -> tuple[str | None, str | No
 
 
 def build_model_pipeline(roles: dict[str, list[str]], prep_cfg: PreprocessConfig, family: str,
-                         params: dict, imbalance: str, seed: int, y=None) -> Pipeline:
+                         params: dict, imbalance: str, seed: int, y=None,
+                         class_order: list | None = None) -> Pipeline:
     """The full, unfitted model pipeline for one family and imbalance strategy.
 
     ``y`` (training labels) is optional; it lets a family derive class weights
-    from the training prior (``class_weight_power`` in ``params``).
+    from the training prior (``class_weight_power`` in ``params``). With ``class_order``
+    (the target's classes, lowest first) and ``params['ordinal']``, the classifier is
+    the family's cumulative (Frank & Hall) decomposition.
     """
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}; expected one of {sorted(FAMILIES)}")
     spec = FAMILIES[family]
     class_weight, sampler = resolve_imbalance(family, imbalance)
-    class_weight = class_weights(class_weight, params, y)
     steps = [("prep", make_preprocessor(roles, prep_cfg, scale=spec.scale))]
     if prep_cfg.outliers.enabled:
         steps.append(("outliers", FunctionSampler(
@@ -167,8 +170,16 @@ def build_model_pipeline(roles: dict[str, list[str]], prep_cfg: PreprocessConfig
             kw_args={"contamination": prep_cfg.outliers.contamination, "seed": seed})))
     if sampler is not None:
         steps.append(("sampler", AdaptiveSampler(sampler, prep_cfg.imbalance.k_neighbors, seed)))
-    steps.append(("clf", spec.make(params, seed, class_weight)))
+    steps.append(("clf", _classifier(spec, params, seed, class_weight, y, class_order)))
     return Pipeline(steps)
+
+
+def _classifier(spec, params: dict, seed: int, class_weight, y, class_order):
+    if params.get("ordinal") and class_order and spec.ordinal:
+        # each cut is balanced on its own counts inside the wrapper
+        return OrdinalClassifier(spec.make(params, seed, class_weight), list(class_order),
+                                 params.get("class_weight_power", 1.0))
+    return spec.make(params, seed, class_weights(class_weight, params, y))
 
 
 def infer_roles(X) -> dict[str, list[str]]:

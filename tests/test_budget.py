@@ -43,7 +43,7 @@ class FakeTuner:
         self.calls = []
 
     def __call__(self, family, X, y, prep_cfg, train_cfg, *, timeout_s, n_trials, on_trial,
-                 roles, resume=None):
+                 roles, resume=None, class_order=None):
         self.calls.append((family, timeout_s, train_cfg.seed))
         self.resumed = getattr(self, "resumed", []) + [resume and resume.name]
         if family in self.fail:

@@ -9,6 +9,7 @@ import yaml
 
 from steps.config import DataConfig
 from steps.data import class_counts, list_cards, load_table, read_card
+from steps.ordinal import check_class_order
 
 DATASETS = Path(__file__).resolve().parent.parent / "datasets"
 CARDS = list_cards(DATASETS)
@@ -34,6 +35,8 @@ def test_card_is_complete(name):
     assert card["name"] == name
     if card.get("task") == "binary":
         assert str(card["positive_label"]) in card["expected"]["classes"]
+    if card.get("class_order"):  # an ordered target names every class exactly once
+        assert check_class_order(card["class_order"], card["expected"]["classes"])
 
 
 @pytest.mark.parametrize("name", CARDS)
