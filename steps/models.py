@@ -140,23 +140,31 @@ def _suggest_knn(t):
             "p": t.suggest_categorical("p", [1, 2])}
 
 
+# A forest's first trial: the defaults with a third of the trees cost a third (about 3 s
+# instead of 9 s for 5-fold CV on hpc_data), leaving a tight budget to the families that
+# gain most from more trials; the defaults come next.
+_FEW_TREES = {"n_estimators": 100, "min_samples_leaf": 2, "max_depth": None}
+
 FAMILIES: dict[str, FamilySpec] = {
     "logreg": FamilySpec("logreg", _make_logreg, _suggest_logreg, {"C": 1.0}),
     "random_forest": FamilySpec(
         "random_forest", _forest(RandomForestClassifier), _suggest_forest,
         {"n_estimators": 300, "max_features": 0.5, "min_samples_leaf": 2, "max_depth": None},
-        scale=False),
+        scale=False, quick_starts=(_FEW_TREES | {"max_features": 0.5},)),
     "extra_trees": FamilySpec(
         "extra_trees", _forest(ExtraTreesClassifier), _suggest_forest,
         {"n_estimators": 300, "max_features": 0.7, "min_samples_leaf": 2, "max_depth": None},
-        scale=False),
+        scale=False, quick_starts=(_FEW_TREES | {"max_features": 0.7},)),
     "hist_gb": FamilySpec(
         "hist_gb", _make_hgb, _suggest_hgb,
         # measured best of a small grid on hpc_data / mlc_churn (3 splits each)
         {"learning_rate": 0.05, "max_iter": 400, "max_leaf_nodes": 63, "min_samples_leaf": 20,
          "l2_regularization": 1e-6, "max_features": 1.0, "class_weight_power": 1.0},
         scale=False,
-        quick_starts=({"learning_rate": 0.1, "max_iter": 100, "max_leaf_nodes": 31,
+        # a third of the defaults' cost for most of their score (5-fold CV macro-F1 over
+        # 3 splits: hpc_data 0.817 vs 0.820 ordinal, mlc_churn 0.910 vs 0.912); scikit-
+        # learn's own defaults (100 iterations, 31 leaves) scored 0.805 / 0.907
+        quick_starts=({"learning_rate": 0.1, "max_iter": 150, "max_leaf_nodes": 63,
                        "min_samples_leaf": 20, "l2_regularization": 1e-6, "max_features": 1.0,
                        "class_weight_power": 1.0},),
         ordinal=True),

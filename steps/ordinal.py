@@ -49,7 +49,10 @@ class OrdinalClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         y = np.asarray(y)
         labels = np.unique(y)  # the labels as given (str or int), sorted like other estimators
-        order = check_class_order(self.order, labels)
+        order = list(map(str, self.order))
+        if _label_encoded(labels, order):  # cross_val_predict hands over sorted-label codes
+            order = [str(sorted(order).index(c)) for c in order]
+        order = check_class_order(order, labels)
         rank = _rank(order, y)
         self.classes_, self.order_ = labels, order
         self.estimators_ = []
@@ -75,6 +78,13 @@ class OrdinalClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _label_encoded(labels: np.ndarray, order: list) -> bool:
+    """Labels 0..K-1 where the order names other classes: scikit-learn's LabelEncoder
+    codes of the sorted class names (``cross_val_predict(method='predict_proba')``)."""
+    as_text = {str(c) for c in labels}
+    return as_text != set(order) and as_text == {str(i) for i in range(len(order))}
 
 
 def _rank(order: list, y: np.ndarray) -> np.ndarray:
