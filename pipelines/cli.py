@@ -20,6 +20,9 @@ examples:
   tabpipe run                                   # hpc_data, default config, embedded server
   tabpipe run --dataset mlc_churn               # another bundled dataset (see `tabpipe datasets`)
   tabpipe run --csv my.csv --target label       # your own table (CSV or Parquet)
+  tabpipe run --csv my.csv --target grade --set 'data.class_order=[C, B, A]'
+                                                # ordered classes (lowest first): boosting
+                                                # also tries an ordinal decomposition
   tabpipe run --set train.families='[hist_gb, logreg]' --set train.timeout_s=30
   tabpipe run --agents 2                        # steps executed by 2 local clearml-agent workers
   tabpipe run --mode remote                     # controller on 'services', steps on 'default'

@@ -165,7 +165,8 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "split_id": recipe["split_id"], "dataset_id": recipe["dataset_id"],
               "dataset_hash": recipe["dataset_hash"], "prepared_id": prepared_id,
               "dataset_name": recipe.get("dataset_name"),
-              "classes": recipe["classes"], "train_rows": recipe["train_rows"],
+              "classes": recipe["classes"], "class_order": recipe.get("class_order"),
+              "train_rows": recipe["train_rows"],
               "leaderboard": board.to_dict(orient="records"), "trained_model_id": row["model_id"],
               "best_params": meta.get("best_params"), "imbalance": meta.get("imbalance")}
     tracking.upload_json(task, "validation_report", report)
@@ -219,6 +220,7 @@ def _candidate_metadata(report: dict, path) -> dict:
         "ci_low": report["ci"][0], "ci_high": report["ci"][1], "split_id": report["split_id"],
         "dataset_id": report["dataset_id"], "dataset_hash": report["dataset_hash"],
         "prepared_dataset_id": report["prepared_id"], "classes": report["classes"],
+        "class_order": report.get("class_order"),
         "threshold": report["threshold"], "positive_label": report["positive_label"],
         "train_rows": report["train_rows"], "gates_passed": report["gates_passed"],
         "best_params": report["best_params"], "imbalance": report["imbalance"],

@@ -42,7 +42,7 @@ class DataConfig(Section):
     id_columns: list[str] = Field(default_factory=list)
     # Ordered target classes, lowest first (e.g. [low, medium, high]); defaults to the
     # card's. Recorded on the dataset version; training may then model the order.
-    class_order: list[str] | None = None
+    class_order: list[str | int] | None = None
     # Generator overrides for synthetic cards only, e.g. {"rows": 100000, "seed": 1};
     # rejected for real datasets and files so a typo never loads the wrong data.
     params: dict[str, Any] = Field(default_factory=dict)
