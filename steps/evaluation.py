@@ -46,6 +46,10 @@ FIGURE_NAMES = ("confusion_matrix", "roc_curve", "pr_curve", "calibration_curve"
 LEADERBOARD_PREDICT_S = 30.0  # per runner-up family: its test score informs, it decides nothing
 PREDICT_PROBE_ROWS = 1000
 PERMUTATION_MAX_ROWS = 2000  # permutation importance re-predicts rows x features x repeats
+# ...and at most about this long: the winner's blend of six families (k-NN and SVM among
+# them) took 71 s for 19 features x 5 repeats on mlc_churn's 1000 test rows
+PERMUTATION_BUDGET_S = 20.0
+PERMUTATION_MIN_ROWS = 300
 
 
 @dataclass
@@ -146,6 +150,16 @@ def _sample_rows(X: pd.DataFrame, y: pd.Series, cap: int, seed: int):
     return X.iloc[rows], y.iloc[rows]
 
 
+def permutation_rows(predict_s: float, rows: int, features: int, repeats: int,
+                     budget_s: float | None = None) -> int:
+    """Test rows permutation importance can afford: one prediction of ``rows`` rows took
+    ``predict_s``, and the method re-predicts ``features x repeats`` times."""
+    budget_s = PERMUTATION_BUDGET_S if budget_s is None else budget_s
+    per_row = max(predict_s, 1e-9) / max(rows, 1)
+    affordable = int(budget_s / (per_row * max(features * repeats, 1)))
+    return max(min(rows, PERMUTATION_MAX_ROWS, affordable), min(rows, PERMUTATION_MIN_ROWS))
+
+
 def permutation_table(model, X_test: pd.DataFrame, y_test: pd.Series, classes, metric: str,
                       beta: float, positive_label, repeats: int, seed: int = 0,
                       max_rows: int = PERMUTATION_MAX_ROWS) -> pd.DataFrame:
@@ -203,7 +217,9 @@ def evaluate_model(model, X_test: pd.DataFrame, y_test: pd.Series, cfg: Evaluate
     _check_columns(X_test, X_train)
     scored, pos, threshold = _decision_rule(model, classes, threshold, positive_label,
                                             y_train, y_test)
+    started = time.perf_counter()
     proba = np.asarray(scored.predict_proba(X_test), dtype=float)
+    predict_s = time.perf_counter() - started
     if threshold is not None:
         y_pred = as_labels(predict_with_threshold(proba, classes, pos, threshold))
     else:
@@ -218,8 +234,13 @@ def evaluate_model(model, X_test: pd.DataFrame, y_test: pd.Series, cfg: Evaluate
         notes.append("bootstrap CI skipped: evaluate.bootstrap is 0")
     importance = None
     if cfg.permutation_repeats > 0:
+        rows = permutation_rows(predict_s, len(X_test), X_test.shape[1], cfg.permutation_repeats)
+        if rows < min(len(X_test), PERMUTATION_MAX_ROWS):
+            notes.append(f"permutation importance on a seeded sample of {rows} of {len(X_test)} "
+                         f"test rows: one prediction took {predict_s:.2f} s, so all of them "
+                         f"would take about {predict_s * X_test.shape[1] * cfg.permutation_repeats:.0f} s")
         importance = permutation_table(scored, X_test, y_test, classes, cfg.metric, cfg.beta, pos,
-                                       cfg.permutation_repeats, seed)
+                                       cfg.permutation_repeats, seed, max_rows=rows)
     else:
         notes.append("permutation importance skipped: evaluate.permutation_repeats is 0")
     confusion = confusion_frame(y_test, y_pred, classes)

@@ -168,3 +168,38 @@ def test_labels_from_proba_follow_the_threshold_and_figures_can_be_skipped():
     result = evaluate_model(wrapped, X_test, y_test, CFG.model_copy(update={"permutation_repeats": 0}),
                             X_train=X_train, y_train=y_train, figures=False)
     assert result.figures == {} and 0 <= result.metrics["macro_f1"] <= 1
+
+
+def test_permutation_rows_fit_the_time_budget():
+    # fast model: every row (capped at PERMUTATION_MAX_ROWS)
+    assert evaluation.permutation_rows(0.01, 1000, 19, 5, budget_s=20) == 1000
+    assert evaluation.permutation_rows(0.01, 50_000, 19, 5, budget_s=20) == \
+        evaluation.PERMUTATION_MAX_ROWS
+    # 0.7 s per 1000 rows, 95 re-predictions: ~300 rows fit in 20 s
+    rows = evaluation.permutation_rows(0.7, 1000, 19, 5, budget_s=20)
+    assert rows == 300
+    assert 0.7 / 1000 * rows * 95 <= 20.5
+    # never fewer than the floor, nor more rows than there are
+    assert evaluation.permutation_rows(100.0, 1000, 19, 5, budget_s=1) == \
+        evaluation.PERMUTATION_MIN_ROWS
+    assert evaluation.permutation_rows(100.0, 120, 19, 5, budget_s=1) == 120
+
+
+class _Slow(_Selecting):
+    """Prediction costs time per row, like k-NN or an SVM inside a blend."""
+
+    def predict_proba(self, X):
+        import time
+        time.sleep(2e-4 * len(X))
+        return super().predict_proba(X)
+
+
+def test_slow_winner_gets_permutation_importance_on_a_sample(monkeypatch):
+    model, X_tr, y_tr, X_te, y_te = _data(3, n=1400)
+    monkeypatch.setattr(evaluation, "PERMUTATION_BUDGET_S", 0.2)  # affords ~125 rows: floor 300
+    cfg = EvaluateConfig(bootstrap=0, permutation_repeats=2)
+    result = evaluate_model(_Slow(model.model), X_te, y_te, cfg, X_train=X_tr, y_train=y_tr)
+    assert any("permutation importance on a seeded sample of 300 of 700" in n for n in result.notes)
+    assert set(result.importance["feature"]) == {"a", "b", "c", "colour"}
+    fast = evaluate_model(model, X_te, y_te, cfg, X_train=X_tr, y_train=y_tr)
+    assert not any("seeded sample" in n for n in fast.notes)
