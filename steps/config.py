@@ -97,8 +97,8 @@ class TrainConfig(Section):
     # these sizes (logged); on one core a 300-tree forest on 80k rows took minutes per fold.
     max_rows: dict[str, int] = Field(default_factory=lambda: {
         "svm": 20000, "knn": 50000, "random_forest": 30000, "extra_trees": 30000})
-    # With an ordered target (``data.class_order`` or the card's), hist_gb and logreg also
-    # try the cumulative decomposition of steps.ordinal, as a searched choice.
+    # With an ordered target (``data.class_order`` or the card's), families that can
+    # (hist_gb) also try the cumulative decomposition of steps.ordinal, as a searched choice.
     ordinal: bool = True
     n_jobs: int = 1
     seed: int = 0

@@ -12,6 +12,8 @@ and metrics need no special case.
 """
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
@@ -28,8 +30,8 @@ def check_class_order(order, classes) -> list:
     missing, unknown = sorted(set(classes) - set(order)), sorted(set(order) - set(classes))
     if missing or unknown:
         raise DataValidationError(f"class_order {order} must list exactly the target's classes "
-                         f"{classes}" + (f"; missing {missing}" if missing else "")
-                         + (f"; not in the data {unknown}" if unknown else ""))
+                                  f"{classes}" + (f"; missing {missing}" if missing else "")
+                                  + (f"; not in the data {unknown}" if unknown else ""))
     return order
 
 
@@ -71,8 +73,7 @@ class OrdinalClassifier(ClassifierMixin, BaseEstimator):
         above = [m.predict_proba(X)[:, list(m.classes_).index(1)] for m in self.estimators_]
         cumulative = np.column_stack([np.ones(n), *above, np.zeros(n)])
         cumulative = np.minimum.accumulate(cumulative, axis=1)  # P(y > c_k) never rises with k
-        in_order = cumulative[:, :-1] - cumulative[:, 1:]
-        in_order /= np.clip(in_order.sum(axis=1, keepdims=True), 1e-12, None)
+        in_order = cumulative[:, :-1] - cumulative[:, 1:]  # non-negative, telescopes to 1 - 0
         position = {c: i for i, c in enumerate(self.order_)}
         return in_order[:, [position[str(c)] for c in self.classes_]]
 
@@ -97,5 +98,4 @@ def order_tag(order) -> str:
     """A short dataset-version tag for a declared class order ('' for none)."""
     if not order:
         return ""
-    import hashlib
     return "class_order:" + hashlib.sha256(">".join(order).encode()).hexdigest()[:12]
