@@ -55,6 +55,7 @@ def trials_table(study) -> pd.DataFrame:
                      "score_std": t.user_attrs.get("score_std"),
                      "duration_s": t.duration.total_seconds() if t.duration else None,
                      "error": t.user_attrs.get("error"),
+                     "stop_reason": t.user_attrs.get("stop_reason"),
                      **{f"param_{k}": v for k, v in t.params.items()}})
     return pd.DataFrame(rows)
 

@@ -98,6 +98,11 @@ class Objective:
         self.best_value, self.best_oof = -math.inf, None  # oof of the best trial so far
         self.positive = minority_label(y, classes) if len(classes) == 2 else None
         self.class_order = class_order if searches_ordinal(family, train_cfg, class_order) else None
+        # set per tune_family call: a trial that cannot finish (plus the best's refit) by the
+        # deadline stops after the fold that shows it, so a budget overruns by one fold at most
+        self.deadline: float | None = None
+        self.refit_factor = 1.25  # refit time / one fold's fit time
+        self.refit_done: int | None = None  # number of the trial whose refit is already made
 
     def params(self, trial) -> tuple[dict, str]:
         params = FAMILIES[self.family].suggest(trial)
@@ -118,10 +123,28 @@ class Objective:
             model.fit(self.X.iloc[train_idx], y_tr)
             return _proba_in_order(model, self.X.iloc[valid_idx], self.classes)
 
+    def _stop_if_late(self, trial, step: int, elapsed: float) -> None:
+        """Prune a trial whose remaining folds and the best's refit would pass the deadline.
+        The study's first complete trial is never stopped: every call returns a model."""
+        left_folds = len(self.folds) - step - 1
+        if self.deadline is None or left_folds == 0:
+            return
+        done = trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        if not done:
+            return
+        best = max(done, key=lambda t: t.value)
+        refit = 0.0 if best.number == self.refit_done else \
+            best.duration.total_seconds() / len(self.folds) * self.refit_factor
+        need = elapsed / (step + 1) * left_folds + refit
+        if time.monotonic() + need > self.deadline:
+            reason = f"out of time after fold {step + 1}: needs ~{need:.1f}s more"
+            trial.set_user_attr("stop_reason", reason)
+            raise optuna.TrialPruned(reason)
+
     def __call__(self, trial) -> float:
         params, imbalance = self.params(trial)
         oof = np.zeros((len(self.y), len(self.classes)))
-        scores = []
+        scores, fold_start = [], time.monotonic()
         try:
             for step, (tr, va) in enumerate(self.folds):
                 oof[va] = self.fit_fold(params, imbalance, tr, va)
@@ -132,6 +155,7 @@ class Objective:
                 trial.report(float(np.mean(scores)), step)
                 if trial.should_prune():
                     raise optuna.TrialPruned(f"pruned after fold {step + 1}")
+                self._stop_if_late(trial, step, time.monotonic() - fold_start)
         except optuna.TrialPruned:
             raise
         except Exception as err:  # recorded on the trial; the study goes on
@@ -166,6 +190,7 @@ def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: Preprocess
     budget = None if timeout_s is None or math.isinf(timeout_s) else float(timeout_s)
     session = resume or TuningSession(family, X, y, prep_cfg, train_cfg, budget, roles,
                                       class_order)
+    session.objective.deadline = None if budget is None else start + budget
     session.study.optimize(session.objective, n_trials=n_trials, catch=(Exception,),
                            callbacks=[_report(on_trial), _Budget(budget, start,
                                                                  len(session.objective.folds),
@@ -201,6 +226,7 @@ class TuningSession:
         self.objective = Objective(family, X, y, roles, prep_cfg, train_cfg, folds,
                                    sorted(pd.unique(y).tolist()), class_order)
         self.refit_factor = plan.refit_factor(len(folds)) or 1.25  # refit ~ a bit over a fold
+        self.objective.refit_factor = self.refit_factor
         self.study = _make_study(train_cfg.seed, len(folds))
         for params in _default_trials(family, prep_cfg, bool(self.objective.class_order)):
             self.study.enqueue_trial(params)
@@ -253,6 +279,7 @@ def _finish(session: TuningSession, start: float) -> TuneResult:
             warnings.simplefilter("ignore")
             model.fit(X, y)
         session._refit, session.refit_seconds = (best.number, model), time.monotonic() - refit_start
+        objective.refit_done = best.number
     oof = objective.best_oof if math.isclose(objective.best_value, best.value) else None
     if oof is None:  # cannot happen with a single study, kept for safety
         oof = np.zeros((len(objective.y), len(objective.classes)))

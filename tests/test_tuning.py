@@ -167,3 +167,30 @@ def test_a_resumed_study_goes_on_without_repeating_its_trials():
     assert again.session is first.session and np.array_equal(again.row_index, first.row_index)
     if again.best_params == first.best_params:  # nothing better found: the refit is reused
         assert again.model is first.model
+
+
+def test_a_trial_that_cannot_finish_by_the_deadline_stops_after_one_fold(monkeypatch):
+    """Optuna's timeout only acts between trials: without the per-fold check the slow third
+    trial would run all five folds (5 s) past a 3 s budget."""
+    import time as _time
+
+    from steps.tuning import Objective
+    calls = {"n": 0}
+    fit = Objective.fit_fold
+
+    def slow_after_two_trials(self, *args):
+        calls["n"] += 1
+        if calls["n"] > 10:  # trials 0 and 1 (5 folds each) are quick
+            _time.sleep(1.0)
+        return fit(self, *args)
+
+    monkeypatch.setattr(Objective, "fit_fold", slow_after_two_trials)
+    X, y = _data()
+    t0 = _time.monotonic()
+    res = tune_family("logreg", X, y, PreprocessConfig(), TrainConfig(cv_folds=5),
+                      n_trials=20, timeout_s=3.0)
+    elapsed = _time.monotonic() - t0
+    stopped = res.trials["stop_reason"].dropna()
+    assert len(stopped) >= 1 and stopped.str.startswith("out of time after fold 1").all()
+    assert (res.trials.loc[stopped.index, "state"] == "PRUNED").all()
+    assert res.n_trials_completed >= 2 and elapsed < 3.0 + 1.5
