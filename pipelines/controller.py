@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 from pipelines.failures import LOGIC_FAILURE_TAG
 
 
-POLL_MINUTES = 0.25 / 60  # a step's end is noticed within 0.25 s
+POLL_MINUTES = 0.1 / 60  # a step's end is noticed within 0.1 s
 
 
 def resolve(dotted: str) -> Callable:

@@ -13,7 +13,6 @@ import logging
 import os
 import sys
 
-from pipelines.controller import build_controller, decision_of, step_outputs
 from pipelines.dag import STEP_SECTIONS, build_dag
 from steps.config import parse_config
 
@@ -46,28 +45,40 @@ def _write_result(result: dict) -> None:
             json.dump(result, fh, default=str)
 
 
+def _steps_run_here(raw: str | None) -> bool:
+    """Whether ClearML will start the steps as processes of this machine."""
+    if not raw:
+        return False
+    ex = json.loads(raw).get("execution") or {}
+    mode = ex.get("mode", "embedded")
+    return mode != "remote" and (mode == "local" or not ex.get("agents"))
+
+
 def main() -> int:
+    raw = os.environ.get(CONFIG_ENV)
+    steps_here = _steps_run_here(raw)
+    if steps_here:
+        # ClearML starts each step as a local process: start them warm. Before anything
+        # else, so the forkserver's imports overlap with the controller's own start-up.
+        from pipelines import warm
+        warm.start_forkserver()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
     from pipelines import sdk_speedups
-    raw = os.environ.get(CONFIG_ENV)
     if raw:
         cfg, info = parse_config(json.loads(raw)), json.loads(os.environ.get(RUN_INFO_ENV) or "{}")
-        ex = cfg.execution
-        steps_here = ex.mode != "remote" and (ex.mode == "local" or ex.agents == 0)
         if steps_here:
-            # ClearML starts each step as a local process: start them warm. First, so the
-            # forkserver's imports overlap with the controller's own start-up.
             from pipelines import warm
             warm.install()
             sdk_speedups.notice_local_step_exit()
-    sdk_speedups.cache_request_validation()
+    sdk_speedups.install_all()
     if not raw:
         cfg, info = _remote_config()
         steps_here = False
     elif cfg.execution.mode == "remote":  # workers cannot read this machine's files
         from pipelines.uploads import upload_local_source
         cfg = upload_local_source(cfg)
+    from pipelines.controller import build_controller, decision_of, step_outputs
     ex = cfg.execution
     spec = build_dag(cfg, run_info=info or None)
     pipe = build_controller(spec, retries=ex.retries)

@@ -11,7 +11,6 @@ from pipelines import tracking
 from pipelines.datastore import (create_version, fetch_frame, fetch_json, find_version,
                                  frozen_split_of)
 from steps.config import DataConfig, PreprocessConfig
-from steps.ordinal import check_class_order, order_tag
 
 log = logging.getLogger(__name__)
 DATASETS_DIR = Path(__file__).resolve().parent.parent / "datasets"
@@ -22,6 +21,7 @@ SUMMARY, RECIPE, SPLIT = "summary.json", "recipe.json", "split.json"
 def run_version_dataset(data_cfg: str, project: str) -> tuple[str, str]:
     """Register the table as a dataset version; reuse the latest if content is unchanged."""
     from steps.data import class_counts, content_hash, schema_of
+    from steps.ordinal import order_tag
 
     cfg = DataConfig.model_validate(json.loads(data_cfg))
     table = _load(cfg)
@@ -57,6 +57,7 @@ def run_version_dataset(data_cfg: str, project: str) -> tuple[str, str]:
 def _class_order(cfg: DataConfig, table, frame: pd.DataFrame) -> list[str] | None:
     """The declared order of the target's classes (config first, then the card), checked
     against the classes in the data."""
+    from steps.ordinal import check_class_order
     order = cfg.class_order or (table.card or {}).get("class_order")
     if not order:
         return None

@@ -5,7 +5,8 @@ starts every step as ``python <step script>``; each fresh interpreter then spend
 3-5 s importing clearml, pandas, scikit-learn and the step modules before the step
 does any work. ``WarmLocalJob`` launches the same script, with the same environment
 and working directory, in a child forked from a multiprocessing *forkserver* that
-imported those modules once. ClearML still creates, tracks, caches and completes
+imported those modules once: what the first steps need before it serves a fork, the
+rest in a background thread while they run (``pipelines.warm_boot``). ClearML still creates, tracks, caches and completes
 every step task; only the interpreter start-up is shared.
 
 The forkserver imports modules only (no threads, no ClearML session, no task), so a
@@ -22,15 +23,21 @@ import sys
 
 log = logging.getLogger(__name__)
 ENV_SWITCH = "TABPIPE_WARM_STEPS"
+# Imported before the forkserver takes its first request: what the first steps (dataset,
+# preprocess) use. warm_boot goes last: it starts the background imports below.
 PRELOAD = [
-    "clearml", "clearml.automation", "numpy", "pandas", "pyarrow", "scipy.special",
-    "sklearn.ensemble", "sklearn.linear_model", "sklearn.svm", "sklearn.neighbors",
-    "imblearn", "optuna", "matplotlib", "matplotlib.figure", "joblib",
-    "steps.config", "steps.data", "steps.recipe", "steps.tuning", "steps.budget",
-    "steps.evaluation", "steps.ensemble", "steps.promotion",
-    "pipelines.failures", "pipelines.tracking", "pipelines.datastore", "pipelines.step_tasks",
-    "pipelines.train_task", "pipelines.validate_task", "pipelines.publish_task",
+    "clearml", "clearml.automation", "numpy", "pandas", "pyarrow", "yaml",
+    "steps.config", "steps.data", "pipelines.failures", "pipelines.tracking", "pipelines.datastore", "pipelines.step_tasks",
     "pipelines.warm_boot",
+]
+# Imported by a thread of the forkserver while the first steps already run; a fork waits
+# for the module being imported, so a child never holds a half-imported module.
+BACKGROUND = [
+    "sklearn.model_selection", "matplotlib", "matplotlib.figure", "matplotlib.pyplot",
+    "scipy.special", "joblib", "steps.ordinal", "sklearn.ensemble", "sklearn.linear_model", "sklearn.svm", "sklearn.neighbors",
+    "imblearn", "optuna", "steps.recipe", "steps.tuning", "steps.budget", "steps.evaluation",
+    "steps.ensemble", "steps.promotion", "pipelines.train_task", "pipelines.validate_task",
+    "pipelines.publish_task",
 ]
 _context = None
 
@@ -131,13 +138,20 @@ def _warm_popen(args, cwd=None, env=None, **kwargs):
     return subprocess.Popen(args, cwd=cwd, env=env, **kwargs)
 
 
-def install() -> bool:
-    """Make ClearML's local step jobs start from the warm forkserver (this process only)."""
+def start_forkserver() -> bool:
+    """Start the forkserver now (idempotent): its imports overlap with what follows."""
     if not enabled():
         return False
     _forkserver()
     from multiprocessing import forkserver
-    forkserver.ensure_running()  # first: its imports overlap with the controller's start-up
+    forkserver.ensure_running()
+    return True
+
+
+def install() -> bool:
+    """Make ClearML's local step jobs start from the warm forkserver (this process only)."""
+    if not start_forkserver():
+        return False
     from clearml.automation import job as clearml_job
 
     class _SubprocessShim:  # the job module's view of ``subprocess``: Popen goes warm

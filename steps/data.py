@@ -10,7 +10,6 @@ import json
 from collections.abc import Iterable
 
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from steps.columns import (DataValidationError, class_counts, column_roles,  # noqa: F401
                            schema_of)
@@ -53,6 +52,7 @@ def split_frame(frame: pd.DataFrame, target: str, test_size: float,
             f"cannot stratify {len(frame)} rows with test_size={test_size}: every class needs at "
             f"least one row on each side (class counts: {counts}); adjust preprocess.test_size "
             "or merge rare classes")
+    from sklearn.model_selection import train_test_split  # here: the dataset step never splits
     positions = pd.RangeIndex(len(frame))
     _, test_pos = train_test_split(positions, test_size=test_size, random_state=seed,
                                    stratify=frame[target].astype(str).to_numpy())

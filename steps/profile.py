@@ -5,8 +5,12 @@ backend switch, no figure registry to leak, nothing ever shown. The caller repor
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:  # imported where a figure is drawn: the dataset step draws none
+    from matplotlib.figure import Figure
 
 from steps.columns import n_unique, role_of
 
@@ -26,6 +30,7 @@ def class_balance_figure(counts: dict[str, int], title: str = "Class balance") -
     labels = list(counts)
     values = [int(counts[k]) for k in labels]
     total = sum(values) or 1
+    from matplotlib.figure import Figure
     fig = Figure(figsize=(6, 0.5 * len(labels) + 1.5))
     ax = fig.add_subplot()
     bars = ax.barh(labels[::-1], values[::-1], color="#4c72b0")
@@ -43,6 +48,7 @@ def missing_rate_figure(profile: pd.DataFrame, top: int = 30) -> Figure:
     """Missing share of the ``top`` most incomplete columns (a note if nothing is missing)."""
     rates = profile["missing_rate"].astype(float)
     rates = rates[rates > 0].sort_values(ascending=False).head(top)
+    from matplotlib.figure import Figure
     fig = Figure(figsize=(6, 0.3 * len(rates) + 1.8))
     ax = fig.add_subplot()
     if rates.empty:

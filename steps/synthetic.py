@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.datasets import make_classification
 
 #: Parameters a synthetic card (or ``DataConfig.params``) may set, with their defaults.
 DEFAULTS: dict = {
@@ -54,6 +53,7 @@ def make_imbalanced_table(params: dict) -> pd.DataFrame:
     """Generate the table described by resolved ``params`` (see ``DEFAULTS``)."""
     p = params
     rng = np.random.default_rng(int(p["seed"]))
+    from sklearn.datasets import make_classification  # here: loading a card needs no sklearn
     x, y = make_classification(
         n_samples=int(p["rows"]), n_features=int(p["n_features"]),
         n_informative=int(p["n_informative"]), n_redundant=int(p["n_redundant"]),

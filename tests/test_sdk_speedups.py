@@ -43,3 +43,31 @@ def test_local_job_rereads_status_once_its_process_is_reaped(monkeypatch):
     job.code = 0
     job.wait_for_process(timeout=0)
     assert job._last_status_ts == 0  # exited: the next status() asks the server
+
+
+def _caller_of_stack(module_inspect):
+    """What ClearML's get_logger reads: stack()[1] is its caller, [1] the caller's file."""
+    def get_logger_like():
+        return module_inspect.stack()[1]
+    return get_logger_like()
+
+
+def test_frame_only_stack_matches_inspect_for_what_get_logger_reads():
+    import inspect
+    fast = sdk_speedups._FrameOnlyInspect(inspect)
+    assert fast.stack is not inspect.stack
+    real_frame = _caller_of_stack(inspect)
+    fast_frame = _caller_of_stack(fast)
+    assert fast_frame[1] == real_frame[1] == __file__
+    assert fast_frame[0].f_code is real_frame[0].f_code  # the same calling function
+    assert fast.getmodule is inspect.getmodule  # everything else is the real module
+
+
+def test_clearml_loggers_keep_their_names_with_the_fast_lookup():
+    from clearml.debugging import log
+    sdk_speedups.fast_caller_lookup()
+    assert isinstance(log.inspect, sdk_speedups._FrameOnlyInspect)
+    assert log.inspect.stack is sdk_speedups._frames_stack
+    named = log.get_logger()  # named after the calling file, as with inspect.stack()
+    assert named.name.endswith("test_sdk_speedups")
+    assert sdk_speedups.fast_caller_lookup() is False
