@@ -193,8 +193,9 @@ def overhead_markdown(df: pd.DataFrame) -> str:
     value = float(warm.iloc[0]) if len(warm) else float("nan")
     return ("## Orchestration overhead (`benchmarks/pipeline_bench.py overhead`)\n\n"
             "Quick pipeline runs (logreg + hist_gb, 3 trials, 3 folds, hpc_data), each on a "
-            "fresh embedded server; per mode the run with the median overhead; overhead = wall time minus the compute on the DAG's critical "
-            "path, as each step reports it (`step_compute_s`).\n\n" + markdown_table(df) + "\n"
+            "fresh embedded server; per mode the run with the median overhead; overhead = wall "
+            "time minus the compute on the DAG's critical path, as each step reports it "
+            "(`step_compute_s`).\n\n" + markdown_table(df) + "\n"
             + _goal(value <= 5.0, f"<= 5 s per run in embedded mode ({value:.1f} s)") + "\n")
 
 

@@ -68,13 +68,11 @@ def main() -> int:
     if raw:
         cfg, info = parse_config(json.loads(raw)), json.loads(os.environ.get(RUN_INFO_ENV) or "{}")
         if steps_here:
-            from pipelines import warm
-            warm.install()
+            warm.install()  # its forkserver is already starting
             sdk_speedups.notice_local_step_exit()
     sdk_speedups.install_all()
     if not raw:
         cfg, info = _remote_config()
-        steps_here = False
     elif cfg.execution.mode == "remote":  # workers cannot read this machine's files
         from pipelines.uploads import upload_local_source
         cfg = upload_local_source(cfg)

@@ -6,12 +6,15 @@ starts every step as ``python <step script>``; each fresh interpreter then spend
 does any work. ``WarmLocalJob`` launches the same script, with the same environment
 and working directory, in a child forked from a multiprocessing *forkserver* that
 imported those modules once: what the first steps need before it serves a fork, the
-rest in a background thread while they run (``pipelines.warm_boot``). ClearML still creates, tracks, caches and completes
-every step task; only the interpreter start-up is shared.
+rest in a background thread while they run (``pipelines.warm_boot``). ClearML still
+creates, tracks, caches and completes every step task; only the interpreter start-up is
+shared.
 
-The forkserver imports modules only (no threads, no ClearML session, no task), so a
-fork of it is as clean as a new interpreter. Set ``TABPIPE_WARM_STEPS=0`` to fall back
-to ClearML's plain sub-processes.
+The forkserver imports modules only (no ClearML session, no task; its one extra thread
+only imports and never outlives a fork), so a fork of it is as clean as a new
+interpreter. Set ``TABPIPE_WARM_STEPS=0`` to fall back to ClearML's plain
+sub-processes, or ``TABPIPE_WARM_BACKGROUND=0`` to skip the background imports (each
+step then imports what it needs itself).
 """
 from __future__ import annotations
 
@@ -23,18 +26,21 @@ import sys
 
 log = logging.getLogger(__name__)
 ENV_SWITCH = "TABPIPE_WARM_STEPS"
+BACKGROUND_SWITCH = "TABPIPE_WARM_BACKGROUND"
 # Imported before the forkserver takes its first request: what the first steps (dataset,
 # preprocess) use. warm_boot goes last: it starts the background imports below.
 PRELOAD = [
     "clearml", "clearml.automation", "numpy", "pandas", "pyarrow", "yaml",
-    "steps.config", "steps.data", "pipelines.failures", "pipelines.tracking", "pipelines.datastore", "pipelines.step_tasks",
+    "steps.config", "steps.data", "pipelines.failures", "pipelines.tracking",
+    "pipelines.datastore", "pipelines.step_tasks",
     "pipelines.warm_boot",
 ]
 # Imported by a thread of the forkserver while the first steps already run; a fork waits
 # for the module being imported, so a child never holds a half-imported module.
 BACKGROUND = [
     "sklearn.model_selection", "matplotlib", "matplotlib.figure", "matplotlib.pyplot",
-    "scipy.special", "joblib", "steps.ordinal", "sklearn.ensemble", "sklearn.linear_model", "sklearn.svm", "sklearn.neighbors",
+    "scipy.special", "joblib", "steps.ordinal", "sklearn.ensemble", "sklearn.linear_model",
+    "sklearn.svm", "sklearn.neighbors",
     "imblearn", "optuna", "steps.recipe", "steps.tuning", "steps.budget", "steps.evaluation",
     "steps.ensemble", "steps.promotion", "pipelines.train_task", "pipelines.validate_task",
     "pipelines.publish_task",
@@ -42,8 +48,13 @@ BACKGROUND = [
 _context = None
 
 
+def switched_on(variable: str) -> bool:
+    """An on-by-default switch: off when the variable is 0, false or no."""
+    return os.environ.get(variable, "1") not in ("0", "false", "no")
+
+
 def enabled() -> bool:
-    return os.environ.get(ENV_SWITCH, "1") not in ("0", "false", "no")
+    return switched_on(ENV_SWITCH)
 
 
 def _forkserver():

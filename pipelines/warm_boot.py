@@ -21,6 +21,7 @@ import time
 
 from clearml.config import ConfigSDKWrapper, ConfigWrapper
 
+from pipelines import warm
 from pipelines.sdk_speedups import install_all
 
 ConfigWrapper._init()
@@ -57,6 +58,5 @@ def import_in_background(names: list[str]) -> threading.Thread:
     return thread
 
 
-if os.environ.get("TABPIPE_WARM_BACKGROUND", "1") not in ("0", "false", "no"):
-    from pipelines.warm import BACKGROUND
-    import_in_background(BACKGROUND)
+if warm.switched_on(warm.BACKGROUND_SWITCH):
+    import_in_background(warm.BACKGROUND)

@@ -101,7 +101,7 @@ class Objective:
         # set per tune_family call: a trial that cannot finish (plus the best's refit) by the
         # deadline stops after the fold that shows it, so a budget overruns by one fold at most
         self.deadline: float | None = None
-        self.refit_factor = 1.25  # refit time / one fold's fit time
+        self.refit_factor = 1.25  # refit time / one fold's fit time (TuningSession sets it)
         self.refit_done: int | None = None  # number of the trial whose refit is already made
 
     def params(self, trial) -> tuple[dict, str]:
@@ -194,7 +194,7 @@ def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: Preprocess
     session.study.optimize(session.objective, n_trials=n_trials, catch=(Exception,),
                            callbacks=[_report(on_trial), _Budget(budget, start,
                                                                  len(session.objective.folds),
-                                                                 session.refit_factor)])
+                                                                 session.objective.refit_factor)])
     return session.finish(start)
 
 
@@ -225,12 +225,12 @@ class TuningSession:
         folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, self.notes)
         self.objective = Objective(family, X, y, roles, prep_cfg, train_cfg, folds,
                                    sorted(pd.unique(y).tolist()), class_order)
-        self.refit_factor = plan.refit_factor(len(folds)) or 1.25  # refit ~ a bit over a fold
-        self.objective.refit_factor = self.refit_factor
+        # refit time / one fold's fit time: ~ a bit over a fold unless the cost guard measured it
+        self.objective.refit_factor = plan.refit_factor(len(folds)) or 1.25
         self.study = _make_study(train_cfg.seed, len(folds))
         for params in _default_trials(family, prep_cfg, bool(self.objective.class_order)):
             self.study.enqueue_trial(params)
-        self._refit: tuple[int, object] | None = None  # (best trial number, its refit model)
+        self._refit_model = None  # the refit of trial ``objective.refit_done``
         self.refit_seconds: float | None = None
 
     def finish(self, start: float) -> TuneResult:
@@ -268,8 +268,8 @@ def _finish(session: TuningSession, start: float) -> TuneResult:
     params = {k: v for k, v in best.params.items() if k != "imbalance"}
     imbalance = best.params.get("imbalance", objective.prep_cfg.imbalance.strategy)
     (X, y), cfg = session.refit_data, objective.train_cfg
-    if session._refit is not None and session._refit[0] == best.number:
-        model = session._refit[1]  # a resumed study found nothing better: same refit
+    if objective.refit_done == best.number:
+        model = session._refit_model  # a resumed study found nothing better: same refit
     else:
         model = build_model_pipeline(objective.roles, objective.prep_cfg, objective.family,
                                      params, imbalance, cfg.seed, y=y,
@@ -278,7 +278,7 @@ def _finish(session: TuningSession, start: float) -> TuneResult:
         with warnings.catch_warnings(), threadpool_limits(cfg.n_jobs):
             warnings.simplefilter("ignore")
             model.fit(X, y)
-        session._refit, session.refit_seconds = (best.number, model), time.monotonic() - refit_start
+        session._refit_model, session.refit_seconds = model, time.monotonic() - refit_start
         objective.refit_done = best.number
     oof = objective.best_oof if math.isclose(objective.best_value, best.value) else None
     if oof is None:  # cannot happen with a single study, kept for safety
