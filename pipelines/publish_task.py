@@ -34,6 +34,28 @@ def find_champion(project_id: str, model_name: str, tag: str):
     return hits[0] if hits else None
 
 
+def weights_tag(sha256: str) -> str:
+    """Tag naming a model's weights, so a registered copy can be found server-side."""
+    return "weights:" + sha256[:16]
+
+
+def find_registered_copy(project_id: str, model_name: str, sha256: str, split_id: str,
+                         champion_id: str | None):
+    """A model already registered under this name with these exact weights, scored on the
+    same test split, that may be reused: the champion itself or an unpublished challenger
+    (other published models are frozen). None when there is none."""
+    from clearml import Model
+    hits = Model.query_models(model_name=model_name, tags=[weights_tag(sha256)],
+                              only_published=False, max_results=50)
+    for model in hits:
+        if model.project != project_id or (model.published and model.id != champion_id):
+            continue
+        meta = tracking.model_metadata(model)
+        if meta.get("weights_sha256") == sha256 and meta.get("split_id") == split_id:
+            return model
+    return None
+
+
 def _champion_summary(model) -> dict | None:
     if model is None:
         return None
@@ -45,7 +67,7 @@ def _champion_summary(model) -> dict | None:
 def _register(task, weights: str, name: str, meta: dict, labels: list[str]) -> str:
     from clearml import InputModel, OutputModel
     model = OutputModel(task=task, name=name, framework="ScikitLearn",
-                        tags=["family:" + meta["family"]],
+                        tags=["family:" + meta["family"], weights_tag(meta["weights_sha256"])],
                         label_enumeration={c: i for i, c in enumerate(labels)})
     model.update_weights(weights_filename=weights, auto_delete_file=False, async_enable=False)
     tracking.set_model_metadata(model, meta)
@@ -53,6 +75,22 @@ def _register(task, weights: str, name: str, meta: dict, labels: list[str]) -> s
     if _sha256(uploaded) != meta["weights_sha256"]:
         raise RuntimeError(f"upload of model {model.id} could not be verified: checksum differs")
     return model.id
+
+
+def _already_champion(task, champion, name: str, reasons: list[str]) -> tuple[str, str]:
+    """The candidate is the champion's exact weights on the same split (a rerun whose steps
+    all came from cache): nothing is registered, uploaded or changed."""
+    # gate failures stay in the reasons (a stricter gate than the champion faced); the
+    # champion itself is never changed
+    reasons = [r for r in reasons if not r.startswith("Not published: ") or "gates" in r] + [
+        f"Already the champion: model {champion.id} holds these exact weights, scored on the "
+        "same test split; nothing new was registered and the champion is unchanged."]
+    for reason in reasons:
+        task.get_logger().report_text(reason)
+    outcome = {"publish": False, "already_champion": True, "model_id": champion.id,
+               "name": name, "reasons": reasons, "previous_champion": champion.id}
+    tracking.upload_json(task, "decision", outcome)
+    return champion.id, json.dumps(outcome)
 
 
 def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
@@ -64,10 +102,7 @@ def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
     report = json.loads(report)
     task = tracking.current_task()
     candidate = InputModel(model_id=candidate_id)
-    weights = candidate.get_local_copy(raise_on_error=True)
     meta = tracking.model_metadata(candidate)
-    if _sha256(weights) != meta.get("weights_sha256"):
-        raise RuntimeError(f"candidate {candidate_id} weights do not match their recorded checksum")
     meta.update(json.loads(run_info), candidate_model_id=candidate_id)
     name = cfg.model_name or f"{report.get('dataset_name') or project}-classifier"
     # Registered models live in the project of the step that created them (the pipeline's).
@@ -76,16 +111,29 @@ def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
         {"metric": report["metric"], "score": report["score"], "split_id": report["split_id"],
          "dataset_hash": report["dataset_hash"]},
         _champion_summary(champion), report["gates_passed"], report["gate_reasons"], cfg)
-    classes = meta.get("classes") or []
-    classes = json.loads(classes) if isinstance(classes, str) else classes
-    model_id = _register(task, weights, name, meta, classes)
+    copy = find_registered_copy(task.project, name, meta["weights_sha256"], report["split_id"],
+                                getattr(champion, "id", None))
+    if copy is not None and champion is not None and copy.id == champion.id:
+        return _already_champion(task, champion, name, decision.reasons)
+    if copy is not None:  # an identical rerun: decide again, upload nothing new
+        model_id = copy.id
+        decision.reasons.append(f"Reused the registered challenger {model_id}: same weights "
+                                f"(sha256 {meta['weights_sha256'][:12]}) on the same test split.")
+    else:
+        weights = candidate.get_local_copy(raise_on_error=True)
+        if _sha256(weights) != meta.get("weights_sha256"):
+            raise RuntimeError(f"candidate {candidate_id} weights do not match their recorded "
+                               "checksum")
+        classes = meta.get("classes") or []
+        classes = json.loads(classes) if isinstance(classes, str) else classes
+        model_id = _register(task, weights, name, meta, classes)
     registered = Model(model_id=model_id)
     # Everything about the model is written before publishing: a published model is frozen.
     tracking.set_model_metadata(registered, {
         "decision": "published" if decision.publish else "kept unpublished",
         "decision_reasons": decision.reasons})
     if decision.publish:
-        registered.tags = sorted(set(registered.tags) | {cfg.champion_tag})
+        registered.tags = sorted((set(registered.tags) - {"challenger"}) | {cfg.champion_tag})
         registered.publish()
         if champion is not None:
             champion.tags = [t for t in champion.tags if t != cfg.champion_tag]

@@ -28,7 +28,8 @@ def print_summary(result, as_json: bool = False) -> None:
               f"(95% CI {lo:.4f}-{hi:.4f}); gates {'passed' if rep['gates_passed'] else 'FAILED'}")
     if result.decision:
         d = result.decision
-        verdict = "PUBLISHED" if d["publish"] else "kept unpublished"
+        verdict = ("already the champion" if d.get("already_champion")
+                   else "PUBLISHED" if d["publish"] else "kept unpublished")
         print(f"model {d['name']} {d['model_id']}: {verdict}")
         for reason in d["reasons"]:
             print(f"  - {reason}")

@@ -59,10 +59,11 @@ def test_second_run_reuses_dataset_and_cache(first_and_second_run):
     for step in ("preprocess", "train_logreg", "train_hist_gb", "validate"):
         assert second.steps[step]["status"] == "cached", (step, second.steps[step])
         assert second.steps[step]["task_id"] == first.steps[step]["task_id"]
-    # Same candidate on the same split: not strictly better, so the champion stays.
-    assert second.decision["publish"] is False
+    # The same weights on the same split: the champion itself, nothing new is registered.
+    assert second.decision["publish"] is False and second.decision["already_champion"]
+    assert second.decision["model_id"] == first.decision["model_id"]
     assert second.decision["previous_champion"] == first.decision["model_id"]
-    assert any("champion" in r for r in second.decision["reasons"])
+    assert any("Already the champion" in r for r in second.decision["reasons"])
 
 
 def test_agent_executes_training_fan_out(tmp_path):

@@ -1,6 +1,7 @@
 """The publishing step against the real model registry (embedded server, real SDK):
 first candidate becomes champion; a better one takes the tag and is published; a worse one
-stays an unpublished challenger; the earlier published models are never changed."""
+stays an unpublished challenger; the earlier published models are never changed. A candidate
+with the champion's exact weights (a rerun from cache) registers nothing new."""
 import pytest
 
 from localserver.testing import localserver_handle, run_sdk  # noqa: F401
@@ -19,7 +20,9 @@ task = Task.init(project_name="registry", task_name="publish", reuse_last_task_i
 
 def candidate(score, split="split-1"):
     path = Path(tempfile.mkdtemp()) / "model.joblib"
-    joblib.dump(DummyClassifier().fit([[0], [1]], ["a", "b"]), path)
+    n_b = int(score * 100)  # distinct weights per score: the class prior differs
+    joblib.dump(DummyClassifier().fit([[0]] * (100 - n_b) + [[1]] * n_b,
+                                      ["a"] * (100 - n_b) + ["b"] * n_b), path)
     model = OutputModel(task=task, name="candidate", framework="ScikitLearn")
     model.update_weights(weights_filename=str(path), auto_delete_file=False, async_enable=False)
     tracking.set_model_metadata(model, {
@@ -30,21 +33,23 @@ def candidate(score, split="split-1"):
     return model.id, json.dumps(report)
 
 outcomes = []
-for score in (0.70, 0.80, 0.75):
+for score in (0.70, 0.80, 0.75, 0.80, 0.75):  # the last two: the champion's and a challenger's weights again
     cid, report = candidate(score)
     _, decision = run_publish(cid, report, json.dumps({}), "registry", json.dumps({"git_commit": "abc"}))
     outcomes.append(json.loads(decision))
 models = {o["model_id"]: Model(model_id=o["model_id"]) for o in outcomes}
-result(outcomes=outcomes,
+registered = [m.id for m in Model.query_models(model_name="toy-classifier", only_published=False,
+                                               max_results=100)]
+result(outcomes=outcomes, registered=registered,
        state={i: {"published": m.published, "tags": m.tags,
                   "meta": tracking.model_metadata(m)} for i, m in models.items()})
 task.close()
 """
 
 
-def test_champion_moves_only_on_a_strict_win(run_sdk):
+def test_champion_moves_only_on_a_strict_win_and_identical_weights_are_reused(run_sdk):
     out = run_sdk(SNIPPET, timeout=240)
-    first, second, third = out["outcomes"]
+    first, second, third, _, _ = out["outcomes"]
     state = out["state"]
     assert first["publish"] and first["previous_champion"] is None
     assert second["publish"] and second["previous_champion"] == first["model_id"]
@@ -57,3 +62,12 @@ def test_champion_moves_only_on_a_strict_win(run_sdk):
     # ...and the published model itself is otherwise untouched: lineage kept
     assert state[first["model_id"]]["meta"]["git_commit"] == "abc"
     assert state[first["model_id"]]["meta"]["decision"] == "published"
+    # identical weights again: the registered models are reused, nothing is uploaded twice
+    _, second, third, same_as_champion, same_as_challenger = out["outcomes"]
+    assert same_as_champion["already_champion"] and not same_as_champion["publish"]
+    assert same_as_champion["model_id"] == second["model_id"]
+    assert any("Already the champion" in r for r in same_as_champion["reasons"])
+    assert not same_as_challenger["publish"]
+    assert same_as_challenger["model_id"] == third["model_id"]  # reused, not uploaded again
+    assert sorted(out["registered"]) == sorted({o["model_id"] for o in out["outcomes"][:3]})
+    assert "champion" in out["state"][second["model_id"]]["tags"]
