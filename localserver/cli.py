@@ -7,7 +7,13 @@ import os
 import sys
 import time
 
-DEFAULT_DATA_DIR = os.environ.get("LOCALSERVER_DATA_DIR", os.path.expanduser("~/.localserver"))
+FALLBACK_DATA_DIR = os.path.expanduser("~/.localserver")
+
+
+def default_data_dir() -> str:
+    """$LOCALSERVER_DATA_DIR when set (read when the parser is built, so a wrapper such as
+    ``tabpipe show`` can point it at its own data dir), else ~/.localserver."""
+    return os.environ.get("LOCALSERVER_DATA_DIR", FALLBACK_DATA_DIR)
 
 DESCRIPTION = """\
 A small ClearML-compatible server (API + file server) for local runs and CI.
@@ -27,8 +33,9 @@ Ports are picked once and kept: stored artifact/model URLs embed them.
 
 
 def _add_dir(p):
-    p.add_argument("--data-dir", default=DEFAULT_DATA_DIR,
-                   help=f"server data directory (default: $LOCALSERVER_DATA_DIR or {DEFAULT_DATA_DIR})")
+    p.add_argument("--data-dir", default=default_data_dir(),
+                   help=f"server data directory (default: $LOCALSERVER_DATA_DIR or {FALLBACK_DATA_DIR}; "
+                        f"now {default_data_dir()})")
 
 
 def _add_net(p):
@@ -104,7 +111,11 @@ def main(argv=None) -> int:
         return 0
     if args.command == "show":
         from .show import collect, render
-        print(render(collect(args.data_dir, args.what, args.project, args.limit), args.json))
+        try:
+            print(render(collect(args.data_dir, args.what, args.project, args.limit), args.json))
+        except FileNotFoundError as err:  # nothing stored yet: say where we looked
+            print(f"error: {err}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "agents":
         from .agents import start_agents

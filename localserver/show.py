@@ -12,7 +12,8 @@ VIEWS = ("summary", "projects", "tasks", "models", "queues", "workers")
 def collect(data_dir, what: str = "summary", project: str | None = None, limit: int = 50) -> dict | list:
     layout = Layout(data_dir)
     if not layout.db.exists():
-        raise FileNotFoundError(f"No database in {layout.root} (start the server once to create it)")
+        raise FileNotFoundError(f"no database in {layout.root}: no server has used this data dir "
+                                "yet (`tabpipe run` from this folder creates it; or pass --data-dir)")
     store = Store(layout.db, readonly=True)
     try:
         projects = {p["id"]: p["name"] for p in store.scan("projects")}

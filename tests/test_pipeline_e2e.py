@@ -66,6 +66,16 @@ def test_second_run_reuses_dataset_and_cache(first_and_second_run):
     assert any("Already the champion" in r for r in second.decision["reasons"])
 
 
+def test_registry_holds_one_model_after_identical_runs(first_and_second_run, capsys):
+    from localserver.cli import main as server_main
+    first, _ = first_and_second_run
+    data_dir = first.server["config"].rsplit("/", 1)[0]  # the data dir holds its clearml.conf
+    assert server_main(["show", "models", "--data-dir", data_dir, "--json"]) == 0
+    models = json.loads(capsys.readouterr().out)
+    registered = [m for m in models if m["name"] == "hpc_data-classifier"]
+    assert [m["id"] for m in registered] == [first.decision["model_id"]]
+
+
 def test_agent_executes_training_fan_out(tmp_path):
     cfg = _cfg(tmp_path / "agents", agents=1)
     result = run_pipeline(cfg)
