@@ -20,7 +20,8 @@ macro-F1 for a single HGB (hpc_data +0.006, attrition +0.010, credit_data +0.003
 tabpipe``) test macro-F1 fell: hpc_data 0.830 -> 0.815 (lower on all 3 seeds), mlc_churn
 -0.004, attrition +0.001, credit_data +0.002. Pair features helped only hpc_data. Refit plus
 fold-model bag gained +0.002 for a single HGB (9 of 12 splits) but lowered the hpc_data blend
-(0.835 -> 0.832). None is adopted.
+(0.835 -> 0.832). An untuned LightGBM (300 trees, native categories) added to the hpc_data
+blend lowered test macro-F1 on all 3 seeds (0.835 -> 0.827). None is adopted.
 """
 from __future__ import annotations
 
