@@ -39,19 +39,20 @@ def weights_tag(sha256: str) -> str:
     return "weights:" + sha256[:16]
 
 
-def find_registered_copy(project_id: str, model_name: str, sha256: str, split_id: str,
-                         champion_id: str | None):
-    """A model already registered under this name with these exact weights, scored on the
-    same test split, that may be reused: the champion itself or an unpublished challenger
-    (other published models are frozen). None when there is none."""
+def _same_weights(meta: dict, sha256: str, split_id: str) -> bool:
+    return meta.get("weights_sha256") == sha256 and meta.get("split_id") == split_id
+
+
+def find_challenger_copy(project_id: str, model_name: str, sha256: str, split_id: str):
+    """An unpublished model already registered under this name with these exact weights,
+    scored on the same test split (a rerun's earlier candidate), or None. Published models
+    are frozen and never reused."""
     from clearml import Model
     hits = Model.query_models(model_name=model_name, tags=[weights_tag(sha256)],
                               only_published=False, max_results=50)
     for model in hits:
-        if model.project != project_id or (model.published and model.id != champion_id):
-            continue
-        meta = tracking.model_metadata(model)
-        if meta.get("weights_sha256") == sha256 and meta.get("split_id") == split_id:
+        if model.project == project_id and not model.published \
+                and _same_weights(tracking.model_metadata(model), sha256, split_id):
             return model
     return None
 
@@ -61,7 +62,8 @@ def _champion_summary(model) -> dict | None:
         return None
     meta = tracking.model_metadata(model)
     return {"id": model.id, "metric": meta.get("metric"), "score": meta.get("score"),
-            "split_id": meta.get("split_id"), "dataset_hash": meta.get("dataset_hash")}
+            "split_id": meta.get("split_id"), "dataset_hash": meta.get("dataset_hash"),
+            "weights_sha256": meta.get("weights_sha256")}
 
 
 def _register(task, weights: str, name: str, meta: dict, labels: list[str]) -> str:
@@ -77,20 +79,25 @@ def _register(task, weights: str, name: str, meta: dict, labels: list[str]) -> s
     return model.id
 
 
-def _already_champion(task, champion, name: str, reasons: list[str]) -> tuple[str, str]:
+def _finish(task, outcome: dict) -> str:
+    """Log the reasons on the step, upload the decision artifact; the decision as JSON."""
+    for reason in outcome["reasons"]:
+        task.get_logger().report_text(reason)
+    tracking.upload_json(task, "decision", outcome)
+    return json.dumps(outcome)
+
+
+def _already_champion(task, champion_id: str, name: str, reasons: list[str]) -> tuple[str, str]:
     """The candidate is the champion's exact weights on the same split (a rerun whose steps
     all came from cache): nothing is registered, uploaded or changed."""
     # gate failures stay in the reasons (a stricter gate than the champion faced); the
     # champion itself is never changed
     reasons = [r for r in reasons if not r.startswith("Not published: ") or "gates" in r] + [
-        f"Already the champion: model {champion.id} holds these exact weights, scored on the "
+        f"Already the champion: model {champion_id} holds these exact weights, scored on the "
         "same test split; nothing new was registered and the champion is unchanged."]
-    for reason in reasons:
-        task.get_logger().report_text(reason)
-    outcome = {"publish": False, "already_champion": True, "model_id": champion.id,
-               "name": name, "reasons": reasons, "previous_champion": champion.id}
-    tracking.upload_json(task, "decision", outcome)
-    return champion.id, json.dumps(outcome)
+    return champion_id, _finish(task, {
+        "publish": False, "already_champion": True, "model_id": champion_id, "name": name,
+        "reasons": reasons, "previous_champion": champion_id})
 
 
 def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
@@ -107,21 +114,22 @@ def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
     name = cfg.model_name or f"{report.get('dataset_name') or project}-classifier"
     # Registered models live in the project of the step that created them (the pipeline's).
     champion = find_champion(task.project, name, cfg.champion_tag)
+    summary = _champion_summary(champion)
     decision = decide_promotion(
         {"metric": report["metric"], "score": report["score"], "split_id": report["split_id"],
          "dataset_hash": report["dataset_hash"]},
-        _champion_summary(champion), report["gates_passed"], report["gate_reasons"], cfg)
-    copy = find_registered_copy(task.project, name, meta["weights_sha256"], report["split_id"],
-                                getattr(champion, "id", None))
-    if copy is not None and champion is not None and copy.id == champion.id:
-        return _already_champion(task, champion, name, decision.reasons)
+        summary, report["gates_passed"], report["gate_reasons"], cfg)
+    sha, split_id = meta["weights_sha256"], report["split_id"]
+    if summary is not None and _same_weights(summary, sha, split_id):
+        return _already_champion(task, champion.id, name, decision.reasons)
+    copy = find_challenger_copy(task.project, name, sha, split_id)
     if copy is not None:  # an identical rerun: decide again, upload nothing new
         model_id = copy.id
         decision.reasons.append(f"Reused the registered challenger {model_id}: same weights "
-                                f"(sha256 {meta['weights_sha256'][:12]}) on the same test split.")
+                                f"(sha256 {sha[:12]}) on the same test split.")
     else:
         weights = candidate.get_local_copy(raise_on_error=True)
-        if _sha256(weights) != meta.get("weights_sha256"):
+        if _sha256(weights) != sha:
             raise RuntimeError(f"candidate {candidate_id} weights do not match their recorded "
                                "checksum")
         classes = meta.get("classes") or []
@@ -139,9 +147,6 @@ def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
             champion.tags = [t for t in champion.tags if t != cfg.champion_tag]
     else:
         registered.tags = sorted(set(registered.tags) | {"challenger"})
-    for reason in decision.reasons:
-        task.get_logger().report_text(reason)
-    outcome = {"publish": decision.publish, "model_id": model_id, "name": name,
-               "reasons": decision.reasons, "previous_champion": getattr(champion, "id", None)}
-    tracking.upload_json(task, "decision", outcome)
-    return (model_id if decision.publish else ""), json.dumps(outcome)
+    return (model_id if decision.publish else ""), _finish(task, {
+        "publish": decision.publish, "model_id": model_id, "name": name,
+        "reasons": decision.reasons, "previous_champion": getattr(champion, "id", None)})

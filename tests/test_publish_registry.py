@@ -49,7 +49,7 @@ task.close()
 
 def test_champion_moves_only_on_a_strict_win_and_identical_weights_are_reused(run_sdk):
     out = run_sdk(SNIPPET, timeout=240)
-    first, second, third, _, _ = out["outcomes"]
+    first, second, third, same_as_champion, same_as_challenger = out["outcomes"]
     state = out["state"]
     assert first["publish"] and first["previous_champion"] is None
     assert second["publish"] and second["previous_champion"] == first["model_id"]
@@ -63,11 +63,10 @@ def test_champion_moves_only_on_a_strict_win_and_identical_weights_are_reused(ru
     assert state[first["model_id"]]["meta"]["git_commit"] == "abc"
     assert state[first["model_id"]]["meta"]["decision"] == "published"
     # identical weights again: the registered models are reused, nothing is uploaded twice
-    _, second, third, same_as_champion, same_as_challenger = out["outcomes"]
     assert same_as_champion["already_champion"] and not same_as_champion["publish"]
     assert same_as_champion["model_id"] == second["model_id"]
     assert any("Already the champion" in r for r in same_as_champion["reasons"])
     assert not same_as_challenger["publish"]
     assert same_as_challenger["model_id"] == third["model_id"]  # reused, not uploaded again
     assert sorted(out["registered"]) == sorted({o["model_id"] for o in out["outcomes"][:3]})
-    assert "champion" in out["state"][second["model_id"]]["tags"]
+    assert "champion" in state[second["model_id"]]["tags"]
