@@ -40,6 +40,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import quality as q  # noqa: E402
 import quality_peers as peers  # noqa: E402
+from steps.columns import is_numeric  # noqa: E402
 from steps.config import PreprocessConfig  # noqa: E402
 from steps.models import FAMILIES  # noqa: E402
 from steps.recipe import build_model_pipeline, infer_roles  # noqa: E402
@@ -62,25 +63,16 @@ def count_columns(frame: pd.DataFrame, most: int = 5) -> list[str]:
     """Non-negative integer columns with >= 10 levels and skew > 1, most skewed first."""
     found = []
     for col in frame.columns:
-        s = frame[col]
-        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            v = s.dropna()
+        if is_numeric(frame[col]):
+            v = frame[col].dropna()
             if (v >= 0).all() and v.nunique() >= 10 and np.allclose(v, v.round()) and v.skew() > 1:
                 found.append((float(v.skew()), col))
     return [c for _, c in sorted(found, reverse=True)[:most]]
 
 
-def _as_category(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for col in out.columns:
-        if not pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]):
-            out[col] = out[col].astype(str).astype("category")
-    return out
-
-
 def hybrid(frame: pd.DataFrame, max_levels: int = NATIVE_MAX_LEVELS) -> pd.DataFrame:
     """Native categories up to ``max_levels`` levels, one-hot columns above."""
-    out = _as_category(frame)
+    out = peers.as_categories(frame)
     wide = [c for c in out.columns if isinstance(out[c].dtype, pd.CategoricalDtype)
             and out[c].nunique() > max_levels]
     return pd.get_dummies(out, columns=wide, dtype=float)
@@ -101,12 +93,12 @@ def features(datasets) -> pd.DataFrame:
         y, X = frame[target].astype(str), frame.drop(columns=[target])
         cols = count_columns(X)
         cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=3, random_state=1)
-        variants = {"onehot (pipeline)": (pd.get_dummies(_as_category(X), dtype=float), _hgb()),
-                    "native categorical": (_as_category(X), _hgb(categorical_features="from_dtype")),
+        variants = {"onehot (pipeline)": (pd.get_dummies(peers.as_categories(X), dtype=float), _hgb()),
+                    "native categorical": (peers.as_categories(X), _hgb(categorical_features="from_dtype")),
                     f"native <= {NATIVE_MAX_LEVELS} levels, one-hot above": (
                         hybrid(X), _hgb(categorical_features="from_dtype")),
                     "onehot + pair log-products": (
-                        pd.get_dummies(_as_category(with_pairs(X, cols)), dtype=float), _hgb())}
+                        pd.get_dummies(peers.as_categories(with_pairs(X, cols)), dtype=float), _hgb())}
         base = None
         for label, (data, model) in variants.items():
             s = cross_val_score(model, data, y, cv=cv, scoring="f1_macro")

@@ -15,6 +15,7 @@ from imblearn.pipeline import Pipeline
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 
+from steps.columns import is_numeric
 from steps.config import PreprocessConfig
 from steps.recipe import build_model_pipeline, infer_roles, make_preprocessor
 
@@ -49,11 +50,12 @@ def _sklearn_peer(name: str, X, y, seed: int):
     raise ValueError(f"unknown peer {name!r}")
 
 
-def _for_flaml(X: pd.DataFrame) -> pd.DataFrame:
-    """Text columns as pandas categories, which FLAML encodes itself."""
+def as_categories(X: pd.DataFrame) -> pd.DataFrame:
+    """Non-numeric columns as pandas categories (missing stays missing), for learners that
+    encode categories themselves (FLAML; HistGradientBoosting's native splits)."""
     X = X.copy()
     for col in X.columns:
-        if not pd.api.types.is_numeric_dtype(X[col]) or pd.api.types.is_bool_dtype(X[col]):
+        if not is_numeric(X[col]):
             X[col] = X[col].astype(object).astype("category")
     return X
 
@@ -65,7 +67,7 @@ class _FlamlModel:
         self.automl, self.classes_ = automl, np.asarray(automl.classes_, dtype=object)
 
     def predict_proba(self, X):
-        return self.automl.predict_proba(_for_flaml(X))
+        return self.automl.predict_proba(as_categories(X))
 
 
 def _flaml(X, y, budget: float, seed: int):
@@ -74,7 +76,7 @@ def _flaml(X, y, budget: float, seed: int):
     except ImportError:
         return None
     automl = AutoML()
-    automl.fit(_for_flaml(X), pd.Series(np.asarray(y, dtype=object)), task="classification",
+    automl.fit(as_categories(X), pd.Series(np.asarray(y, dtype=object)), task="classification",
                metric="macro_f1", time_budget=budget, n_jobs=1, seed=seed, verbose=0)
     return _FlamlModel(automl), f"best={automl.best_estimator}"
 
