@@ -29,11 +29,25 @@ examples:
   tabpipe dag                                   # print the DAG the config produces
   tabpipe server start | status | stop          # the embedded ClearML-compatible server
   tabpipe show models                           # read-only view of what the server holds
+  tabpipe predict new.csv                       # score a table with the published champion
 
 Every run: a dataset version (reused when the content is unchanged), a prepared
 version with a frozen test split, one tuned model per family, a validation report
 with leaderboard and plots, and the winner registered; it is published only when it
 passes the quality gates and beats the current champion on the same test split.
+"""
+
+
+PREDICT_EPILOG = """\
+examples:
+  tabpipe predict new_jobs.csv                        # the champion; writes new_jobs-predictions.csv
+  tabpipe predict new.parquet --model hpc_data-classifier --out scored.parquet
+  tabpipe predict new.csv --model 3f2a...             # any registered model, by ID
+
+The scored table is the input with a `predicted` column and one `proba_<class>` column per
+class. The model applies its own preprocessing and stored decision threshold; the table
+needs the columns it was trained on (extra columns are kept and ignored). When the table
+also holds the target column, accuracy and macro-F1 on those rows are printed.
 """
 
 
@@ -61,6 +75,20 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a config and print the effective values")
     _config_args(check)
     sub.add_parser("datasets", help="list the bundled dataset cards")
+    predict = sub.add_parser(
+        "predict", help="score a table with a registered model (the champion by default)",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=PREDICT_EPILOG)
+    _config_args(predict)  # execution.data_dir (embedded server) and publish.champion_tag
+    predict.add_argument("table", type=Path, help="a .csv or .parquet file with the feature columns")
+    predict.add_argument("--model", metavar="NAME_OR_ID",
+                         help="a model ID, or a model name for its published champion "
+                              "(default: the only published champion)")
+    predict.add_argument("--out", type=Path, help="where to write the scored table "
+                                                  "(.csv or .parquet; default <table>-predictions.csv)")
+    predict.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    predict.add_argument("--mode", choices=["embedded", "local"], default="embedded",
+                         help="embedded (default): the local server `tabpipe run` used; "
+                              "local: the server configured in clearml.conf / CLEARML_*")
     server = sub.add_parser("server", help="the embedded ClearML-compatible server",
                             add_help=False)
     server.add_argument("args", nargs=argparse.REMAINDER)
@@ -140,6 +168,25 @@ def _cmd_datasets(_args) -> int:
     return 0
 
 
+def _cmd_predict(args) -> int:
+    from pipelines import predict
+    from steps.data import DataValidationError
+    from steps.sources import read_table_file
+    cfg = load_config(args.config, args.overrides)
+    out = args.out or predict.default_output(args.table)
+    try:
+        frame, _ = read_table_file(str(args.table))
+        predict.check_output(out, args.overwrite)
+        with predict.registry(args.mode, cfg.execution):
+            result = predict.score_table(frame, args.model, cfg.publish.champion_tag)
+        predict.write_output(result.frame, out, args.overwrite)
+    except (DataValidationError, predict.ModelNotFound, RuntimeError) as err:
+        print(f"tabpipe predict: {err}", file=sys.stderr)
+        return 2
+    print("\n".join(predict.summary_lines(result, out)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = _parser().parse_args(argv)
@@ -157,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _cmd_run(args)
+        if args.command == "predict":
+            return _cmd_predict(args)
         if args.command == "dag":
             return _cmd_dag(args)
         if args.command == "check-config":

@@ -49,6 +49,13 @@ def _server_configured() -> bool:
     return Path(conf).is_file()
 
 
+def require_server(what: str) -> None:
+    if not _server_configured():
+        raise RuntimeError(
+            f"{what} needs a ClearML server: set CLEARML_API_HOST and keys, or "
+            "write ~/clearml.conf (see clearml.conf.example), or use mode=embedded")
+
+
 @contextlib.contextmanager
 def embedded_server(ex: ExecutionConfig):
     """Start (or reuse) the local server; stop it afterwards only if we started it."""
@@ -107,10 +114,7 @@ def run_pipeline(cfg: PipelineConfig) -> RunResult:
             result.server = {"api": handle.api_url, "files": handle.files_url,
                              "config": str(handle.config_path)}
             return result
-    if not _server_configured():
-        raise RuntimeError(
-            f"execution.mode={ex.mode} needs a ClearML server: set CLEARML_API_HOST and keys, or "
-            "write ~/clearml.conf (see clearml.conf.example), or use mode=embedded")
+    require_server(f"execution.mode={ex.mode}")
     if ex.mode == "remote":
         from pipelines.queues import require_workers
         require_workers(sorted({ex.controller_queue, ex.queue, *ex.step_queues.values()}))

@@ -12,6 +12,7 @@ from pipelines import tracking
 from pipelines.datastore import fetch_frame, fetch_json
 from pipelines.train_task import load_oof
 from steps.config import EvaluateConfig
+from steps.scoring import SPEC_KEY, ScoringSpec
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "dataset_name": recipe.get("dataset_name"),
               "classes": recipe["classes"], "class_order": recipe.get("class_order"),
               "train_rows": recipe["train_rows"],
+              "scoring_spec": ScoringSpec.from_recipe(recipe).to_json(),
               "leaderboard": board.to_dict(orient="records"), "trained_model_id": row["model_id"],
               "best_params": meta.get("best_params"), "imbalance": meta.get("imbalance")}
     tracking.upload_json(task, "validation_report", report)
@@ -225,6 +227,7 @@ def _candidate_metadata(report: dict, path) -> dict:
         "train_rows": report["train_rows"], "gates_passed": report["gates_passed"],
         "best_params": report["best_params"], "imbalance": report["imbalance"],
         "cv_score": report["cv_score"], "ensemble_members": report["members"],
+        SPEC_KEY: report["scoring_spec"],
         "weights_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "python": platform.python_version(),
         "versions": {p: version(p) for p in ("scikit-learn", "imbalanced-learn", "optuna",

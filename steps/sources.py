@@ -65,7 +65,7 @@ def _looks_like_path(source: str) -> bool:
     return Path(source).suffix != "" or "/" in source or "\\" in source
 
 
-def _read_file(source: str) -> tuple[pd.DataFrame, str]:
+def read_table_file(source: str) -> tuple[pd.DataFrame, str]:
     path = Path(source).expanduser()
     kind = FILE_SUFFIXES.get(path.suffix.lower())
     if kind is None:
@@ -146,7 +146,7 @@ def load_table(cfg: DataConfig, datasets_dir: Path, rows: int | None = None) -> 
     else:
         if overrides:
             raise DataSourceError(f"params {sorted(overrides)} only apply to synthetic cards, not files")
-        frame, origin = _read_file(source)
+        frame, origin = read_table_file(source)
         name = Path(source).stem
     target = cfg.target or (card or {}).get("target")
     if not target:

@@ -12,3 +12,25 @@ def test_show_looks_in_the_run_data_dir_and_says_so_when_empty(tmp_path, monkeyp
     err = capsys.readouterr().err
     assert str(tmp_path / ".tabpipe") in err  # not ~/.localserver
     assert "tabpipe run" in err
+
+
+def test_predict_fails_before_any_server_when_nothing_was_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "new.csv").write_text("a,b\n1,2\n")
+    assert main(["predict", "new.csv"]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / ".tabpipe") in err and "tabpipe run" in err
+    assert not (tmp_path / ".tabpipe").exists()  # no empty server was started
+
+
+def test_predict_refuses_to_replace_an_output_and_unknown_formats(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "new.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "new-predictions.csv").write_text("earlier results\n")
+    assert main(["predict", "new.csv"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (tmp_path / "new-predictions.csv").read_text() == "earlier results\n"
+    assert main(["predict", "new.csv", "--out", "scored.xlsx"]) == 2
+    assert ".csv or .parquet" in capsys.readouterr().err
+    assert main(["predict", "missing.csv"]) == 2
+    assert "not found" in capsys.readouterr().err

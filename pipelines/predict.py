@@ -1,0 +1,131 @@
+"""``tabpipe predict``: score a table with a registered model (the champion by default).
+
+Thin wiring around ``steps.scoring``: find the model in the registry, download its weights,
+check them against the checksum recorded at registration, and write the scored table.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from steps.columns import DataValidationError
+
+log = logging.getLogger(__name__)
+MODEL_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+class ModelNotFound(LookupError):
+    pass
+
+
+@dataclass
+class Scored:
+    model_id: str
+    model_name: str
+    family: str
+    frame: pd.DataFrame
+    agreement: dict | None
+
+
+def registry(mode: str, ex):
+    """The server holding the registry: the embedded one `tabpipe run` used (``ex.data_dir``
+    must exist; a new empty server would hold no model) or the configured one."""
+    from pipelines.runner import embedded_server, require_server
+    if mode == "local":
+        require_server("predict --mode local")
+        return contextlib.nullcontext()
+    if not Path(ex.data_dir).is_dir():
+        raise ModelNotFound(f"no embedded server data in {Path(ex.data_dir).resolve()}; run "
+                            "`tabpipe run` here first (or use --mode local)")
+    return embedded_server(ex)
+
+
+def find_model(ref: str | None, champion_tag: str = "champion"):
+    """``ref``: a model ID (any registered model), a model name (its published champion),
+    or None (the only published champion on the server)."""
+    from clearml import Model
+    if ref and MODEL_ID.match(ref):
+        try:
+            model = Model(model_id=ref)
+            model.name  # noqa: B018 - resolves the ID now, not at first use
+        except Exception as err:  # the SDK raises plain ValueError/RuntimeError kinds
+            raise ModelNotFound(f"no model with ID {ref} on this server ({err})") from None
+        return model
+    hits = Model.query_models(model_name=ref, tags=[champion_tag], only_published=True,
+                              max_results=50)
+    if ref:
+        hits = [m for m in hits if m.name == ref]
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        what = f"named {ref!r} " if ref else ""
+        raise ModelNotFound(f"no published {champion_tag} model {what}on this server; run "
+                            "`tabpipe run` first, or pass --model <model ID> (see `tabpipe show models`)")
+    listing = "; ".join(f"{m.name} ({m.id})" for m in hits)
+    raise ModelNotFound(f"{len(hits)} published {champion_tag} models: {listing}; "
+                        "choose one with --model <name or ID>")
+
+
+def load_weights(model):
+    """The fitted estimator, after checking the file against its recorded SHA-256."""
+    import joblib
+
+    from pipelines import tracking
+    meta = tracking.model_metadata(model)
+    path = Path(model.get_local_copy(raise_on_error=True))
+    expected = meta.get("weights_sha256")
+    if expected and hashlib.sha256(path.read_bytes()).hexdigest() != expected:
+        raise RuntimeError(f"model {model.id}: downloaded weights do not match their recorded "
+                           "SHA-256; the stored file is damaged or was replaced")
+    return joblib.load(path), meta
+
+
+def score_table(frame: pd.DataFrame, ref: str | None, champion_tag: str = "champion") -> Scored:
+    from steps.scoring import ScoringSpec, agreement, score_rows
+    model = find_model(ref, champion_tag)
+    estimator, meta = load_weights(model)
+    spec = ScoringSpec.from_metadata(meta, f"model {model.name} ({model.id})")
+    scored = score_rows(estimator, frame, spec)
+    return Scored(model.id, model.name, str(meta.get("family", "?")), scored,
+                  agreement(scored, spec.target))
+
+
+def default_output(source: Path) -> Path:
+    return Path.cwd() / f"{source.stem}-predictions.csv"
+
+
+def check_output(out: Path, overwrite: bool) -> None:
+    """Before any download: a known format, and no earlier result replaced unasked."""
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise DataValidationError(f"--out must end in .csv or .parquet, got {out.name!r}")
+    if out.exists() and not overwrite:
+        raise DataValidationError(f"{out} already exists; choose another --out or pass --overwrite")
+
+
+def write_output(frame: pd.DataFrame, out: Path, overwrite: bool) -> None:
+    check_output(out, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        frame.to_csv(out, index=False)
+    else:
+        frame.to_parquet(out, index=False)
+
+
+def summary_lines(result: Scored, out: Path) -> list[str]:
+    from steps.scoring import PREDICTION
+    counts = result.frame[PREDICTION].value_counts()
+    lines = [f"model: {result.model_name} {result.model_id} ({result.family})",
+             f"scored {len(result.frame)} rows -> {out}",
+             "predicted: " + ", ".join(f"{c} {n}" for c, n in counts.items())]
+    if result.agreement:
+        a = result.agreement
+        lines.append(f"the table has known labels for {a['rows']} rows: accuracy "
+                     f"{a['accuracy']:.3f}, macro-F1 {a['macro_f1']:.3f} (rows the model was "
+                     "trained on score higher than new ones)")
+    return lines

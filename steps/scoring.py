@@ -1,0 +1,119 @@
+"""Scoring new rows with a registered model: the same derivations and column types as
+training, then the model's own probabilities and decisions (its stored threshold included).
+
+A registered model is the full fitted pipeline (imputation, encoding, scaling, classifier),
+so scoring needs only what happened before it: the row-wise derivations and the columns it
+was fitted on. ``ScoringSpec`` is that record; it travels in the model's metadata.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from steps.columns import DataValidationError
+from steps.config import Derivation
+from steps.derive import apply_derivation
+
+SPEC_KEY = "scoring_spec"  # the model metadata entry that holds a ScoringSpec
+PREDICTION = "predicted"
+PROBA_PREFIX = "proba_"
+
+
+@dataclass(frozen=True)
+class ScoringSpec:
+    target: str
+    numeric: list[str]
+    categorical: list[str]
+    classes: list[str]
+    derivations: list[dict] = field(default_factory=list)  # steps.config.Derivation fields
+
+    @property
+    def features(self) -> list[str]:
+        return [*self.numeric, *self.categorical]
+
+    def to_json(self) -> str:
+        return json.dumps({"target": self.target, "numeric": self.numeric,
+                           "categorical": self.categorical, "classes": self.classes,
+                           "derivations": self.derivations})
+
+    @classmethod
+    def from_recipe(cls, recipe: dict) -> "ScoringSpec":
+        """From the prepare step's recipe.json (roles, classes, derivations)."""
+        roles = recipe["roles"]
+        return cls(recipe["target"], list(roles["numeric"]), list(roles["categorical"]),
+                   [str(c) for c in recipe["classes"]], list(recipe.get("derivations") or []))
+
+    @classmethod
+    def from_metadata(cls, meta: dict, model_ref: str = "the model") -> "ScoringSpec":
+        raw = meta.get(SPEC_KEY)
+        if not raw:
+            raise DataValidationError(
+                f"{model_ref} carries no {SPEC_KEY!r} metadata (it was registered before "
+                "scoring was supported); run the pipeline again with --force to register one")
+        return cls(**(json.loads(raw) if isinstance(raw, str) else raw))
+
+
+def prepare_rows(frame: pd.DataFrame, spec: ScoringSpec) -> pd.DataFrame:
+    """The model's input columns, derived and typed as in training; clear errors otherwise."""
+    out = frame.copy()
+    for col in (c for c in spec.numeric if c in out.columns):  # first: derivations read them
+        out[col] = _as_numbers(out[col], col)
+    for d in map(Derivation.model_validate, spec.derivations):
+        complete = d.name in out.columns and out[d.name].notna().all()
+        if not (complete and d.only_missing):  # nothing to fill: its inputs are not needed
+            out = apply_derivation(out, d)
+    missing = [c for c in spec.features if c not in out.columns]
+    if missing:
+        raise DataValidationError(
+            f"the table lacks {len(missing)} column(s) the model was trained on: "
+            f"{', '.join(map(repr, missing))}; it has: {', '.join(map(str, out.columns))}")
+    X = out[spec.features].copy()
+    for col in spec.categorical:  # text, like the dataset step stores it (e.g. zip codes)
+        X[col] = X[col].map(lambda v: v if pd.isna(v) else str(v)).astype("str")
+    return X
+
+
+def _as_numbers(series: pd.Series, col: str) -> pd.Series:
+    if pd.api.types.is_bool_dtype(series.dtype):
+        raise DataValidationError(f"column {col!r} holds booleans; the model expects numbers")
+    values = pd.to_numeric(series, errors="coerce")
+    bad = series[values.isna() & series.notna()]
+    if len(bad):
+        raise DataValidationError(
+            f"column {col!r} must be numeric like in training; {len(bad)} value(s) are not, "
+            f"e.g. {', '.join(map(repr, bad.astype(str).unique()[:3]))}")
+    return values.astype(float)
+
+
+def score_rows(model, frame: pd.DataFrame, spec: ScoringSpec) -> pd.DataFrame:
+    """``frame`` with the model's decision (``predicted``) and one ``proba_<class>`` column
+    per class appended; decisions come from ``model.predict``, so a tuned binary threshold
+    stored with the model applies."""
+    if len(frame) == 0:
+        raise DataValidationError("the table has no rows to score")
+    X = prepare_rows(frame, spec)
+    classes = [str(c) for c in model.classes_]
+    if sorted(classes) != sorted(spec.classes):
+        raise DataValidationError(f"model classes {classes} differ from its record {spec.classes}")
+    proba = np.asarray(model.predict_proba(X))
+    out = frame.copy()
+    out[PREDICTION] = np.asarray(model.predict(X)).astype(str)
+    for i, c in enumerate(classes):
+        out[PROBA_PREFIX + c] = proba[:, i]
+    return out
+
+
+def agreement(scored: pd.DataFrame, target: str) -> dict | None:
+    """Accuracy and macro-F1 of the decisions when the table also holds known labels."""
+    if target not in scored.columns:
+        return None
+    from sklearn.metrics import accuracy_score, f1_score
+    known = scored[scored[target].notna()]
+    if known.empty:
+        return None
+    y, pred = known[target].astype(str), known[PREDICTION]
+    return {"rows": int(len(known)), "accuracy": float(accuracy_score(y, pred)),
+            "macro_f1": float(f1_score(y, pred, average="macro"))}
