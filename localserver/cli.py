@@ -45,8 +45,8 @@ def _add_net(p):
     p.add_argument("--log-requests", action="store_true", help="append every call to <data-dir>/logs/requests.log")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m localserver", description=DESCRIPTION,
+def build_parser(prog: str = "python -m localserver") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("serve", help="run the server in the foreground (Ctrl-C stops it)")
@@ -77,8 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv=None, prog: str = "python -m localserver") -> int:
+    args = build_parser(prog).parse_args(argv)
     if args.command == "serve":
         from .server import serve
         serve(args.data_dir, args.host, args.api_port, args.files_port, args.log_requests)

@@ -30,6 +30,7 @@ examples:
   tabpipe server start | status | stop          # the embedded ClearML-compatible server
   tabpipe show models                           # read-only view of what the server holds
   tabpipe predict new.csv                       # score a table with the published champion
+  tabpipe report                                # the latest run as an HTML page with its figures
 
 Every run: a dataset version (reused when the content is unchanged), a prepared
 version with a frozen test split, one tuned model per family, a validation report
@@ -78,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     predict = sub.add_parser(
         "predict", help="score a table with a registered model (the champion by default)",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=PREDICT_EPILOG)
+    report = sub.add_parser("report", help="a run as an HTML page: decision, leaderboard, every figure")
+    _config_args(report)  # execution.data_dir: the embedded server's data
+    report.add_argument("run", nargs="?", help="pipeline run (controller task) ID; default: the latest")
+    report.add_argument("--out", type=Path, help="folder for index.html and its figures "
+                                                 "(default <data_dir>/reports/<run id>)")
+    _read_mode_arg(report)
     _config_args(predict)  # execution.data_dir (embedded server) and publish.champion_tag
     predict.add_argument("table", type=Path, help="a .csv or .parquet file with the feature columns")
     predict.add_argument("--model", metavar="NAME_OR_ID",
@@ -86,9 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", type=Path, help="where to write the scored table "
                                                   "(.csv or .parquet; default <table>-predictions.csv)")
     predict.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
-    predict.add_argument("--mode", choices=["embedded", "local"], default="embedded",
-                         help="embedded (default): the local server `tabpipe run` used; "
-                              "local: the server configured in clearml.conf / CLEARML_*")
+    _read_mode_arg(predict)
     server = sub.add_parser("server", help="the embedded ClearML-compatible server",
                             add_help=False)
     server.add_argument("args", nargs=argparse.REMAINDER)
@@ -97,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     agents = sub.add_parser("agents", help="start local clearml-agent workers", add_help=False)
     agents.add_argument("args", nargs=argparse.REMAINDER)
     return p
+
+
+def _read_mode_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mode", choices=["embedded", "local"], default="embedded",
+                   help="embedded (default): the local server `tabpipe run` used; "
+                        "local: the server configured in clearml.conf / CLEARML_*")
 
 
 def _config_args(p: argparse.ArgumentParser) -> None:
@@ -170,6 +181,7 @@ def _cmd_datasets(_args) -> int:
 
 def _cmd_predict(args) -> int:
     from pipelines import predict
+    from pipelines.runner import existing_server
     from steps.data import DataValidationError
     from steps.sources import read_table_file
     cfg = load_config(args.config, args.overrides)
@@ -177,33 +189,58 @@ def _cmd_predict(args) -> int:
     try:
         frame, _ = read_table_file(str(args.table))
         predict.check_output(out, args.overwrite)
-        with predict.registry(args.mode, cfg.execution):
+        with existing_server(args.mode, cfg.execution):
             result = predict.score_table(frame, args.model, cfg.publish.champion_tag)
         predict.write_output(result.frame, out, args.overwrite)
-    except (DataValidationError, predict.ModelNotFound, RuntimeError) as err:
+    except (DataValidationError, LookupError, RuntimeError) as err:
         print(f"tabpipe predict: {err}", file=sys.stderr)
         return 2
     print("\n".join(predict.summary_lines(result, out)))
     return 0
 
 
+def _cmd_report(args) -> int:
+    from pipelines.report import latest_run_id, write_report
+    from pipelines.runner import existing_server, reports_root
+    cfg = load_config(args.config, args.overrides)
+    try:
+        with existing_server(args.mode, cfg.execution):
+            run_id = args.run or latest_run_id()
+            path = write_report(run_id, args.out or reports_root(cfg.execution) / run_id)
+    except (LookupError, RuntimeError) as err:
+        print(f"tabpipe report: {err}", file=sys.stderr)
+        return 2
+    print(f"report of run {run_id}: {path}")
+    return 0
+
+
+SERVER_COMMANDS = ("server", "show", "agents")
+
+
+def _server_command(command: str, rest: list[str]) -> int:
+    import os
+
+    from localserver.cli import main as server_main
+    from steps.config import ExecutionConfig
+    # Same data dir as the embedded runs, so `tabpipe show` sees what `tabpipe run` made.
+    os.environ.setdefault("LOCALSERVER_DATA_DIR", str(Path(ExecutionConfig().data_dir).resolve()))
+    if command == "server":
+        return server_main(rest, prog="tabpipe server")
+    return server_main([command, *rest], prog="tabpipe")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
-    if args.command in ("server", "show", "agents"):
-        import os
-
-        from localserver.cli import main as server_main
-        from steps.config import ExecutionConfig
-        # Same data dir as the embedded runs, so `tabpipe show` sees what `tabpipe run` made.
-        os.environ.setdefault("LOCALSERVER_DATA_DIR", str(Path(ExecutionConfig().data_dir).resolve()))
-        sub = {"server": [], "show": ["show"], "agents": ["agents"]}[args.command]
-        return server_main(sub + args.args)
+    if argv and argv[0] in SERVER_COMMANDS:  # before parsing: their own --help must reach them
+        return _server_command(argv[0], argv[1:])
+    args = _parser().parse_args(argv)
     try:
         if args.command == "run":
             return _cmd_run(args)
+        if args.command == "report":
+            return _cmd_report(args)
         if args.command == "predict":
             return _cmd_predict(args)
         if args.command == "dag":

@@ -18,6 +18,7 @@ from steps.config import parse_config
 
 log = logging.getLogger("tabpipe.controller")
 CONFIG_ENV, RESULT_ENV, RUN_INFO_ENV = "TABPIPE_CONFIG_JSON", "TABPIPE_RESULT_FILE", "TABPIPE_RUN_INFO"
+REPORT_ENV = "TABPIPE_REPORT_DIR"  # set: write the run's HTML report under <dir>/<run id>/
 
 
 def config_from_parameters(params: dict) -> "object":
@@ -43,6 +44,20 @@ def _write_result(result: dict) -> None:
     if os.environ.get(RESULT_ENV):
         with open(os.environ[RESULT_ENV], "w") as fh:
             json.dump(result, fh, default=str)
+
+
+def _report(run_id: str) -> str | None:
+    """The run's HTML page; a failure here is logged, never the run's failure."""
+    if not os.environ.get(REPORT_ENV):
+        return None
+    from pathlib import Path
+
+    from pipelines.report import write_report
+    try:
+        return str(write_report(run_id, Path(os.environ[REPORT_ENV]) / run_id))
+    except Exception as err:  # noqa: BLE001 - the run itself is done and recorded
+        log.warning("could not write the run report: %s", err)
+        return None
 
 
 def _steps_run_here(raw: str | None) -> bool:
@@ -88,7 +103,8 @@ def main() -> int:
     else:
         pipe.start_locally(run_pipeline_steps_locally=steps_here)
     outputs = step_outputs(pipe)
-    _write_result({"pipeline_task_id": pipe.id, "steps": outputs, "decision": decision_of(outputs)})
+    _write_result({"pipeline_task_id": pipe.id, "steps": outputs, "decision": decision_of(outputs),
+                   "report": _report(pipe.id)})
     failed = [name for name, s in outputs.items() if s["status"] == "failed"]
     return 1 if failed else 0
 

@@ -5,7 +5,6 @@ check them against the checksum recorded at registration, and write the scored t
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import re
@@ -31,19 +30,6 @@ class Scored:
     family: str
     frame: pd.DataFrame
     agreement: dict | None
-
-
-def registry(mode: str, ex):
-    """The server holding the registry: the embedded one `tabpipe run` used (``ex.data_dir``
-    must exist; a new empty server would hold no model) or the configured one."""
-    from pipelines.runner import embedded_server, require_server
-    if mode == "local":
-        require_server("predict --mode local")
-        return contextlib.nullcontext()
-    if not Path(ex.data_dir).is_dir():
-        raise ModelNotFound(f"no embedded server data in {Path(ex.data_dir).resolve()}; run "
-                            "`tabpipe run` here first (or use --mode local)")
-    return embedded_server(ex)
 
 
 def find_model(ref: str | None, champion_tag: str = "champion"):

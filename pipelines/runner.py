@@ -30,6 +30,7 @@ class RunResult:
     steps: dict[str, dict] = field(default_factory=dict)
     decision: dict | None = None
     server: dict | None = None
+    report: str | None = None  # path of the run's HTML report
 
 
 def run_info(cfg: PipelineConfig) -> dict:
@@ -54,6 +55,23 @@ def require_server(what: str) -> None:
         raise RuntimeError(
             f"{what} needs a ClearML server: set CLEARML_API_HOST and keys, or "
             "write ~/clearml.conf (see clearml.conf.example), or use mode=embedded")
+
+
+def reports_root(ex: ExecutionConfig) -> Path:
+    """Each run's HTML report goes to ``<this>/<run id>/index.html``."""
+    return Path(ex.data_dir).resolve() / "reports"
+
+
+def existing_server(mode: str, ex: ExecutionConfig):
+    """The server earlier runs wrote to, for commands that read them: the embedded one (its
+    ``ex.data_dir`` must exist; a new empty server would hold nothing) or the configured one."""
+    if mode == "local":
+        require_server("--mode local")
+        return contextlib.nullcontext()
+    if not Path(ex.data_dir).is_dir():
+        raise LookupError(f"no embedded server data in {Path(ex.data_dir).resolve()}; run "
+                          "`tabpipe run` here first (or use --mode local)")
+    return embedded_server(ex)
 
 
 @contextlib.contextmanager
@@ -83,18 +101,21 @@ def _drive(cfg: PipelineConfig) -> RunResult:
     import sys
     import tempfile
 
-    from pipelines.controller_main import CONFIG_ENV, RESULT_ENV, RUN_INFO_ENV
+    from pipelines.controller_main import CONFIG_ENV, REPORT_ENV, RESULT_ENV, RUN_INFO_ENV
     result_file = Path(tempfile.mkdtemp(prefix="tabpipe-run-")) / "result.json"
     env = dict(os.environ, **{CONFIG_ENV: json.dumps(cfg.model_dump(mode="json")),
                               RUN_INFO_ENV: json.dumps(run_info(cfg)),
                               RESULT_ENV: str(result_file)})
+    if cfg.execution.report and cfg.execution.mode != "remote":  # remote: nothing ran yet
+        env[REPORT_ENV] = str(reports_root(cfg.execution))
     proc = subprocess.run([sys.executable, "-m", "pipelines.controller_main"], env=env,
                           cwd=REPO_ROOT)
     if not result_file.is_file():
         raise RuntimeError(f"pipeline controller exited with code {proc.returncode} "
                            "before reporting a result; see its output above")
     out = json.loads(result_file.read_text())
-    return RunResult(cfg.execution.mode, out["pipeline_task_id"], out["steps"], out["decision"])
+    return RunResult(cfg.execution.mode, out["pipeline_task_id"], out["steps"], out["decision"],
+                     report=out.get("report"))
 
 
 def run_pipeline(cfg: PipelineConfig) -> RunResult:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 STATUS_MARK = {"completed": "ok", "cached": "cached", "failed": "FAILED", "skipped": "skipped",
                "aborted": "aborted", "pending": "pending", "running": "running"}
@@ -9,7 +10,8 @@ STATUS_MARK = {"completed": "ok", "cached": "cached", "failed": "FAILED", "skipp
 
 def summary_dict(result) -> dict:
     return {"mode": result.mode, "pipeline_task_id": result.pipeline_task_id,
-            "server": result.server, "steps": result.steps, "decision": result.decision}
+            "server": result.server, "steps": result.steps, "decision": result.decision,
+            "report": result.report}
 
 
 def print_summary(result, as_json: bool = False) -> None:
@@ -33,5 +35,7 @@ def print_summary(result, as_json: bool = False) -> None:
         print(f"model {d['name']} {d['model_id']}: {verdict}")
         for reason in d["reasons"]:
             print(f"  - {reason}")
+    if result.report:
+        print(f"\nreport: {Path(result.report).as_uri()}")
     if result.server:
         print(f"\nserver: {result.server['api']}  (inspect: tabpipe show tasks | models)")

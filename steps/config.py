@@ -139,6 +139,7 @@ class ExecutionConfig(Section):
     force_rerun: bool = False
     retries: int = Field(1, ge=0)  # infrastructure failures only
     data_dir: str = ".tabpipe"  # embedded server state
+    report: bool = True  # after a run here: <data_dir>/reports/<run id>/index.html
 
 
 class PipelineConfig(Section):

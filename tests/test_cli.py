@@ -1,5 +1,8 @@
-"""The `tabpipe` command line: `show` reads the same data dir that `tabpipe run` writes."""
+"""The `tabpipe` command line: `show` reads the same data dir that `tabpipe run` writes;
+`predict` checks its input and output before touching a server; every command has a --help."""
 import os
+
+import pytest
 
 from pipelines.cli import main
 
@@ -34,3 +37,13 @@ def test_predict_refuses_to_replace_an_output_and_unknown_formats(tmp_path, monk
     assert ".csv or .parquet" in capsys.readouterr().err
     assert main(["predict", "missing.csv"]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_server_commands_answer_their_own_help(capsys):
+    for argv, usage in ((["show", "--help"], "usage: tabpipe show"),
+                        (["server", "--help"], "usage: tabpipe server"),
+                        (["agents", "--help"], "usage: tabpipe agents")):
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        assert done.value.code == 0
+        assert capsys.readouterr().out.startswith(usage)

@@ -76,6 +76,34 @@ def test_registry_holds_one_model_after_identical_runs(first_and_second_run, cap
     assert [m["id"] for m in registered] == [first.decision["model_id"]]
 
 
+def test_each_run_writes_its_report_page(first_and_second_run, tmp_path):
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+    first, second = first_and_second_run
+    page = Path(first.report)
+    assert page.name == "index.html" and first.pipeline_task_id in str(page)
+    html = page.read_text()
+    assert first.decision["model_id"] in html and "PUBLISHED" in html
+    images = re.findall(r'<img src="([^"]+)"', html)
+    titles = set(re.findall(r"<figcaption>([^<]+)</figcaption>", html))
+    assert {"test/confusion_matrix", "test/roc_curve", "data/class_balance",
+            "tuning/optimization_history"} <= titles
+    assert all((page.parent / src).stat().st_size > 1000 for src in images)
+    # the cached second run's page shows the figures of the tasks that computed them
+    second_html = Path(second.report).read_text()
+    assert "already the champion" in second_html and "test/confusion_matrix" in second_html
+    # `tabpipe report` rebuilds any run's page from the server
+    data_dir = first.server["config"].rsplit("/", 1)[0]
+    done = subprocess.run([sys.executable, "-m", "pipelines", "report", first.pipeline_task_id,
+                           "--out", str(tmp_path / "again"), "--set",
+                           f"execution.data_dir={data_dir}"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "again" / "index.html").read_text().count("<img") == len(images)
+
+
 def _predict(table, data_dir, out):
     import subprocess
     import sys

@@ -1,0 +1,110 @@
+"""``tabpipe report``: one pipeline run as a local HTML page with every figure its steps
+reported (the embedded server has no web UI; on a real server it is a shareable copy).
+
+The run's steps come from the controller task's own DAG record (ClearML's ``Pipeline``
+configuration object), so a cached step points at the task that actually computed it.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from pathlib import Path
+
+from steps.report import Figure, render_report
+
+log = logging.getLogger(__name__)
+PAGE = "index.html"
+
+
+def latest_run_id() -> str:
+    from clearml import Task
+    runs = Task.get_tasks(task_filter={"type": ["controller"], "order_by": ["-last_update"],
+                                       "page": 0, "page_size": 1})
+    if not runs:
+        raise LookupError("no pipeline run on this server yet; run `tabpipe run` first")
+    return runs[0].id
+
+
+def _pipeline_run(run_id: str):
+    from clearml import Task
+    found = Task.get_tasks(task_ids=[run_id]) if re.fullmatch(r"[0-9a-f]{32}", run_id) else []
+    if not found:
+        raise LookupError(f"no task {run_id!r} on this server; `tabpipe show tasks` lists them")
+    if not found[0].get_configuration_object("Pipeline"):
+        raise LookupError(f"task {run_id} ({found[0].name}) is not a pipeline run; pass the "
+                          "controller task's ID (the summary's 'controller task')")
+    return found[0]
+
+
+def run_steps(run) -> list[dict]:
+    """name, status and task id of each step, in DAG order."""
+    from clearml import Task
+    dag = run.get_configuration_object_as_dict("Pipeline") or {}
+    steps = []
+    for name, node in dag.items():
+        task_id = node.get("executed") or node.get("job_id")
+        status = Task.get_task(task_id=task_id).status if task_id else "not run"
+        steps.append({"name": name, "status": str(status), "task_id": task_id or ""})
+    return steps
+
+
+def _image_events(task_id: str) -> list[dict]:
+    """The newest image of each (title, series) a task reported."""
+    from clearml.backend_api.session.client import APIClient
+    client, latest, scroll = APIClient(), {}, None
+    while True:
+        page = client.events.get_task_events(task=task_id, event_type="training_debug_image",
+                                             batch_size=500, scroll_id=scroll)
+        if not page.events:
+            break
+        for ev in page.events:
+            key = (ev["metric"], ev["variant"])
+            if ev.get("url") and ev.get("iter", 0) >= latest.get(key, {}).get("iter", -1):
+                latest[key] = ev
+        if page.returned < 500:
+            break
+        scroll = page.scroll_id
+    return sorted(latest.values(), key=lambda ev: (ev["metric"], ev["variant"]))
+
+
+def _download_figures(step: str, task_id: str, out_dir: Path) -> list[Figure]:
+    from clearml import StorageManager
+    figures = []
+    for ev in _image_events(task_id):
+        local = StorageManager.get_local_copy(ev["url"], extract_archive=False)
+        if local is None:
+            log.warning("%s: could not download figure %s", step, ev["metric"])
+            continue
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{ev['metric']}-{ev['variant']}")
+        target = out_dir / "figures" / step / (name + Path(local).suffix)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(local, target)
+        figures.append(Figure(step, ev["metric"], str(target.relative_to(out_dir))))
+    return figures
+
+
+def _artifact(task_id: str, name: str) -> dict | None:
+    from clearml import Task
+    if not task_id:
+        return None
+    artifact = Task.get_task(task_id=task_id).artifacts.get(name)
+    return artifact.get() if artifact is not None else None
+
+
+def write_report(run_id: str, out_dir: Path) -> Path:
+    """Write ``out_dir/index.html`` (and its figures) for pipeline run ``run_id``."""
+    run = _pipeline_run(run_id)
+    steps = run_steps(run)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    figures = [fig for s in steps if s["task_id"]
+               for fig in _download_figures(s["name"], s["task_id"], out_dir)]
+    ids = {s["name"]: s["task_id"] for s in steps}
+    page = render_report(
+        {"id": run.id, "name": run.name, "project": run.get_project_name(),
+         "created": run.data.created}, steps, figures,
+        _artifact(ids.get("validate", ""), "validation_report"),
+        _artifact(ids.get("publish", ""), "decision"))
+    path = out_dir / PAGE
+    path.write_text(page, encoding="utf-8")
+    return path

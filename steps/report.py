@@ -1,0 +1,107 @@
+"""A pipeline run as one self-contained HTML page: the decision, the leaderboard, the test
+metrics and every figure the steps reported, for looking at a run without a web UI (the
+embedded server has none). Pure rendering: the wiring layer gathers the pieces.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+LEADERBOARD_COLUMNS = ("rank", "family", "cv_score", "{metric}", "ci_low", "ci_high",
+                       "balanced_accuracy", "roc_auc", "threshold", "test_rows")
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
+h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;
+text-align:right}th{background:#f4f4f4}td.l,th.l{text-align:left}
+.ok{color:#176f2c}.no{color:#a33}.figs{display:flex;flex-wrap:wrap;gap:1em}
+figure{margin:0;max-width:560px}figure img{max-width:100%;border:1px solid #eee}
+figcaption{font-size:.85em;color:#555}code{background:#f4f4f4;padding:0 .2em}
+"""
+
+
+@dataclass(frozen=True)
+class Figure:
+    step: str
+    title: str  # the reported plot title, e.g. "test/confusion_matrix"
+    path: str  # relative to the page
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"<td>{value:.4f}</td>"
+    if isinstance(value, (int, type(None))) and not isinstance(value, bool):
+        return f"<td>{'' if value is None else value}</td>"
+    return f'<td class="l">{_e(value)}</td>'
+
+
+def table(rows: Iterable[dict], columns: Iterable[str]) -> str:
+    rows, columns = list(rows), [c for c in columns]
+    present = [c for c in columns if any(c in r for r in rows)]
+    head = "".join(f"<th>{_e(c)}</th>" for c in present)
+    body = "".join("<tr>" + "".join(_cell(r.get(c)) for c in present) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _decision(decision: dict | None) -> str:
+    if not decision:
+        return "<p>No publishing decision (the publish step did not run).</p>"
+    if decision.get("already_champion"):
+        verdict, css = "already the champion", "ok"
+    elif decision.get("publish"):
+        verdict, css = "PUBLISHED", "ok"
+    else:
+        verdict, css = "kept unpublished", "no"
+    reasons = "".join(f"<li>{_e(r)}</li>" for r in decision.get("reasons", []))
+    return (f'<p>Model <b>{_e(decision.get("name"))}</b> <code>{_e(decision.get("model_id"))}'
+            f'</code>: <b class="{css}">{verdict}</b></p><ul>{reasons}</ul>')
+
+
+def _validation(report: dict | None) -> str:
+    if not report:
+        return "<p>No validation report (the validate step did not complete).</p>"
+    metric = report["metric"]
+    lo, hi = report["ci"]
+    gates = '<b class="ok">passed</b>' if report["gates_passed"] else '<b class="no">FAILED</b>'
+    parts = [f"<p>Winner <b>{_e(report['winner'])}</b> (chosen out of fold): test {_e(metric)} "
+             f"<b>{report['score']:.4f}</b> (95% CI {lo:.4f}-{hi:.4f}), out-of-fold "
+             f"{report['cv_score']:.4f}; quality gates {gates}</p>",
+             "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in report.get("gate_reasons", [])) + "</ul>",
+             "<h3>Leaderboard</h3>",
+             table(report.get("leaderboard", []), [c.format(metric=metric) for c in LEADERBOARD_COLUMNS])]
+    scalars = {k: v for k, v in (report.get("metrics") or {}).items() if isinstance(v, (int, float))}
+    baseline = report.get("baseline") or {}
+    rows = [{"metric": k, "winner": float(v),
+             **({"most-frequent baseline": float(baseline[k])} if isinstance(baseline.get(k), (int, float)) else {})}
+            for k, v in sorted(scalars.items())]
+    parts += ["<h3>Test metrics</h3>", table(rows, ["metric", "winner", "most-frequent baseline"]),
+              "<h3>Per class</h3>", table(report.get("per_class", []),
+                                          ["class", "precision", "recall", "f1", "support"])]
+    return "".join(parts)
+
+
+def render_report(run: dict, steps: list[dict], figures: list[Figure],
+                  validation: dict | None, decision: dict | None) -> str:
+    """``run``: id, name, project, created; ``steps``: name, status, task_id per step."""
+    by_step: dict[str, list[Figure]] = {}
+    for fig in figures:
+        by_step.setdefault(fig.step, []).append(fig)
+    fig_html = "".join(
+        f"<h3>{_e(step)}</h3><div class='figs'>" + "".join(
+            f'<figure><img src="{_e(f.path)}" alt="{_e(f.title)}" loading="lazy">'
+            f"<figcaption>{_e(f.title)}</figcaption></figure>" for f in figs) + "</div>"
+        for step, figs in by_step.items()) or "<p>No figures were reported.</p>"
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(run.get('name'))} "
+            f"{_e(run.get('id'))}</title><style>{STYLE}</style></head><body>"
+            f"<h1>{_e(run.get('name'))} <small><code>{_e(run.get('id'))}</code></small></h1>"
+            f"<p>Project {_e(run.get('project'))}; started {_e(run.get('created'))}</p>"
+            f"<h2>Decision</h2>{_decision(decision)}"
+            f"<h2>Validation</h2>{_validation(validation)}"
+            f"<h2>Steps</h2>{table(steps, ['name', 'status', 'task_id'])}"
+            f"<h2>Figures</h2>{fig_html}</body></html>")
