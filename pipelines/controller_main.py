@@ -46,15 +46,17 @@ def _write_result(result: dict) -> None:
             json.dump(result, fh, default=str)
 
 
-def _report(run_id: str) -> str | None:
+def _report(run_id: str, outputs: dict[str, dict]) -> str | None:
     """The run's HTML page; a failure here is logged, never the run's failure."""
     if not os.environ.get(REPORT_ENV):
         return None
     from pathlib import Path
 
     from pipelines.report import write_report
+    steps = [{"name": name, "status": str(s["status"]), "task_id": s["task_id"] or ""}
+             for name, s in outputs.items()]
     try:
-        return str(write_report(run_id, Path(os.environ[REPORT_ENV]) / run_id))
+        return str(write_report(run_id, Path(os.environ[REPORT_ENV]) / run_id, steps))
     except Exception as err:  # noqa: BLE001 - the run itself is done and recorded
         log.warning("could not write the run report: %s", err)
         return None
@@ -104,7 +106,7 @@ def main() -> int:
         pipe.start_locally(run_pipeline_steps_locally=steps_here)
     outputs = step_outputs(pipe)
     _write_result({"pipeline_task_id": pipe.id, "steps": outputs, "decision": decision_of(outputs),
-                   "report": _report(pipe.id)})
+                   "report": _report(pipe.id, outputs)})
     failed = [name for name, s in outputs.items() if s["status"] == "failed"]
     return 1 if failed else 0
 

@@ -92,13 +92,17 @@ def _artifact(task_id: str, name: str) -> dict | None:
     return artifact.get() if artifact is not None else None
 
 
-def write_report(run_id: str, out_dir: Path) -> Path:
-    """Write ``out_dir/index.html`` (and its figures) for pipeline run ``run_id``."""
+def write_report(run_id: str, out_dir: Path, steps: list[dict] | None = None) -> Path:
+    """Write ``out_dir/index.html`` (and its figures) for pipeline run ``run_id``; ``steps``
+    (name, status, task_id), when the caller knows them, saves reading them back."""
+    from concurrent.futures import ThreadPoolExecutor
     run = _pipeline_run(run_id)
-    steps = run_steps(run)
+    steps = steps if steps is not None else run_steps(run)
     out_dir.mkdir(parents=True, exist_ok=True)
-    figures = [fig for s in steps if s["task_id"]
-               for fig in _download_figures(s["name"], s["task_id"], out_dir)]
+    with ThreadPoolExecutor(max_workers=4) as pool:  # each step's figures: I/O-bound fetches
+        per_step = pool.map(lambda s: _download_figures(s["name"], s["task_id"], out_dir),
+                            [s for s in steps if s["task_id"]])
+        figures = [fig for figs in per_step for fig in figs]
     ids = {s["name"]: s["task_id"] for s in steps}
     page = render_report(
         {"id": run.id, "name": run.name, "project": run.get_project_name(),
