@@ -5,8 +5,6 @@ check them against the checksum recorded at registration, and write the scored t
 """
 from __future__ import annotations
 
-import hashlib
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from steps.columns import DataValidationError
+from steps.data import file_sha256
 
-log = logging.getLogger(__name__)
 MODEL_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -66,7 +64,7 @@ def load_weights(model):
     meta = tracking.model_metadata(model)
     path = Path(model.get_local_copy(raise_on_error=True))
     expected = meta.get("weights_sha256")
-    if expected and hashlib.sha256(path.read_bytes()).hexdigest() != expected:
+    if expected and file_sha256(path) != expected:
         raise RuntimeError(f"model {model.id}: downloaded weights do not match their recorded "
                            "SHA-256; the stored file is damaged or was replaced")
     return joblib.load(path), meta

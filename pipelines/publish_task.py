@@ -6,19 +6,14 @@ the old champion.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-from pathlib import Path
 
 from pipelines import tracking
 from steps.config import PublishConfig
+from steps.data import file_sha256
 
 log = logging.getLogger(__name__)
-
-
-def _sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def find_champion(project_id: str, model_name: str, tag: str):
@@ -74,7 +69,7 @@ def _register(task, weights: str, name: str, meta: dict, labels: list[str]) -> s
     model.update_weights(weights_filename=weights, auto_delete_file=False, async_enable=False)
     tracking.set_model_metadata(model, meta)
     uploaded = InputModel(model_id=model.id).get_local_copy(raise_on_error=True)
-    if _sha256(uploaded) != meta["weights_sha256"]:
+    if file_sha256(uploaded) != meta["weights_sha256"]:
         raise RuntimeError(f"upload of model {model.id} could not be verified: checksum differs")
     return model.id
 
@@ -129,7 +124,7 @@ def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
                                 f"(sha256 {sha[:12]}) on the same test split.")
     else:
         weights = candidate.get_local_copy(raise_on_error=True)
-        if _sha256(weights) != sha:
+        if file_sha256(weights) != sha:
             raise RuntimeError(f"candidate {candidate_id} weights do not match their recorded "
                                "checksum")
         classes = meta.get("classes") or []

@@ -8,11 +8,11 @@ URL as the version's source. Cards (bundled datasets) need no upload.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
 from steps.config import PipelineConfig
+from steps.data import file_sha256
 
 log = logging.getLogger(__name__)
 REMOTE_SCHEMES = ("http://", "https://", "s3://", "gs://", "azure://")
@@ -20,14 +20,6 @@ REMOTE_SCHEMES = ("http://", "https://", "s3://", "gs://", "azure://")
 
 def is_remote(source: str) -> bool:
     return source.strip().lower().startswith(REMOTE_SCHEMES)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def upload_local_source(cfg: PipelineConfig) -> PipelineConfig:
@@ -40,7 +32,7 @@ def upload_local_source(cfg: PipelineConfig) -> PipelineConfig:
     from clearml.backend_api import Session
 
     files = Session.get_files_server_host().rstrip("/")
-    url = f"{files}/{cfg.project.name}/.tabpipe-uploads/{_sha256(path)[:16]}/{path.name}"
+    url = f"{files}/{cfg.project.name}/.tabpipe-uploads/{file_sha256(path)[:16]}/{path.name}"
     log.info("uploading %s (%.1f MB) for remote workers: %s", path, path.stat().st_size / 1e6, url)
     StorageManager.upload_file(str(path), url, wait_for_upload=True)
     data = cfg.data.model_copy(update={"source": url, "dataset_name": cfg.data.dataset_name

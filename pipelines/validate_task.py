@@ -12,6 +12,7 @@ from pipelines import tracking
 from pipelines.datastore import fetch_frame, fetch_json
 from pipelines.train_task import load_oof
 from steps.config import EvaluateConfig
+from steps.data import file_sha256
 from steps.scoring import SPEC_KEY, ScoringSpec
 
 log = logging.getLogger(__name__)
@@ -214,7 +215,6 @@ def _register_candidate(task, estimator, report: dict, project: str) -> str:
 
 
 def _candidate_metadata(report: dict, path) -> dict:
-    import hashlib
     import platform
     from importlib.metadata import version
     meta = {f"test_{k}": v for k, v in report["metrics"].items() if isinstance(v, float)}
@@ -229,7 +229,7 @@ def _candidate_metadata(report: dict, path) -> dict:
         "best_params": report["best_params"], "imbalance": report["imbalance"],
         "cv_score": report["cv_score"], "ensemble_members": report["members"],
         SPEC_KEY: report["scoring_spec"],
-        "weights_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "weights_sha256": file_sha256(path),
         "python": platform.python_version(),
         "versions": {p: version(p) for p in ("scikit-learn", "imbalanced-learn", "optuna",
                                              "pandas", "numpy", "clearml")},

@@ -20,7 +20,8 @@ from steps.sources import (DataSourceError, LoadedTable, list_cards, load_table,
 
 __all__ = [
     "DataSourceError", "DataValidationError", "LoadedTable", "PreparedFrame",
-    "class_balance_figure", "class_counts", "column_roles", "content_hash", "list_cards",
+    "class_balance_figure", "class_counts", "column_roles", "content_hash", "file_sha256",
+    "list_cards",
     "load_table", "missing_rate_figure", "prepare_frame", "profile_frame", "read_card",
     "schema_of", "split_fingerprint", "split_frame",
 ]
@@ -39,6 +40,16 @@ def content_hash(frame: pd.DataFrame) -> str:
     if len(frame) and frame.shape[1]:
         rows = pd.util.hash_pandas_object(frame, index=False, categorize=True)
         digest.update(rows.to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def file_sha256(path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks (model weights can be large)."""
+    from pathlib import Path
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
     return digest.hexdigest()
 
 

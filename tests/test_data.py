@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from steps.config import DataConfig
 from steps.data import (DataSourceError, DataValidationError, class_balance_figure, class_counts,
-                        column_roles, content_hash, load_table, missing_rate_figure,
+                        column_roles, content_hash, file_sha256, load_table, missing_rate_figure,
                         profile_frame, schema_of, split_fingerprint, split_frame)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,3 +194,11 @@ def test_profile_and_figures():
     assert isinstance(missing_rate_figure(profile), Figure)
     empty = missing_rate_figure(profile.assign(missing_rate=0.0))
     assert "no missing values" in [t.get_text() for t in empty.axes[0].texts]
+
+
+def test_file_sha256_reads_large_files_in_blocks(tmp_path):
+    blob = np.random.default_rng(0).bytes(3 * (1 << 20) + 17)  # spans several 1 MiB blocks
+    path = tmp_path / "weights.bin"
+    path.write_bytes(blob)
+    assert file_sha256(path) == hashlib.sha256(blob).hexdigest()
+    assert file_sha256(str(path)) == file_sha256(path)
