@@ -29,7 +29,8 @@ def run_version_dataset(data_cfg: str, project: str) -> tuple[str, str]:
     digest = content_hash(frame)
     name = cfg.dataset_name or table.name
     class_order = _class_order(cfg, table, frame)
-    tags = [f"sha256:{digest[:16]}", *filter(None, [order_tag(class_order)])]
+    group_tag = f"group_column:{table.group_column}" if table.group_column else ""
+    tags = [f"sha256:{digest[:16]}", *filter(None, [order_tag(class_order), group_tag])]
     latest = find_version(project, name)
     if latest is not None and _same_version(latest.tags, tags):
         log.info("dataset %s unchanged (sha256 %s): reusing version %s", name, digest[:12], latest.id)
@@ -42,7 +43,7 @@ def run_version_dataset(data_cfg: str, project: str) -> tuple[str, str]:
         "sha256": digest, "id_columns": id_columns, "schema": schema,
         "parent": latest.id if latest is not None else None,
         "positive_label": (table.card or {}).get("positive_label"),
-        "class_order": class_order,
+        "class_order": class_order, "group_column": table.group_column,
     }
     files = {RAW_FILE: frame, SUMMARY: summary}
     ds_id = create_version(project, name, files, parent=latest, tags=tags,
@@ -65,9 +66,9 @@ def _class_order(cfg: DataConfig, table, frame: pd.DataFrame) -> list[str] | Non
 
 
 def _same_version(stored: list[str], wanted: list[str]) -> bool:
-    """Same content and the same declared class order (a new order is a new version)."""
+    """Same content, class order and group column (a new declaration is a new version)."""
     def key(tags):
-        return {t for t in tags if t.startswith(("sha256:", "class_order:"))}
+        return {t for t in tags if t.startswith(("sha256:", "class_order:", "group_column:"))}
     return key(stored) == key(wanted)
 
 
@@ -105,12 +106,14 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
         return existing.id
     raw = fetch_frame(dataset_id, RAW_FILE)
     target = summary["target"]
-    prepared = prepare_frame(raw, target, cfg, id_columns=summary.get("id_columns", []))
+    group = summary.get("group_column")
+    prepared = prepare_frame(raw, target, cfg, id_columns=summary.get("id_columns", []),
+                             group_column=group)
     frame = prepared.frame
     split_tag = f"split:{dataset_id[:12]}:{cfg.test_size}:{cfg.split_seed}"
     frozen = frozen_split_of(project, name, split_tag)
     if frozen is None:
-        train, test = split_frame(frame, target, cfg.test_size, cfg.split_seed)
+        train, test = split_frame(frame, target, cfg.test_size, cfg.split_seed, group)
         test_rows = sorted(int(i) for i in test.index)
     else:
         test_rows = frozen["test_rows"]
@@ -120,7 +123,9 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     split = {"dataset_id": dataset_id, "dataset_hash": dataset_hash, "test_size": cfg.test_size,
              "seed": cfg.split_seed, "test_rows": test_rows,
              "split_id": split_fingerprint(test_rows, dataset_hash)}
-    recipe = {"target": target, "dataset_name": summary["name"], "roles": column_roles(frame, target),
+    features = frame.drop(columns=[group]) if group else frame
+    recipe = {"target": target, "dataset_name": summary["name"],
+              "roles": column_roles(features, target), "group_column": group,
               "classes": sorted(map(str, frame[target].unique())),
               "positive_label": summary.get("positive_label"),
               "class_order": summary.get("class_order"),

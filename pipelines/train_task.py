@@ -30,10 +30,12 @@ def _trial_reporter(task, metric: str):
 
 
 def _load_training(prepared_id: str):
+    """recipe, features, labels, and the rows' groups (None without a group column)."""
     recipe = fetch_json(prepared_id, "recipe.json", alias="prepared_dataset")
     train = fetch_frame(prepared_id, "train.parquet")
-    target = recipe["target"]
-    return recipe, train.drop(columns=[target]), train[target].astype(str)
+    target, group = recipe["target"], recipe.get("group_column")
+    groups = train.pop(group).astype(str).to_numpy() if group else None
+    return recipe, train.drop(columns=[target]), train[target].astype(str), groups
 
 
 def _record(task, result, recipe: dict, y: pd.Series, prepared_id: str, project: str,
@@ -69,13 +71,13 @@ def run_train_family(prepared_id: str, family: str, train_cfg: str, preprocess_c
     cfg = TrainConfig.model_validate(json.loads(train_cfg))
     prep = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
     task = tracking.current_task()
-    recipe, X, y = _load_training(prepared_id)
+    recipe, X, y, groups = _load_training(prepared_id)
     # Families train in parallel steps: OpenMP/BLAS threads beyond n_jobs would oversubscribe
     # the cores (histogram boosting slowed ~10x under contention without this).
     with threadpool_limits(limits=cfg.n_jobs):
         result = tune_family(family, X, y, prep, cfg, timeout_s=cfg.timeout_s,
                              roles=recipe["roles"], on_trial=_trial_reporter(task, cfg.metric),
-                             class_order=recipe.get("class_order"))
+                             class_order=recipe.get("class_order"), groups=groups)
     return _record(task, result, recipe, y, prepared_id, project)
 
 
@@ -88,10 +90,11 @@ def run_train_budgeted(prepared_id: str, train_cfg: str, preprocess_cfg: str,
     cfg = TrainConfig.model_validate(json.loads(train_cfg))
     prep = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
     task = tracking.current_task()
-    recipe, X, y = _load_training(prepared_id)
+    recipe, X, y, groups = _load_training(prepared_id)
     with threadpool_limits(limits=cfg.n_jobs):
         budget = tune_with_budget(cfg.families, X, y, prep, cfg, cfg.budget_s,
-                                  roles=recipe["roles"], class_order=recipe.get("class_order"))
+                                  roles=recipe["roles"], class_order=recipe.get("class_order"),
+                                  groups=groups)
     tracking.report_table(task, "budget/rounds", budget.rounds)
     if budget.dropped:
         tracking.report_table(task, "budget/dropped", pd.DataFrame(budget.dropped))

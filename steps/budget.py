@@ -75,6 +75,7 @@ class _State:
     """Mutable bookkeeping shared by the rounds."""
     deadline: float
     class_order: list | None = None  # the target's ordered classes, if any
+    groups: object = None  # one group label per row (group CV), if any
     results: dict[str, TuneResult] = field(default_factory=dict)
     sessions: dict[str, object] = field(default_factory=dict)  # resumable study per family
     cost: dict[str, float] = field(default_factory=dict)
@@ -106,7 +107,7 @@ def _tune_once(family, round_no, slice_s, X, y, prep_cfg, train_cfg, roles, on_t
     try:
         res = tune_family(family, X, y, prep_cfg, train_cfg, timeout_s=max(slice_s, MIN_SLICE_S),
                           n_trials=train_cfg.n_trials, on_trial=forward, roles=roles,
-                          resume=resume, class_order=st.class_order)
+                          resume=resume, class_order=st.class_order, groups=st.groups)
     except Exception as err:  # one broken family must not end the stage
         log.warning("%s failed in round %d: %s", family, round_no, err)
         row.update(status=f"failed: {type(err).__name__}: {err}",
@@ -180,20 +181,20 @@ def tune_with_budget(families: list[str], X: pd.DataFrame, y: pd.Series,
                      roles: dict[str, list[str]] | None = None,
                      on_round: Callable[[dict], None] | None = None,
                      on_trial: Callable[[dict], None] | None = None,
-                     class_order: list | None = None) -> BudgetResult:
+                     class_order: list | None = None, groups=None) -> BudgetResult:
     """Tune ``families`` on (X, y) within ``budget_s`` wall-clock seconds in total.
 
     ``on_round(info)`` gets ``{round, rows, survivors, dropped, elapsed_s}`` after each
     round; ``on_trial(row)`` gets tune_family's trial rows tagged with family and round.
-    ``train_cfg.n_trials`` caps the trials of each single call; ``class_order`` goes to
-    every ``tune_family`` call.
+    ``train_cfg.n_trials`` caps the trials of each single call; ``class_order`` and
+    ``groups`` go to every ``tune_family`` call.
     """
     if not families:
         raise ValueError("tune_with_budget needs at least one family")
     if not budget_s or budget_s <= 0:
         raise ValueError(f"budget_s must be positive, got {budget_s!r}")
     start = time.monotonic()
-    st = _State(deadline=start + float(budget_s), class_order=class_order)
+    st = _State(deadline=start + float(budget_s), class_order=class_order, groups=groups)
     alive = list(dict.fromkeys(families))
     round_no = 0
     while alive:

@@ -9,6 +9,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from steps.columns import (DataValidationError, class_counts, column_roles,  # noqa: F401
@@ -54,8 +55,11 @@ def file_sha256(path) -> str:
 
 
 def split_frame(frame: pd.DataFrame, target: str, test_size: float,
-                seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stratified, seeded train/test split; both parts keep the original index and row order."""
+                seed: int, group_column: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Stratified, seeded train/test split; both parts keep the original index and row order.
+    With ``group_column``, whole groups go to one side (see ``_group_split``)."""
+    if group_column:
+        return _group_split(frame, target, test_size, seed, group_column)
     counts = class_counts(frame[target])
     n_test = test_size if isinstance(test_size, int) else int(-(-test_size * len(frame) // 1))
     if min(counts.values(), default=0) < 2 or n_test < len(counts) or len(frame) - n_test < len(counts):
@@ -68,6 +72,30 @@ def split_frame(frame: pd.DataFrame, target: str, test_size: float,
     _, test_pos = train_test_split(positions, test_size=test_size, random_state=seed,
                                    stratify=frame[target].astype(str).to_numpy())
     mask = positions.isin(test_pos)
+    return frame.iloc[~mask], frame.iloc[mask]
+
+
+def _group_split(frame, target, test_size, seed, group_column):
+    """One fold of a seeded StratifiedGroupKFold with about ``1 / test_size`` folds as the
+    test part: every group on one side, class shares as close to stratified as groups allow."""
+    from sklearn.model_selection import StratifiedGroupKFold
+    groups = frame[group_column].astype(str).to_numpy()
+    n_groups = len(set(groups))
+    fraction = test_size / len(frame) if isinstance(test_size, int) else test_size
+    n_splits = min(max(2, round(1 / fraction)), n_groups)
+    if n_groups < 2:
+        raise DataValidationError(f"group column {group_column!r} has {n_groups} group: a test "
+                                  "split needs at least 2")
+    y = frame[target].astype(str).to_numpy()
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    _, test_pos = next(splitter.split(np.zeros(len(frame)), y, groups))
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[test_pos] = True
+    lacking = sorted(set(y) - set(y[mask])) + sorted(set(y) - set(y[~mask]))
+    if lacking:
+        raise DataValidationError(
+            f"grouping by {group_column!r} leaves class(es) {sorted(set(lacking))} on one side "
+            f"of the test split only ({n_groups} groups); use more groups or merge rare classes")
     return frame.iloc[~mask], frame.iloc[mask]
 
 

@@ -42,6 +42,22 @@ def _check_references(frame: pd.DataFrame, target: str, cfg: PreprocessConfig) -
             raise DataValidationError(f"derivation {d.name!r} would overwrite the target column")
 
 
+def _check_group(frame, target, cfg, id_columns, group) -> None:
+    if group is None:
+        return
+    if group not in frame.columns:
+        raise DataValidationError(f"group column {group!r} not found; columns: {_columns_list(frame)}")
+    clash = [what for what, names in (("the target", [target]), ("preprocess.drop_columns",
+             cfg.drop_columns), ("the id columns", id_columns)) if group in names]
+    if clash:
+        raise DataValidationError(f"group column {group!r} is also {clash[0]}; a group column "
+                                  "is kept to keep its rows together, so it cannot be either")
+    missing = int(frame[group].isna().sum())
+    if missing:
+        raise DataValidationError(f"group column {group!r} has {missing} missing value(s): "
+                                  "every row needs a group")
+
+
 def _target_as_labels(series: pd.Series) -> pd.Series:
     """Class labels as text; integral floats lose the ".0" so 1.0 and 1 read the same."""
     if pd.api.types.is_float_dtype(series.dtype) and (series.dropna() % 1 == 0).all():
@@ -79,10 +95,12 @@ def _columns_to_drop(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
 
 
 def prepare_frame(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
-                  id_columns: Iterable[str] = ()) -> PreparedFrame:
-    """Validate, derive, drop; raise DataValidationError naming the column and the fix."""
+                  id_columns: Iterable[str] = (), group_column: str | None = None) -> PreparedFrame:
+    """Validate, derive, drop; raise DataValidationError naming the column and the fix.
+    ``group_column`` is kept as it is (it decides splits; it is never a feature)."""
     id_columns = list(id_columns)
     _check_references(frame, target, cfg)
+    _check_group(frame, target, cfg, id_columns, group_column)
     out = frame.copy()
     derived = []
     for d in cfg.derivations:
@@ -98,15 +116,16 @@ def prepare_frame(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
     _check_classes(out[target], target)
     # Type problems first: the constant/id-like checks below need hashable values, and a
     # column the user did not ask to drop deserves an error, not a silent drop.
-    explicit = {*cfg.drop_columns, *id_columns, target}
+    explicit = {*cfg.drop_columns, *id_columns, target, group_column}
     problems = [f"column {c!r} {r}" for c in out.columns if c not in explicit
                 for r in [unusable_reason(out[c])] if r]
     if problems:
         raise DataValidationError("; ".join(problems))
-    dropped = _columns_to_drop(out, target, cfg, id_columns)
+    dropped = _columns_to_drop(out.drop(columns=[group_column] if group_column else []),
+                               target, cfg, id_columns)
     out = out.drop(columns=list(dropped))
     for col, why in dropped.items():
         log.info("dropping column %r: %s", col, why)
-    if out.shape[1] < 2:
+    if out.shape[1] - (2 if group_column else 1) < 1:
         raise DataValidationError(f"no feature columns left after dropping {dropped}")
     return PreparedFrame(frame=out, dropped=dropped, derived=derived, rows_dropped=rows_dropped)

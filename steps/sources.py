@@ -35,6 +35,7 @@ class LoadedTable:
     name: str  # card name or file stem; the default dataset name
     card: dict | None = None
     id_columns: list[str] = field(default_factory=list)  # card's and config's, merged
+    group_column: str | None = None  # config's, else the card's
 
 
 def list_cards(datasets_dir: Path) -> list[str]:
@@ -161,8 +162,13 @@ def load_table(cfg: DataConfig, datasets_dir: Path, rows: int | None = None) -> 
     if missing_ids:
         raise DataSourceError(f"id column(s) {missing_ids} not found in {origin}; "
                               f"columns: {', '.join(map(str, frame.columns))}")
+    group = getattr(cfg, "group_column", None) or (card or {}).get("group_column")
+    if group is not None and group not in frame.columns:
+        raise DataSourceError(f"group column {group!r} not found in {origin}; "
+                              f"columns: {', '.join(map(str, frame.columns))}")
     log.info("loaded %s: %d rows x %d columns, target %s", origin, len(frame), frame.shape[1], target)
-    return LoadedTable(frame=frame, target=target, source=origin, name=name, card=card, id_columns=ids)
+    return LoadedTable(frame=frame, target=target, source=origin, name=name, card=card,
+                       id_columns=ids, group_column=group)
 
 
 def describe_sources(datasets_dir: Path) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import optuna
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 log = logging.getLogger("steps.tuning")
 
@@ -66,7 +66,17 @@ def _make_study(seed: int, n_folds: int) -> optuna.Study:
     return optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
 
 
-def _folds(y: pd.Series, n_folds: int, seed: int, notes: list[str]):
+def _folds(y: pd.Series, n_folds: int, seed: int, notes: list[str], groups=None):
+    """Stratified k-fold; with ``groups``, stratified group k-fold (a group's rows share a fold)."""
+    if groups is not None:
+        n_groups = int(pd.Series(groups).nunique())
+        if n_groups < 2:
+            raise ValueError(f"group CV needs at least 2 groups, the training rows have {n_groups}")
+        if n_groups < n_folds:
+            notes.append(f"cv folds reduced {n_folds} -> {n_groups} (number of groups)")
+            n_folds = n_groups
+        sgkf = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+        return list(sgkf.split(np.zeros(len(y)), y, np.asarray(groups)))
     smallest = int(y.value_counts().min())
     if smallest < 2:
         raise ValueError(f"a class has {smallest} row: stratified CV needs at least 2 per class")

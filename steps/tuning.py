@@ -173,7 +173,7 @@ def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: Preprocess
                 n_trials: int | None = None, on_trial=None,
                 roles: dict[str, list[str]] | None = None,
                 resume: "TuningSession | None" = None,
-                class_order: list | None = None) -> TuneResult:
+                class_order: list | None = None, groups=None) -> TuneResult:
     """Tune ``family`` on (X, y), refit the best config on all rows.
 
     Budget: ``n_trials`` (default ``train_cfg.n_trials``) and ``timeout_s``
@@ -183,13 +183,14 @@ def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: Preprocess
     history) instead of starting a new one; X, y and the configs are then ignored.
     ``class_order``: the target's classes lowest first, when they are ordered; families that
     can (``FamilySpec.ordinal``) then search a cumulative decomposition (``steps.ordinal``).
+    ``groups``: one group label per row; CV folds then keep each group's rows together.
     """
     start = time.monotonic()
     n_trials = train_cfg.n_trials if n_trials is None else n_trials
     timeout_s = train_cfg.timeout_s if timeout_s is None else timeout_s
     budget = None if timeout_s is None or math.isinf(timeout_s) else float(timeout_s)
     session = resume or TuningSession(family, X, y, prep_cfg, train_cfg, budget, roles,
-                                      class_order)
+                                      class_order, groups)
     session.objective.deadline = None if budget is None else start + budget
     session.study.optimize(session.objective, n_trials=n_trials, catch=(Exception,),
                            callbacks=[_report(on_trial), _Budget(budget, start,
@@ -203,7 +204,7 @@ class TuningSession:
     resumes. Opening one applies the row caps and the trial-cost guard."""
 
     def __init__(self, family, X, y, prep_cfg, train_cfg, budget, roles,
-                 class_order=None) -> None:
+                 class_order=None, groups=None) -> None:
         if family not in FAMILIES:
             raise ValueError(f"unknown family {family!r}; expected one of {sorted(FAMILIES)}")
         self.notes: list[str] = []
@@ -222,7 +223,9 @@ class TuningSession:
             self.notes.append(plan.note)
         self.row_index = X.index.to_numpy()  # positions in the caller's rows (caps keep them)
         X, y = X.reset_index(drop=True), y.reset_index(drop=True)
-        folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, self.notes)
+        if groups is not None:  # the capped rows' groups, by position
+            groups = np.asarray(groups)[self.row_index]
+        folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, self.notes, groups)
         self.objective = Objective(family, X, y, roles, prep_cfg, train_cfg, folds,
                                    sorted(pd.unique(y).tolist()), class_order)
         # refit time / one fold's fit time: ~ a bit over a fold unless the cost guard measured it

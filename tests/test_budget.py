@@ -43,8 +43,9 @@ class FakeTuner:
         self.calls = []
 
     def __call__(self, family, X, y, prep_cfg, train_cfg, *, timeout_s, n_trials, on_trial,
-                 roles, resume=None, class_order=None):
+                 roles, resume=None, class_order=None, groups=None):
         self.calls.append((family, timeout_s, train_cfg.seed))
+        self.groups_seen = getattr(self, "groups_seen", []) + [groups]
         self.resumed = getattr(self, "resumed", []) + [resume and resume.name]
         if family in self.fail:
             raise RuntimeError(f"{family}: no trial completed")
@@ -98,6 +99,13 @@ def test_a_study_sized_down_by_the_cost_guard_starts_afresh(monkeypatch):
     res = _run(monkeypatch, fake, ["a", "b"], 0.3)
     assert fake.resumed == [None, None, None]  # round 2's "a" is a new study ...
     assert res.rounds["seed"].tolist() == [0, 0, 1]  # ... with a new seed
+
+
+def test_groups_reach_every_family_call(monkeypatch):
+    groups = np.array(["g1", "g2", "g1"])
+    fake = FakeTuner({"a": 0.9, "b": 0.8})
+    _run(monkeypatch, fake, ["a", "b"], 0.5, groups=groups)
+    assert len(fake.groups_seen) >= 2 and all(g is groups for g in fake.groups_seen)
 
 
 def test_later_round_replaces_only_when_better(monkeypatch):

@@ -139,6 +139,48 @@ def test_predict_scores_new_rows_with_the_champion(first_and_second_run, tmp_pat
     assert bad.returncode == 2 and "'iterations'" in bad.stderr and not other.exists()
 
 
+READ_SPLIT = """
+import json, sys
+from pipelines.datastore import fetch_frame, fetch_json
+pid = sys.argv[1]
+train, test = fetch_frame(pid, "train.parquet"), fetch_frame(pid, "test.parquet")
+print(json.dumps({"train": sorted(set(train.patient)), "test": sorted(set(test.patient)),
+                  "recipe": fetch_json(pid, "recipe.json")}))
+"""
+
+
+def test_grouped_table_keeps_groups_apart_end_to_end(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import numpy as np
+    import pandas as pd
+
+    from pipelines.runner import embedded_server
+    rng = np.random.default_rng(0)
+    group = rng.integers(0, 60, 500)
+    frame = pd.DataFrame({"patient": [f"p{g}" for g in group], "x": rng.normal(size=500) + group,
+                          "label": np.where((group % 4 == 0) ^ (rng.random(500) < 0.1), "yes", "no")})
+    frame.to_csv(tmp_path / "visits.csv", index=False)
+    cfg = parse_config({
+        "project": {"name": "e2e-groups"},
+        "data": {"source": str(tmp_path / "visits.csv"), "target": "label", "group_column": "patient"},
+        "train": {"families": ["logreg"], "n_trials": 2, "timeout_s": 10, "cv_folds": 3},
+        "evaluate": TINY_EVAL, "execution": {"data_dir": str(tmp_path / "server")}})
+    result = run_pipeline(cfg)
+    assert all(s["status"] == "completed" for s in result.steps.values()), result.steps
+    prepared_id = _returns(result, "preprocess")["prepared_id"]
+    with embedded_server(cfg.execution) as handle:
+        done = subprocess.run([sys.executable, "-c", READ_SPLIT, prepared_id], capture_output=True,
+                              text=True, timeout=120, env={**os.environ, **handle.client_env()})
+    assert done.returncode == 0, done.stderr
+    split = json.loads(done.stdout.strip().splitlines()[-1])
+    assert split["test"] and not set(split["train"]) & set(split["test"])
+    assert split["recipe"]["group_column"] == "patient"
+    assert "patient" not in split["recipe"]["roles"]["categorical"]  # never a feature
+
+
 def test_agent_executes_training_fan_out(tmp_path):
     cfg = _cfg(tmp_path / "agents", agents=1)
     result = run_pipeline(cfg)
