@@ -68,20 +68,17 @@ def _make_study(seed: int, n_folds: int) -> optuna.Study:
 
 def _folds(y: pd.Series, n_folds: int, seed: int, notes: list[str], groups=None):
     """Stratified k-fold; with ``groups``, stratified group k-fold (a group's rows share a fold)."""
-    if groups is not None:
-        n_groups = int(pd.Series(groups).nunique())
-        if n_groups < 2:
-            raise ValueError(f"group CV needs at least 2 groups, the training rows have {n_groups}")
-        if n_groups < n_folds:
-            notes.append(f"cv folds reduced {n_folds} -> {n_groups} (number of groups)")
-            n_folds = n_groups
-        sgkf = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-        return list(sgkf.split(np.zeros(len(y)), y, np.asarray(groups)))
-    smallest = int(y.value_counts().min())
-    if smallest < 2:
-        raise ValueError(f"a class has {smallest} row: stratified CV needs at least 2 per class")
-    if smallest < n_folds:
-        notes.append(f"cv folds reduced {n_folds} -> {smallest} (smallest class)")
-        n_folds = smallest
-    skf = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    return list(skf.split(np.zeros(len(y)), y))
+    if groups is None:
+        limit, what = int(y.value_counts().min()), "smallest class"
+        if limit < 2:
+            raise ValueError(f"a class has {limit} row: stratified CV needs at least 2 per class")
+    else:
+        limit, what = int(pd.Series(groups).nunique()), "number of groups"
+        if limit < 2:
+            raise ValueError(f"group CV needs at least 2 groups, the training rows have {limit}")
+    if limit < n_folds:
+        notes.append(f"cv folds reduced {n_folds} -> {limit} ({what})")
+        n_folds = limit
+    kind = StratifiedKFold if groups is None else StratifiedGroupKFold
+    splitter = kind(n_splits=n_folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(y)), y, None if groups is None else np.asarray(groups)))
