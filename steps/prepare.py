@@ -50,8 +50,8 @@ def _check_group(frame, target, cfg, id_columns, group) -> None:
     clash = [what for what, names in (("the target", [target]), ("preprocess.drop_columns",
              cfg.drop_columns), ("the id columns", id_columns)) if group in names]
     if clash:
-        raise DataValidationError(f"group column {group!r} is also {clash[0]}; a group column "
-                                  "is kept to keep its rows together, so it cannot be either")
+        raise DataValidationError(f"group column {group!r} is also {clash[0]}; the group column "
+                                  "is kept (only to hold its rows together), so name another one")
     missing = int(frame[group].isna().sum())
     if missing:
         raise DataValidationError(f"group column {group!r} has {missing} missing value(s): "
