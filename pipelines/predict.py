@@ -5,6 +5,7 @@ check them against the checksum recorded at registration, and write the scored t
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,8 @@ def load_weights(model):
 
     from pipelines import tracking
     meta = tracking.model_metadata(model)
+    # the SDK logs each download to stdout, which belongs to the command's own summary here
+    logging.getLogger("clearml.storage").setLevel(logging.WARNING)
     path = Path(model.get_local_copy(raise_on_error=True))
     expected = meta.get("weights_sha256")
     if expected and file_sha256(path) != expected:
