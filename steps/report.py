@@ -63,6 +63,16 @@ def _decision(decision: dict | None) -> str:
             f'</code>: <b class="{css}">{verdict}</b></p><ul>{reasons}</ul>')
 
 
+def _lineage(report: dict) -> str:
+    """Which data the scores are about: the dataset version, its hash, the frozen split."""
+    if not report.get("dataset_id"):
+        return ""
+    return (f"<p>Data: {_e(report.get('dataset_name') or 'dataset')} version "
+            f"<code>{_e(report['dataset_id'])}</code> (sha256 {_e(str(report.get('dataset_hash'))[:12])}), "
+            f"{_e(report.get('train_rows'))} training rows, frozen test split "
+            f"<code>{_e(str(report.get('split_id'))[:12])}</code></p>")
+
+
 def _validation(report: dict | None) -> str:
     if not report:
         return "<p>No validation report (the validate step did not complete).</p>"
@@ -73,6 +83,7 @@ def _validation(report: dict | None) -> str:
              f"<b>{report['score']:.4f}</b> (95% CI {lo:.4f}-{hi:.4f}), out-of-fold "
              f"{report['cv_score']:.4f}; quality gates {gates}</p>",
              "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in report.get("gate_reasons", [])) + "</ul>",
+             _lineage(report),
              "<h3>Leaderboard</h3>",
              table(report.get("leaderboard", []), [c.format(metric=metric) for c in LEADERBOARD_COLUMNS])]
     scalars = {k: v for k, v in (report.get("metrics") or {}).items() if isinstance(v, (int, float))}

@@ -12,7 +12,8 @@ VALIDATION = {
     "leaderboard": [{"rank": 1, "family": "hist_gb", "cv_score": 0.8001, "macro_f1": 0.8123},
                     {"rank": 2, "family": "<b>logreg</b>", "cv_score": 0.6, "macro_f1": 0.61}],
     "metrics": {"macro_f1": 0.8123, "roc_auc": 0.95, "per_class_note": "text is skipped"},
-    "baseline": {"macro_f1": 0.17},
+    "baseline": {"macro_f1": 0.17}, "dataset_name": "hpc_data", "dataset_id": "ds42",
+    "dataset_hash": "abcdef0123456789", "train_rows": 3464, "split_id": "split0123456789",
     "per_class": [{"class": "L", "precision": 0.9, "recall": 0.8, "f1": 0.85, "support": 52}]}
 
 
@@ -34,6 +35,8 @@ def test_page_shows_decision_validation_and_figures():
     assert text.index("hist_gb 0.8001 0.8123") < text.index("logreg")
     assert "most-frequent baseline" in text and "0.1700" in text
     assert "per_class_note" not in text  # only numeric metrics in the table
+    assert "hpc_data version ds42 (sha256 abcdef012345), 3464 training rows" in text
+    assert "frozen test split split0123456" in text
     assert "L 0.9000 0.8000 0.8500 52" in text
     for f in figs:
         assert f'src="{f.path}"' in page and f.title in text
