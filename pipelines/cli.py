@@ -79,12 +79,6 @@ def _parser() -> argparse.ArgumentParser:
     predict = sub.add_parser(
         "predict", help="score a table with a registered model (the champion by default)",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=PREDICT_EPILOG)
-    report = sub.add_parser("report", help="a run as an HTML page: decision, leaderboard, every figure")
-    _config_args(report)  # execution.data_dir: the embedded server's data
-    report.add_argument("run", nargs="?", help="pipeline run (controller task) ID; default: the latest")
-    report.add_argument("--out", type=Path, help="folder for index.html and its figures "
-                                                 "(default <data_dir>/reports/<run id>)")
-    _read_mode_arg(report)
     _config_args(predict)  # execution.data_dir (embedded server) and publish.champion_tag
     predict.add_argument("table", type=Path, help="a .csv or .parquet file with the feature columns")
     predict.add_argument("--model", metavar="NAME_OR_ID",
@@ -94,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
                                                   "(.csv or .parquet; default <table>-predictions.csv)")
     predict.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     _read_mode_arg(predict)
+    report = sub.add_parser("report", help="a run as an HTML page: decision, leaderboard, every figure")
+    _config_args(report)  # execution.data_dir: the embedded server's data
+    report.add_argument("run", nargs="?", help="pipeline run (controller task) ID; default: the latest")
+    report.add_argument("--out", type=Path, help="folder for index.html and its figures "
+                                                 "(default <data_dir>/reports/<run id>)")
+    _read_mode_arg(report)
     server = sub.add_parser("server", help="the embedded ClearML-compatible server",
                             add_help=False)
     server.add_argument("args", nargs=argparse.REMAINDER)

@@ -6,16 +6,14 @@ check them against the checksum recorded at registration, and write the scored t
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from pipelines import tracking
 from steps.columns import DataValidationError
 from steps.data import file_sha256
-
-MODEL_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 class ModelNotFound(LookupError):
@@ -35,7 +33,7 @@ def find_model(ref: str | None, champion_tag: str = "champion"):
     """``ref``: a model ID (any registered model), a model name (its published champion),
     or None (the only published champion on the server)."""
     from clearml import Model
-    if ref and MODEL_ID.match(ref):
+    if ref and tracking.is_clearml_id(ref):
         try:
             model = Model(model_id=ref)
             model.name  # noqa: B018 - resolves the ID now, not at first use
@@ -61,7 +59,6 @@ def load_weights(model):
     """The fitted estimator, after checking the file against its recorded SHA-256."""
     import joblib
 
-    from pipelines import tracking
     meta = tracking.model_metadata(model)
     # the SDK logs each download to stdout, which belongs to the command's own summary here
     logging.getLogger("clearml.storage").setLevel(logging.WARNING)

@@ -11,6 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
+from pipelines.tracking import is_clearml_id
 from steps.report import Figure, render_report
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def latest_run_id() -> str:
 
 def _pipeline_run(run_id: str):
     from clearml import Task
-    found = Task.get_tasks(task_ids=[run_id]) if re.fullmatch(r"[0-9a-f]{32}", run_id) else []
+    found = Task.get_tasks(task_ids=[run_id]) if is_clearml_id(run_id) else []
     if not found:
         raise LookupError(f"no task {run_id!r} on this server; `tabpipe show tasks` lists them")
     if not found[0].get_configuration_object("Pipeline"):

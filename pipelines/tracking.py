@@ -9,11 +9,17 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
 log = logging.getLogger(__name__)
+
+
+def is_clearml_id(text: str) -> bool:
+    """Whether ``text`` has the shape of a ClearML task or model ID (32 hex digits)."""
+    return bool(re.fullmatch(r"[0-9a-f]{32}", text or ""))
 
 
 def current_task():

@@ -56,6 +56,11 @@ def unusable_reason(series: pd.Series) -> str | None:
     return None
 
 
+def as_text(series: pd.Series) -> pd.Series:
+    """Values as pandas' ``str`` dtype, missing values kept missing (so 7 and "7" agree)."""
+    return series.map(lambda v: v if pd.isna(v) else str(v)).astype("str")
+
+
 def n_unique(series: pd.Series) -> int:
     """Distinct non-missing values; unhashable objects (dicts, lists) compared as text."""
     try:

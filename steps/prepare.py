@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from steps.columns import (DataValidationError, class_counts, is_constant, is_id_like,
+from steps.columns import (DataValidationError, as_text, class_counts, is_constant, is_id_like,
                            unusable_reason)
 from steps.config import PreprocessConfig
 from steps.derive import apply_derivation, check_derivation
@@ -62,7 +62,7 @@ def _target_as_labels(series: pd.Series) -> pd.Series:
     """Class labels as text; integral floats lose the ".0" so 1.0 and 1 read the same."""
     if pd.api.types.is_float_dtype(series.dtype) and (series.dropna() % 1 == 0).all():
         series = series.astype("Int64")
-    return series.map(lambda v: v if pd.isna(v) else str(v)).astype("str")
+    return as_text(series)
 
 
 def _check_classes(target: pd.Series, name: str) -> None:

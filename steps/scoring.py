@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from steps.columns import DataValidationError
+from steps.columns import DataValidationError, as_text
 from steps.config import Derivation
 from steps.derive import apply_derivation
 
@@ -72,7 +72,7 @@ def prepare_rows(frame: pd.DataFrame, spec: ScoringSpec) -> pd.DataFrame:
             f"{', '.join(map(repr, missing))}; it has: {', '.join(map(str, out.columns))}")
     X = out[spec.features].copy()
     for col in spec.categorical:  # text, like the dataset step stores it (e.g. zip codes)
-        X[col] = X[col].map(lambda v: v if pd.isna(v) else str(v)).astype("str")
+        X[col] = as_text(X[col])
     return X
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 import yaml
 
 from steps import synthetic
-from steps.columns import DataValidationError
+from steps.columns import DataValidationError, as_text
 from steps.config import DataConfig
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def _normalise(frame: pd.DataFrame, categorical: list[str]) -> pd.DataFrame:
     for col in frame.columns:
         series = frame[col]
         if col in categorical and not pd.api.types.is_string_dtype(series.dtype):
-            frame[col] = series.map(lambda v: v if pd.isna(v) else str(v)).astype("str")
+            frame[col] = as_text(series)
         elif pd.api.types.is_object_dtype(series.dtype):
             values = series.dropna()
             if len(values) and all(isinstance(v, str) for v in values):
