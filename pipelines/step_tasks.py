@@ -130,7 +130,7 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
               "positive_label": summary.get("positive_label"),
               "class_order": summary.get("class_order"),
               "dropped": prepared.dropped, "derived": prepared.derived,
-              "derivations": [d.model_dump(mode="json") for d in cfg.derivations],
+              "derivations": [d.model_dump(mode="json") for d in prepared.derivations],
               "train_rows": int(len(train)), "test_rows": int(len(test)),
               "split_id": split["split_id"], "dataset_id": dataset_id, "dataset_hash": dataset_hash}
     files = {TRAIN_FILE: train, TEST_FILE: test, SPLIT: split, RECIPE: recipe}

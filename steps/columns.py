@@ -41,8 +41,8 @@ def unusable_reason(series: pd.Series) -> str | None:
     """Why a feature column cannot be fed to the model pipeline, or None if it can."""
     dtype = series.dtype
     if ptypes.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
-        return (f"has dtype {dtype} (dates/times): derive numeric features from it before "
-                "loading (e.g. hour, day of week) or drop it with preprocess.drop_columns")
+        return (f"has dtype {dtype} (dates/times): turn on preprocess.datetime_features, "
+                "declare a datetime_parts derivation, or drop it with preprocess.drop_columns")
     if ptypes.is_timedelta64_dtype(dtype):
         return (f"has dtype {dtype} (durations): convert it to seconds before loading "
                 "or drop it with preprocess.drop_columns")
@@ -102,11 +102,13 @@ def column_roles(frame: pd.DataFrame, target: str) -> dict[str, list[str]]:
 
 
 def role_of(series: pd.Series, column: str, target: str, id_columns: Iterable[str]) -> str:
-    """Descriptive role: target, id, constant, numeric, categorical or unsupported."""
+    """Descriptive role: target, id, datetime, constant, numeric, categorical or unsupported."""
     if column == target:
         return "target"
     if column in set(id_columns):
         return "id"
+    if ptypes.is_datetime64_any_dtype(series.dtype):
+        return "datetime"  # preparation derives numeric parts from it
     if unusable_reason(series):  # before the checks below, which need hashable values
         return "unsupported"
     if is_id_like(series):

@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 Metric = Literal["macro_f1", "balanced_accuracy", "f_beta", "roc_auc", "pr_auc"]
 Imbalance = Literal[
@@ -52,13 +52,31 @@ class DataConfig(Section):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class Derivation(Section):
-    """A deterministic row-wise column derived before the split (no learning)."""
-    name: str
+class StullWetBulb(Section):
+    """Wet-bulb temperature from air temperature and relative humidity (row-wise, no learning)."""
     kind: Literal["stull_wet_bulb"]
+    name: str
     temperature: str  # air temperature column, degrees Celsius
     humidity: str  # relative humidity column, percent
     only_missing: bool = True  # fill only rows where ``name`` is missing (if present)
+
+
+DatetimePart = Literal["year", "month", "day", "dayofweek", "dayofyear", "hour", "minute", "days"]
+
+
+class DatetimeParts(Section):
+    """Numeric parts of a date/time column, ``<column>_<part>``; ``days`` counts days since
+    1970-01-01 (a trend). Values that do not parse become missing (then imputed)."""
+    kind: Literal["datetime_parts"]
+    column: str
+    parts: list[DatetimePart] = Field(
+        default_factory=lambda: ["year", "month", "dayofweek", "hour", "days"], min_length=1)
+    format: str | None = None  # strftime format, e.g. "%d/%m/%Y"; default: ISO 8601
+    keep_source: bool = False  # keep the raw column too (as text it is rarely a useful feature)
+
+
+Derivation = Annotated[Union[StullWetBulb, DatetimeParts], Field(discriminator="kind")]
+parse_derivation = TypeAdapter(Derivation).validate_python  # a recorded dict back to its model
 
 
 class OutlierConfig(Section):
@@ -79,6 +97,9 @@ class PreprocessConfig(Section):
     drop_constant: bool = True
     drop_id_like: bool = True  # unique-per-row integer/string columns
     derivations: list[Derivation] = Field(default_factory=list)
+    # Text columns holding ISO 8601 dates/times (2024-03-01, 2024-03-01T12:30:00) and
+    # datetime columns become datetime_parts derivations instead of raw text.
+    datetime_features: bool = True
     numeric_imputer: Literal["median", "mean", "knn"] = "median"
     categorical_imputer: Literal["most_frequent", "constant"] = "most_frequent"
     encoding: Literal["onehot", "ordinal"] = "onehot"

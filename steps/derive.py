@@ -6,8 +6,9 @@ import logging
 import numpy as np
 import pandas as pd
 
+from steps import datetimes
 from steps.columns import DataValidationError
-from steps.config import Derivation
+from steps.config import DatetimeParts, Derivation, StullWetBulb
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,25 @@ def stull_wet_bulb(temperature_c, humidity_pct):
 KINDS = {"stull_wet_bulb": stull_wet_bulb}
 
 
+def outputs(d: Derivation) -> list[str]:
+    """The columns a derivation writes."""
+    return datetimes.output_names(d) if isinstance(d, DatetimeParts) else [d.name]
+
+
+def inputs(d: Derivation) -> list[str]:
+    return [d.column] if isinstance(d, DatetimeParts) else [d.temperature, d.humidity]
+
+
+def needed(frame: pd.DataFrame, d: Derivation) -> bool:
+    """False when a fill-only derivation has nothing to fill (its inputs may then be absent)."""
+    complete = isinstance(d, StullWetBulb) and d.name in frame.columns and frame[d.name].notna().all()
+    return not (complete and d.only_missing)
+
+
 def check_derivation(frame: pd.DataFrame, d: Derivation) -> None:
-    """Inputs must exist and be numeric; the message says which derivation and column."""
+    """Inputs must exist (and be numeric for formulas); the message names derivation and column."""
+    if isinstance(d, DatetimeParts):
+        return datetimes.check(frame, d)
     for role, col in (("temperature", d.temperature), ("humidity", d.humidity)):
         if col not in frame.columns:
             raise DataValidationError(
@@ -44,7 +62,9 @@ def check_derivation(frame: pd.DataFrame, d: Derivation) -> None:
 
 
 def apply_derivation(frame: pd.DataFrame, d: Derivation) -> pd.DataFrame:
-    """Add or fill column ``d.name``; returns a new frame, the input is not modified."""
+    """Add (or fill) the derivation's columns; returns a new frame, the input is not modified."""
+    if isinstance(d, DatetimeParts):
+        return datetimes.apply(frame, d)
     check_derivation(frame, d)
     t, rh = frame[d.temperature], frame[d.humidity]
     outside = ((t < -20) | (t > 50) | (rh < 5) | (rh > 99)).sum()

@@ -9,8 +9,9 @@ import pandas as pd
 
 from steps.columns import (DataValidationError, as_text, class_counts, is_constant, is_id_like,
                            unusable_reason)
-from steps.config import PreprocessConfig
-from steps.derive import apply_derivation, check_derivation
+from steps import datetimes
+from steps.config import DatetimeParts, PreprocessConfig
+from steps.derive import apply_derivation, check_derivation, inputs, outputs
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ class PreparedFrame:
     frame: pd.DataFrame  # original row index kept, so split row ids refer to the raw table
     dropped: dict[str, str] = field(default_factory=dict)  # column -> why it was dropped
     derived: list[str] = field(default_factory=list)  # columns added or filled by derivations
+    derivations: list = field(default_factory=list)  # declared + detected; scoring replays them
     rows_dropped: dict[str, int] = field(default_factory=dict)  # reason -> number of rows
 
 
@@ -38,8 +40,9 @@ def _check_references(frame: pd.DataFrame, target: str, cfg: PreprocessConfig) -
         raise DataValidationError(f"preprocess.drop_columns includes the target {target!r}")
     for d in cfg.derivations:
         check_derivation(frame, d)
-        if d.name == target:
-            raise DataValidationError(f"derivation {d.name!r} would overwrite the target column")
+        if target in outputs(d) or (isinstance(d, DatetimeParts) and d.column == target):
+            raise DataValidationError(f"derivation {d.kind} of {outputs(d)} would overwrite or "
+                                      f"consume the target column {target!r}")
 
 
 def _check_group(frame, target, cfg, id_columns, group) -> None:
@@ -101,11 +104,20 @@ def prepare_frame(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
     id_columns = list(id_columns)
     _check_references(frame, target, cfg)
     _check_group(frame, target, cfg, id_columns, group_column)
+    derivations = list(cfg.derivations)
+    if cfg.datetime_features:
+        skip = {*cfg.drop_columns, *id_columns, target, group_column,
+                *(c for d in derivations for c in inputs(d))}
+        found = datetimes.detect(frame, skip)
+        for d in found:
+            log.info("column %r holds dates: its parts replace it (preprocess.datetime_features: "
+                     "false keeps it as it is)", d.column)
+        derivations += found
     out = frame.copy()
     derived = []
-    for d in cfg.derivations:
+    for d in derivations:
         out = apply_derivation(out, d)
-        derived.append(d.name)
+        derived += outputs(d)
     rows_dropped = {}
     missing_target = out[target].isna()
     if missing_target.any():
@@ -128,4 +140,5 @@ def prepare_frame(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
         log.info("dropping column %r: %s", col, why)
     if out.shape[1] - (2 if group_column else 1) < 1:
         raise DataValidationError(f"no feature columns left after dropping {dropped}")
-    return PreparedFrame(frame=out, dropped=dropped, derived=derived, rows_dropped=rows_dropped)
+    return PreparedFrame(frame=out, dropped=dropped, derived=derived, rows_dropped=rows_dropped,
+                         derivations=derivations)

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from steps.columns import DataValidationError, as_text
-from steps.config import Derivation
-from steps.derive import apply_derivation
+from steps.config import parse_derivation
+from steps.derive import apply_derivation, needed
 
 SPEC_KEY = "scoring_spec"  # the model metadata entry that holds a ScoringSpec
 PREDICTION = "predicted"
@@ -28,7 +28,7 @@ class ScoringSpec:
     numeric: list[str]
     categorical: list[str]
     classes: list[str]
-    derivations: list[dict] = field(default_factory=list)  # steps.config.Derivation fields
+    derivations: list[dict] = field(default_factory=list)  # steps.config derivations, as dicts
 
     @property
     def features(self) -> list[str]:
@@ -61,9 +61,8 @@ def prepare_rows(frame: pd.DataFrame, spec: ScoringSpec) -> pd.DataFrame:
     out = frame.copy()
     for col in (c for c in spec.numeric if c in out.columns):  # first: derivations read them
         out[col] = _as_numbers(out[col], col)
-    for d in map(Derivation.model_validate, spec.derivations):
-        complete = d.name in out.columns and out[d.name].notna().all()
-        if not (complete and d.only_missing):  # nothing to fill: its inputs are not needed
+    for d in map(parse_derivation, spec.derivations):
+        if needed(out, d):  # a column with nothing to fill needs no inputs
             out = apply_derivation(out, d)
     missing = [c for c in spec.features if c not in out.columns]
     if missing:

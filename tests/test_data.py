@@ -120,9 +120,10 @@ def test_schema_roles():
     frame["row"] = np.arange(len(frame))
     frame["const"] = 1
     frame["when"] = pd.Timestamp("2024-01-01")
+    frame["span"] = pd.Timedelta("1h")
     roles = {d["column"]: d["role"] for d in schema_of(frame, "y", ["k"])}
     assert roles == {"x": "numeric", "k": "id", "c": "categorical", "y": "target",
-                     "row": "id", "const": "constant", "when": "unsupported"}
+                     "row": "id", "const": "constant", "when": "datetime", "span": "unsupported"}
     assert all(set(d) == {"column", "dtype", "role"} for d in schema_of(frame, "y", []))
 
 

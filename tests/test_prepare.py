@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steps.config import Derivation, PreprocessConfig
+from steps.config import PreprocessConfig, StullWetBulb
 from steps.data import DataValidationError, prepare_frame, split_frame
 from steps.derive import stull_wet_bulb
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "weather_small.csv"
-WET_BULB = Derivation(name="wet_bulb_c", kind="stull_wet_bulb", temperature="temp_c", humidity="rh_pct")
+WET_BULB = StullWetBulb(name="wet_bulb_c", kind="stull_wet_bulb", temperature="temp_c", humidity="rh_pct")
 
 
 @pytest.fixture
@@ -98,7 +98,8 @@ def test_integer_targets_become_text_labels():
      r"target 'label' has 1 class\(es\).*at least 2"),
     (lambda f: f.assign(label=["calm"] * 239 + ["heat"]), PreprocessConfig(),
      r"class\(es\) \{'heat': 1\} have fewer than 2 rows.*stratified"),
-    (lambda f: f.assign(seen=pd.Timestamp("2024-05-01") + pd.to_timedelta(f.index, "h")), PreprocessConfig(),
+    (lambda f: f.assign(seen=pd.Timestamp("2024-05-01") + pd.to_timedelta(f.index, "h")),
+     PreprocessConfig(datetime_features=False),
      r"column 'seen' has dtype datetime64.*drop it with preprocess.drop_columns"),
     (lambda f: f.assign(blob=[{"a": i} for i in range(len(f))]), PreprocessConfig(drop_id_like=False),
      r"column 'blob' holds mixed Python objects \(dict\)"),

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from steps.columns import DataValidationError, column_roles
-from steps.config import Derivation, PreprocessConfig
+from steps.config import PreprocessConfig, StullWetBulb
 from steps.derive import stull_wet_bulb
 from steps.prepare import prepare_frame
 from steps.recipe import build_model_pipeline
@@ -13,7 +13,7 @@ from steps.scoring import (PREDICTION, PROBA_PREFIX, SPEC_KEY, ScoringSpec, agre
                            prepare_rows, score_rows)
 from steps.thresholds import ThresholdedClassifier
 
-WET_BULB = Derivation(name="wet_bulb_c", kind="stull_wet_bulb", temperature="temp_c",
+WET_BULB = StullWetBulb(name="wet_bulb_c", kind="stull_wet_bulb", temperature="temp_c",
                       humidity="rh_pct")
 
 
