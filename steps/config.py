@@ -102,7 +102,7 @@ class PreprocessConfig(Section):
     datetime_features: bool = True
     numeric_imputer: Literal["median", "mean", "knn"] = "median"
     categorical_imputer: Literal["most_frequent", "constant"] = "most_frequent"
-    encoding: Literal["onehot", "ordinal"] = "onehot"
+    encoding: Literal["auto", "onehot", "ordinal"] = "auto"
     scaling: Literal["standard", "robust", "minmax", "none"] = "standard"
     max_categories: int = Field(30, ge=2)  # rarer levels are grouped as infrequent
     outliers: OutlierConfig = Field(default_factory=OutlierConfig)

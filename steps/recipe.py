@@ -21,10 +21,11 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import IsolationForest
 from sklearn.impute import KNNImputer, SimpleImputer
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import (FunctionTransformer, MinMaxScaler, OneHotEncoder,
-                                   OrdinalEncoder, RobustScaler, StandardScaler)
+from sklearn.preprocessing import (FunctionTransformer, MinMaxScaler, OrdinalEncoder,
+                                   RobustScaler, StandardScaler)
 
 from steps.config import PreprocessConfig
+from steps.encoding import CardinalityEncoder, one_hot
 from steps.models import FAMILIES, class_weights
 from steps.ordinal import OrdinalClassifier
 
@@ -51,8 +52,9 @@ def make_preprocessor(roles: dict[str, list[str]], cfg: PreprocessConfig,
     if scale and cfg.scaling != "none":
         num_steps.append(_SCALERS[cfg.scaling]())
     if cfg.encoding == "onehot":
-        encoder = OneHotEncoder(handle_unknown="infrequent_if_exist",
-                                max_categories=cfg.max_categories, sparse_output=False)
+        encoder = one_hot(cfg.max_categories)
+    elif cfg.encoding == "auto":  # one-hot for few levels, target encoding for many
+        encoder = CardinalityEncoder(cfg.max_categories)
     else:  # unseen and missing levels share one code, below every known level
         encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
                                  encoded_missing_value=-1, max_categories=cfg.max_categories)

@@ -108,7 +108,7 @@ def test_knn_class_weight_becomes_random_oversampling():
     assert hgb.named_steps["clf"].class_weight == "balanced"
 
 
-@pytest.mark.parametrize("encoding", ["onehot", "ordinal"])
+@pytest.mark.parametrize("encoding", ["onehot", "ordinal", "auto"])
 @pytest.mark.parametrize("imputer", ["median", "mean", "knn"])
 def test_unseen_and_missing_categories_at_predict(encoding, imputer):
     X, y = _frame()
