@@ -31,6 +31,8 @@ examples:
   tabpipe show models                           # read-only view of what the server holds
   tabpipe predict new.csv                       # score a table with the published champion
   tabpipe report                                # the latest run as an HTML page with its figures
+  tabpipe runs                                  # every run: winner, scores, decision
+  tabpipe runs --compare                        # what changed between the two newest runs
 
 Every run: a dataset version (reused when the content is unchanged), a prepared
 version with a frozen test split, one tuned model per family, a validation report
@@ -94,6 +96,15 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, help="folder for index.html and its figures "
                                                  "(default <data_dir>/reports/<run id>)")
     _read_mode_arg(report)
+    runs = sub.add_parser("runs", help="the pipeline runs as a table; --compare shows what "
+                                       "changed between two")
+    _config_args(runs)  # execution.data_dir: the embedded server's data
+    runs.add_argument("--limit", type=int, default=20, help="newest N runs (default 20)")
+    runs.add_argument("--compare", nargs="*", metavar="RUN_ID",
+                      help="two run IDs (A B), or none for the two newest: the settings that "
+                           "differ, then winner, scores and decision side by side")
+    runs.add_argument("--json", action="store_true", help="rows as JSON")
+    _read_mode_arg(runs)
     server = sub.add_parser("server", help="the embedded ClearML-compatible server",
                             add_help=False)
     server.add_argument("args", nargs=argparse.REMAINDER)
@@ -218,6 +229,24 @@ def _cmd_report(args) -> int:
     return 0
 
 
+def _cmd_runs(args) -> int:
+    from pipelines import runs
+    from pipelines.runner import existing_server
+    from steps.runs import format_runs
+    cfg = load_config(args.config, args.overrides)
+    try:
+        with existing_server(args.mode, cfg.execution):
+            if args.compare is not None:
+                print(runs.compare(args.compare))
+                return 0
+            rows = runs.list_runs(max(args.limit, 1))
+    except (LookupError, RuntimeError) as err:
+        print(f"tabpipe runs: {err}", file=sys.stderr)
+        return 2
+    print(json.dumps(rows, indent=2, default=str) if args.json else format_runs(rows))
+    return 0
+
+
 SERVER_COMMANDS = ("server", "show", "agents")
 
 
@@ -245,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_run(args)
         if args.command == "report":
             return _cmd_report(args)
+        if args.command == "runs":
+            return _cmd_runs(args)
         if args.command == "predict":
             return _cmd_predict(args)
         if args.command == "dag":

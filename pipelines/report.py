@@ -27,11 +27,15 @@ def latest_run_id() -> str:
     return runs[0].id
 
 
-def _pipeline_run(run_id: str):
+def pipeline_run(run_id: str):
+    """The controller task of run ``run_id``; LookupError naming the fix otherwise."""
     from clearml import Task
-    found = Task.get_tasks(task_ids=[run_id]) if is_clearml_id(run_id) else []
+    try:
+        found = Task.get_tasks(task_ids=[run_id]) if is_clearml_id(run_id) else []
+    except ValueError:  # the SDK's "Task ID ... could not be found"
+        found = []
     if not found:
-        raise LookupError(f"no task {run_id!r} on this server; `tabpipe show tasks` lists them")
+        raise LookupError(f"no task {run_id!r} on this server; `tabpipe runs` lists the runs")
     if not found[0].get_configuration_object("Pipeline"):
         raise LookupError(f"task {run_id} ({found[0].name}) is not a pipeline run; pass the "
                           "controller task's ID (the summary's 'controller task')")
@@ -97,7 +101,7 @@ def write_report(run_id: str, out_dir: Path, steps: list[dict] | None = None) ->
     """Write ``out_dir/index.html`` (and its figures) for pipeline run ``run_id``; ``steps``
     (name, status, task_id), when the caller knows them, saves reading them back."""
     from concurrent.futures import ThreadPoolExecutor
-    run = _pipeline_run(run_id)
+    run = pipeline_run(run_id)
     steps = steps if steps is not None else run_steps(run)
     out_dir.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=4) as pool:  # each step's figures: I/O-bound fetches

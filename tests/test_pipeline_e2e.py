@@ -104,6 +104,36 @@ def test_each_run_writes_its_report_page(first_and_second_run, tmp_path):
     assert (tmp_path / "again" / "index.html").read_text().count("<img") == len(images)
 
 
+def _cli(*args, data_dir):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "pipelines", *args, "--set",
+                           f"execution.data_dir={data_dir}"], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_runs_lists_and_compares_both_runs(first_and_second_run):
+    first, second = first_and_second_run
+    data_dir = first.server["config"].rsplit("/", 1)[0]
+    listed = _cli("runs", "--json", data_dir=data_dir)
+    assert listed.returncode == 0, listed.stderr
+    rows = {r["run"]: r for r in json.loads(listed.stdout)}
+    assert list(rows)[:2] == [second.pipeline_task_id, first.pipeline_task_id]  # newest first
+    report = json.loads(_returns(first, "validate")["report"])
+    assert rows[first.pipeline_task_id]["test"] == report["score"]
+    assert rows[first.pipeline_task_id]["decision"] == "published"
+    assert rows[second.pipeline_task_id]["decision"] == "already champion"
+    compared = _cli("runs", "--compare", first.pipeline_task_id, second.pipeline_task_id,
+                    data_dir=data_dir)
+    assert compared.returncode == 0, compared.stderr
+    assert "same settings" in compared.stdout and "B - A: +0.0000" in compared.stdout
+    unknown = _cli("runs", "--compare", first.pipeline_task_id, "f" * 32, data_dir=data_dir)
+    assert unknown.returncode == 2 and "no task 'ffff" in unknown.stderr
+    not_a_run = _cli("runs", "--compare", first.pipeline_task_id, first.steps["validate"]["task_id"],
+                     data_dir=data_dir)
+    assert not_a_run.returncode == 2 and "is not a pipeline run" in not_a_run.stderr
+
+
 def _predict(table, data_dir, out):
     import subprocess
     import sys

@@ -1,0 +1,119 @@
+"""Pipeline runs side by side: one row per run, and which config keys two runs differ in.
+
+Built from what every run records anyway (its pipeline parameters and the small JSON
+results the validate and publish steps return), so listing runs downloads no artifact.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+CONFIG_PREFIX = "Args/"
+NOT_CONFIG = {"run_info"}  # bookkeeping, not a setting
+NO_RESULT = "-"
+
+
+def verdict(decision: dict | None) -> str:
+    if not decision:
+        return NO_RESULT
+    if decision.get("already_champion"):
+        return "already champion"
+    return "published" if decision.get("publish") else "kept unpublished"
+
+
+def run_config(parameters: dict[str, str]) -> dict[str, Any]:
+    """A run's settings by section, from its pipeline parameters (JSON per section)."""
+    config = {}
+    for key, raw in parameters.items():
+        if not key.startswith(CONFIG_PREFIX) or key[len(CONFIG_PREFIX):] in NOT_CONFIG:
+            continue
+        try:
+            config[key[len(CONFIG_PREFIX):]] = json.loads(raw)
+        except (TypeError, json.JSONDecodeError):  # plain strings such as the project name
+            config[key[len(CONFIG_PREFIX):]] = raw
+    return config
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as dotted keys; lists and scalars are leaves."""
+    if not isinstance(value, dict):
+        return {prefix: value}
+    out = {}
+    for key, inner in value.items():
+        out.update(flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def config_changes(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(dotted key, value in a, value in b) for every key whose values differ; a key one
+    run lacks (an older version of the config) shows as None there."""
+    fa, fb = flatten(a), flatten(b)
+    return [(key, fa.get(key), fb.get(key)) for key in sorted(fa.keys() | fb.keys())
+            if fa.get(key) != fb.get(key)]
+
+
+def run_row(run: dict, report: dict | None, decision: dict | None) -> dict:
+    """One run's line: ``run`` holds id, created, status; ``report`` and ``decision`` are the
+    validate and publish steps' returns (None when the run stopped before them)."""
+    report = report or {}
+    ci = report.get("ci") or [None, None]
+    return {"run": run["id"], "created": str(run.get("created", ""))[:19], "status": run.get("status", ""),
+            "dataset": report.get("dataset_name") or NO_RESULT,
+            "dataset_hash": (report.get("dataset_hash") or "")[:12],
+            "split": (report.get("split_id") or "")[:12], "metric": report.get("metric"),
+            "winner": report.get("winner") or NO_RESULT, "cv": report.get("cv_score"),
+            "test": report.get("score"), "ci_low": ci[0], "ci_high": ci[1],
+            "gates": None if not report else bool(report.get("gates_passed")),
+            "decision": verdict(decision), "model_id": (decision or {}).get("model_id") or ""}
+
+
+def _number(value) -> str:
+    return NO_RESULT if value is None else f"{value:.4f}"
+
+
+def format_runs(rows: list[dict]) -> str:
+    """A fixed-width table, newest first as given; scores of different test splits are
+    not comparable, so the split is a column."""
+    if not rows:
+        return "no pipeline runs on this server yet; `tabpipe run` makes one"
+    header = ["run", "created", "status", "dataset", "split", "winner", "metric", "cv", "test",
+              "95% CI", "decision"]
+    lines = [[r["run"], r["created"], r["status"], r["dataset"], r["split"] or NO_RESULT,
+              r["winner"], r["metric"] or NO_RESULT, _number(r["cv"]), _number(r["test"]),
+              NO_RESULT if r["ci_low"] is None else f"{r['ci_low']:.3f}-{r['ci_high']:.3f}",
+              r["decision"]] for r in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *lines)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    text = [fmt.format(*header).rstrip()] + [fmt.format(*map(str, line)).rstrip() for line in lines]
+    splits = {r["split"] for r in rows if r["split"]}
+    if len(splits) > 1:
+        text.append(f"note: {len(splits)} different test splits; compare test scores only "
+                    "between runs on the same split")
+    return "\n".join(text)
+
+
+def _value(v) -> str:
+    return json.dumps(v) if not isinstance(v, str) else v
+
+
+def format_changes(row_a: dict, row_b: dict, changes: list[tuple[str, Any, Any]]) -> str:
+    """What differs between run A and run B: settings first, then results."""
+    a, b = row_a["run"], row_b["run"]
+    out = [f"A = {a}  ({row_a['created']})", f"B = {b}  ({row_b['created']})", ""]
+    if changes:
+        width = max(len(key) for key, _, _ in changes)
+        out.append("settings that differ:")
+        out += [f"  {key:<{width}}  A: {_value(va)}   B: {_value(vb)}" for key, va, vb in changes]
+    else:
+        out.append("same settings")
+    out.append("")
+    for label, key in (("winner", "winner"), ("dataset hash", "dataset_hash"), ("test split", "split"),
+                       ("decision", "decision")):
+        out.append(f"{label + ':':<14} A: {row_a[key] or NO_RESULT}   B: {row_b[key] or NO_RESULT}")
+    for label, key in (("cv score", "cv"), ("test score", "test")):
+        delta = ("" if row_a[key] is None or row_b[key] is None
+                 else f"   B - A: {row_b[key] - row_a[key]:+.4f}")
+        out.append(f"{label + ':':<14} A: {_number(row_a[key])}   B: {_number(row_b[key])}{delta}")
+    if row_a["split"] and row_b["split"] and row_a["split"] != row_b["split"]:
+        out.append("the runs were scored on different test splits: their test scores are not comparable")
+    return "\n".join(out)

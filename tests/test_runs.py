@@ -1,0 +1,60 @@
+"""Runs side by side: settings from pipeline parameters, the keys two runs differ in, rows of
+runs that stopped early, and the warning when test splits differ."""
+import json
+
+from steps.runs import config_changes, format_changes, format_runs, run_config, run_row
+
+REPORT = {"winner": "hist_gb", "metric": "macro_f1", "score": 0.83, "cv_score": 0.81,
+          "ci": [0.80, 0.86], "gates_passed": True, "split_id": "a" * 64,
+          "dataset_hash": "b" * 64, "dataset_name": "hpc_data"}
+
+
+def _params(**train):
+    return {"Args/train": json.dumps({"families": ["hist_gb"], "timeout_s": 60, **train}),
+            "Args/preprocess": json.dumps({"imbalance": {"strategy": "class_weight"}}),
+            "Args/project": "tabpipe", "Args/run_info": json.dumps({"config_sha256": "x"}),
+            "pipeline/default_queue": "default"}
+
+
+def _row(run_id, report=REPORT, decision=None):
+    return run_row({"id": run_id, "created": "2026-12-02 05:12:07.123+00:00", "status": "completed"},
+                   report, decision)
+
+
+def test_settings_come_from_the_run_parameters_without_bookkeeping():
+    config = run_config(_params())
+    assert config == {"train": {"families": ["hist_gb"], "timeout_s": 60},
+                      "preprocess": {"imbalance": {"strategy": "class_weight"}}, "project": "tabpipe"}
+
+
+def test_changes_name_nested_keys_and_keys_one_run_lacks():
+    a = run_config(_params())
+    b = run_config(_params(timeout_s=30, budget_s=120))
+    b["preprocess"]["imbalance"]["strategy"] = "smote"
+    assert config_changes(a, b) == [("preprocess.imbalance.strategy", "class_weight", "smote"),
+                                    ("train.budget_s", None, 120), ("train.timeout_s", 60, 30)]
+    assert config_changes(a, a) == []
+
+
+def test_rows_of_runs_that_stopped_early_have_no_scores():
+    row = _row("r1", report=None)
+    assert (row["winner"], row["test"], row["decision"], row["gates"]) == ("-", None, "-", None)
+    table = format_runs([row, _row("r2", decision={"publish": True, "model_id": "m"})])
+    lines = table.splitlines()
+    assert lines[0].split()[:3] == ["run", "created", "status"]
+    assert "published" in lines[2] and "0.8300" in lines[2] and "0.800-0.860" in lines[2]
+    assert "2026-12-02 05:12:07  completed" in lines[1]
+
+
+def test_verdicts_and_the_different_split_warning():
+    same = _row("r1", decision={"publish": False, "already_champion": True, "model_id": "m"})
+    assert same["decision"] == "already champion"
+    other = _row("r2", report={**REPORT, "split_id": "c" * 64, "score": 0.85},
+                 decision={"publish": False, "model_id": "m2"})
+    assert other["decision"] == "kept unpublished"
+    assert "2 different test splits" in format_runs([same, other])
+    text = format_changes(same, other, [("train.timeout_s", 60, 30)])
+    assert "train.timeout_s  A: 60   B: 30" in text
+    assert "B - A: +0.0200" in text and "not comparable" in text
+    assert "same settings" in format_changes(same, same, []) and "not comparable" not in \
+        format_changes(same, same, [])
