@@ -30,15 +30,28 @@ def _load_model(model_id: str):
     return model, joblib.load(model.get_local_copy(raise_on_error=True))
 
 
-def _with_threshold(estimator, oof: dict, positive: str | None, cfg: EvaluateConfig):
-    """Tune the binary decision threshold on out-of-fold *training* predictions."""
+def _decision_rule(estimator, oof: dict, positive: str | None, cfg: EvaluateConfig):
+    """(model, threshold, calibration) for a binary target: probabilities calibrated, then the
+    decision threshold tuned on calibrated out-of-fold *training* predictions."""
+    from steps.calibration import calibrate
     from steps.evaluation import ThresholdedClassifier, tune_threshold
-    if positive is None or not cfg.threshold_tuning:
-        return estimator, None
+    from sklearn.metrics import log_loss
+    if positive is None:
+        return estimator, None, None
+    calibration = None
+    if cfg.calibration != "none":
+        before = float(log_loss(oof["y"], oof["proba"], labels=oof["classes"]))
+        estimator, proba = calibrate(estimator, oof["proba"], oof["y"], oof["classes"], positive,
+                                     cfg.calibration)
+        oof = dict(oof, proba=proba)
+        calibration = {"method": cfg.calibration, "oof_log_loss_before": before,
+                       "oof_log_loss_after": float(log_loss(oof["y"], proba, labels=oof["classes"]))}
+    if not cfg.threshold_tuning:
+        return estimator, None, calibration
     pos = oof["classes"].index(positive)
     tuned = tune_threshold((oof["y"] == positive).to_numpy(), oof["proba"][:, pos],
                            beta=cfg.threshold_beta)
-    return ThresholdedClassifier(estimator, positive, tuned.threshold), tuned.threshold
+    return ThresholdedClassifier(estimator, positive, tuned.threshold), tuned.threshold, calibration
 
 
 def _evaluate(final, threshold, data: dict, cfg: EvaluateConfig, rows: int | None = None,
@@ -60,8 +73,8 @@ def _score_runner_up(name: str, candidate: dict, data: dict, cfg: EvaluateConfig
     """Leaderboard row of a family that did not win: metrics and CI, no figures, and a
     stratified sample of the test split when scoring all of it would be slow (k-NN)."""
     from steps.evaluation import affordable_test_rows
-    final, threshold = _with_threshold(candidate["estimator"], candidate["oof"],
-                                       data["positive"], cfg)
+    final, threshold, _ = _decision_rule(candidate["estimator"], candidate["oof"],
+                                         data["positive"], cfg)
     rows, per_row = affordable_test_rows(final, data["X_test"])
     n = len(data["y_test"])
     if rows < n:
@@ -147,8 +160,12 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     winner = select_winner(leaderboard([{"family": f, "cv_score": c["cv"]}
                                         for f, c in candidates.items()], "cv_score"))
     meta = candidates[winner]["meta"]
-    final, threshold = _with_threshold(candidates[winner]["estimator"],
-                                       candidates[winner]["oof"], data["positive"], cfg)
+    final, threshold, calibration = _decision_rule(candidates[winner]["estimator"],
+                                                   candidates[winner]["oof"], data["positive"], cfg)
+    if calibration:
+        log.info("%s probabilities calibrated (%s): out-of-fold log loss %.4f -> %.4f", winner,
+                 calibration["method"], calibration["oof_log_loss_before"],
+                 calibration["oof_log_loss_after"])
     result = _evaluate(final, threshold, data, cfg)  # the winner's full report, every test row
     rows = [_row(winner, candidates[winner], result, threshold, len(data["y_test"]))]
     rows += [_score_runner_up(f, c, data, cfg) for f, c in candidates.items() if f != winner]
@@ -167,6 +184,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "per_class": result.per_class.rename_axis("class").reset_index().to_dict(orient="records"),
               "gates_passed": gates.passed, "gate_reasons": gates.reasons,
               "threshold": row["threshold"], "positive_label": data["positive"],
+              "calibration": calibration,
               "split_id": recipe["split_id"], "dataset_id": recipe["dataset_id"],
               "dataset_hash": recipe["dataset_hash"], "prepared_id": prepared_id,
               "dataset_name": recipe.get("dataset_name"),
@@ -179,7 +197,8 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     candidate_id = _register_candidate(task, final, report, project)
     return candidate_id, json.dumps({k: report[k] for k in (
         "winner", "metric", "score", "cv_score", "members", "ci", "gates_passed", "gate_reasons", "split_id",
-        "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label")}, default=str)
+        "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label", "calibration")},
+        default=str)
 
 
 def _report(task, board, winner, result, baseline, gates, cfg) -> None:
@@ -227,6 +246,7 @@ def _candidate_metadata(report: dict, path) -> dict:
         "prepared_dataset_id": report["prepared_id"], "classes": report["classes"],
         "class_order": report.get("class_order"),
         "threshold": report["threshold"], "positive_label": report["positive_label"],
+        "calibration": (report.get("calibration") or {}).get("method", "none"),
         "train_rows": report["train_rows"], "gates_passed": report["gates_passed"],
         "best_params": report["best_params"], "imbalance": report["imbalance"],
         "cv_score": report["cv_score"], "ensemble_members": report["members"],

@@ -73,6 +73,16 @@ def _lineage(report: dict) -> str:
             f"<code>{_e(str(report.get('split_id'))[:12])}</code></p>")
 
 
+def _calibration(report: dict) -> str:
+    cal = report.get("calibration")
+    if not cal:
+        return ""
+    return (f"<p>Probabilities calibrated ({_e(cal['method'])}, fitted on out-of-fold training "
+            f"predictions): out-of-fold log loss {cal['oof_log_loss_before']:.4f} &rarr; "
+            f"{cal['oof_log_loss_after']:.4f}; decisions follow the threshold tuned on the "
+            "calibrated values.</p>")
+
+
 def _validation(report: dict | None) -> str:
     if not report:
         return "<p>No validation report (the validate step did not complete).</p>"
@@ -83,7 +93,7 @@ def _validation(report: dict | None) -> str:
              f"<b>{report['score']:.4f}</b> (95% CI {lo:.4f}-{hi:.4f}), out-of-fold "
              f"{report['cv_score']:.4f}; quality gates {gates}</p>",
              "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in report.get("gate_reasons", [])) + "</ul>",
-             _lineage(report),
+             _lineage(report), _calibration(report),
              "<h3>Leaderboard</h3>",
              table(report.get("leaderboard", []), [c.format(metric=metric) for c in LEADERBOARD_COLUMNS])]
     scalars = {k: v for k, v in (report.get("metrics") or {}).items() if isinstance(v, (int, float))}

@@ -209,6 +209,10 @@ def test_grouped_table_keeps_groups_apart_end_to_end(tmp_path):
     assert split["test"] and not set(split["train"]) & set(split["test"])
     assert split["recipe"]["group_column"] == "patient"
     assert "patient" not in split["recipe"]["roles"]["categorical"]  # never a feature
+    # binary target: probabilities calibrated on out-of-fold predictions by default
+    calibration = json.loads(_returns(result, "validate")["report"])["calibration"]
+    assert calibration["method"] == "sigmoid"
+    assert calibration["oof_log_loss_after"] <= calibration["oof_log_loss_before"]
 
 
 def test_agent_executes_training_fan_out(tmp_path):
