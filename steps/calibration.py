@@ -12,10 +12,11 @@ it the decisions the pipeline was tuned for.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
+
+from steps.wrappers import FittedWrapper
 
 EPS = 1e-6  # calibrated probabilities stay inside (0, 1): log loss remains finite
 
@@ -50,41 +51,25 @@ class BinaryCalibrator:
             out = self.map_.predict(np.asarray(pos_proba, dtype=float))
         return np.clip(out, EPS, 1 - EPS)
 
-    def transform(self, proba) -> np.ndarray:
+    def transform(self, proba, positive_index: int | None = None) -> np.ndarray:
+        """``proba`` with the positive column (``positive_index``, default the model's)
+        calibrated and the other its complement."""
+        i = self.positive_index if positive_index is None else positive_index
         proba = np.asarray(proba, dtype=float)
-        pos = self.positive(proba[:, self.positive_index])
+        pos = self.positive(proba[:, i])
         out = np.empty_like(proba)
-        out[:, self.positive_index] = pos
-        out[:, 1 - self.positive_index] = 1 - pos
+        out[:, i] = pos
+        out[:, 1 - i] = 1 - pos
         return out
 
 
-class CalibratedClassifier(ClassifierMixin, BaseEstimator):
-    """A fitted binary classifier whose probabilities pass through a fitted calibrator.
-    Fit-free (``clone`` returns the same object), like ``ThresholdedClassifier``."""
+class CalibratedClassifier(FittedWrapper):
+    """A fitted binary classifier whose probabilities pass through a fitted calibrator;
+    fit-free (steps.wrappers)."""
 
     def __init__(self, estimator, calibrator: BinaryCalibrator):
         self.estimator = estimator
         self.calibrator = calibrator
-
-    def __sklearn_clone__(self):
-        return self
-
-    def __sklearn_is_fitted__(self) -> bool:
-        check_is_fitted(self.estimator)
-        return True
-
-    @property
-    def classes_(self) -> np.ndarray:
-        return self.estimator.classes_
-
-    @property
-    def n_features_in_(self) -> int:
-        return self.estimator.n_features_in_
-
-    @property
-    def feature_names_in_(self) -> np.ndarray:
-        return self.estimator.feature_names_in_
 
     def fit(self, X=None, y=None, **fit_params):
         check_is_fitted(self.estimator)
@@ -100,7 +85,8 @@ class CalibratedClassifier(ClassifierMixin, BaseEstimator):
 def calibrate(estimator, oof_proba, y, classes, positive, method: str):
     """(calibrated estimator, calibrated out-of-fold probabilities), fitted on ``oof_proba``
     (out-of-fold training predictions with labels ``y``)."""
-    pos = list(classes).index(positive)
-    calibrator = BinaryCalibrator(method, pos).fit(np.asarray(oof_proba)[:, pos],
-                                                   np.asarray(y) == positive)
-    return CalibratedClassifier(estimator, calibrator), calibrator.transform(oof_proba)
+    pos = [str(c) for c in classes].index(str(positive))  # column order of oof_proba
+    in_model = [str(c) for c in estimator.classes_].index(str(positive))  # of predict_proba
+    calibrator = BinaryCalibrator(method, in_model).fit(np.asarray(oof_proba)[:, pos],
+                                                        np.asarray(y) == positive)
+    return CalibratedClassifier(estimator, calibrator), calibrator.transform(oof_proba, pos)

@@ -14,8 +14,9 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
+
+from steps.wrappers import FittedWrapper
 
 log = logging.getLogger(__name__)
 
@@ -115,37 +116,14 @@ def predict_with_threshold(proba, classes: Sequence, positive_label, threshold: 
     return np.asarray(classes, dtype=object)[np.where(proba[:, pos] >= threshold, pos, 1 - pos)]
 
 
-class ThresholdedClassifier(ClassifierMixin, BaseEstimator):
-    """An already fitted binary classifier plus its decision threshold, saved together.
-
-    Fit-free, like sklearn's ``FrozenEstimator``: ``fit`` only validates and ``clone``
-    returns the same object, so the wrapped model is never refit by accident. Pickles with
-    joblib like any estimator (the class lives at module level).
-    """
+class ThresholdedClassifier(FittedWrapper):
+    """An already fitted binary classifier plus its decision threshold, saved together;
+    ``fit`` only validates (steps.wrappers)."""
 
     def __init__(self, estimator, positive_label, threshold: float = 0.5):
         self.estimator = estimator
         self.positive_label = positive_label
         self.threshold = threshold
-
-    def __sklearn_clone__(self):
-        return self
-
-    def __sklearn_is_fitted__(self) -> bool:
-        check_is_fitted(self.estimator)
-        return True
-
-    @property
-    def classes_(self) -> np.ndarray:
-        return self.estimator.classes_
-
-    @property
-    def n_features_in_(self) -> int:
-        return self.estimator.n_features_in_
-
-    @property
-    def feature_names_in_(self) -> np.ndarray:
-        return self.estimator.feature_names_in_
 
     def fit(self, X=None, y=None, **fit_params):
         """No refit: check the wrapped model and the decision rule, then return self."""

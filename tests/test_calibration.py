@@ -68,3 +68,11 @@ def test_calibrated_model_is_fit_free_and_pickles(fitted, tmp_path):
 def test_unknown_method_is_named():
     with pytest.raises(ValueError, match="unknown calibration 'beta'"):
         BinaryCalibrator("beta", 1)
+
+
+def test_out_of_fold_columns_in_another_order_than_the_model(fitted):
+    model, oof, y, (X_new, _) = fitted  # model.classes_ == ["neg", "pos"]
+    straight, oof_a = calibrate(model, oof, y, ["neg", "pos"], "pos", "sigmoid")
+    swapped, oof_b = calibrate(model, oof[:, ::-1], y, ["pos", "neg"], "pos", "sigmoid")
+    np.testing.assert_allclose(oof_b, oof_a[:, ::-1])
+    np.testing.assert_allclose(swapped.predict_proba(X_new), straight.predict_proba(X_new))
