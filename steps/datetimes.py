@@ -30,17 +30,26 @@ def output_names(d: DatetimeParts) -> list[str]:
     return [f"{d.column}_{part}" for part in d.parts]
 
 
+def _sample(series: pd.Series) -> pd.Series:
+    values = series.dropna()
+    return values.sample(min(len(values), DETECT_SAMPLE), random_state=0)
+
+
 def is_datetime_column(series: pd.Series) -> bool:
     """A datetime dtype, or text whose sampled non-missing values are all ISO 8601."""
     if ptypes.is_datetime64_any_dtype(series.dtype):
         return True
     if not (ptypes.is_string_dtype(series.dtype) or ptypes.is_object_dtype(series.dtype)):
         return False
-    values = series.dropna()
-    if values.empty:
-        return False
-    sample = values.sample(min(len(values), DETECT_SAMPLE), random_state=0)
-    return all(isinstance(v, str) and ISO_8601.match(v.strip()) for v in sample)
+    sample = _sample(series)
+    return len(sample) > 0 and all(isinstance(v, str) and ISO_8601.match(v.strip()) for v in sample)
+
+
+def _has_clock(series: pd.Series) -> bool:
+    """Some value has a time of day other than midnight (judged on the detection sample:
+    the whole column is parsed once, when the derivation is applied)."""
+    stamps = parse(_sample(series)).dropna()
+    return bool((stamps != stamps.dt.normalize()).any())
 
 
 def parse(series: pd.Series, fmt: str | None = None) -> pd.Series:
@@ -60,17 +69,13 @@ def parse(series: pd.Series, fmt: str | None = None) -> pd.Series:
 
 
 def detect(frame: pd.DataFrame, skip: set) -> list[DatetimeParts]:
-    """One derivation per date/time column not in ``skip``; clock parts only when some
-    value has a time of day other than midnight."""
+    """One derivation per date/time column not in ``skip``; clock parts only when values
+    have a time of day."""
     found = []
     for col in frame.columns:
         if col in skip or not is_datetime_column(frame[col]):
             continue
-        stamps = parse(frame[col]).dropna()
-        if stamps.empty:
-            continue
-        timed = bool((stamps != stamps.dt.normalize()).any())
-        parts = ["year", "month", "dayofweek", *(["hour"] if timed else []), "days"]
+        parts = ["year", "month", "dayofweek", *(["hour"] if _has_clock(frame[col]) else []), "days"]
         found.append(DatetimeParts(kind="datetime_parts", column=str(col), parts=parts))
     return found
 
