@@ -23,18 +23,6 @@ class CsvReadError(ValueError):
     """The file is not a table pandas can read; the message says what was found."""
 
 
-def _encoding(path: Path) -> str:
-    head = path.read_bytes()[:SNIFF_BYTES]
-    try:
-        head.decode("utf-8")
-        return "utf-8-sig"  # also strips a byte-order mark from the first column's name
-    except UnicodeDecodeError as err:
-        if err.start >= len(head) - 4:  # a character cut by the sample's end
-            return "utf-8-sig"
-        log.warning("%s is not UTF-8 (byte %d); reading it as Latin-1", path.name, err.start)
-        return "latin-1"
-
-
 def _separator(sample: str) -> str:
     try:
         return csv.Sniffer().sniff(sample, delimiters=SEPARATORS).delimiter
@@ -52,17 +40,24 @@ def _uses_decimal_comma(frame: pd.DataFrame) -> bool:
     return False
 
 
+def _read(path: Path, **kwargs) -> pd.DataFrame:
+    try:  # utf-8-sig also strips a byte-order mark from the first column's name
+        return pd.read_csv(path, encoding="utf-8-sig", **kwargs)
+    except UnicodeDecodeError as err:
+        log.warning("%s is not UTF-8 (byte %d); reading it as Latin-1", path.name, err.start)
+        return pd.read_csv(path, encoding="latin-1", **kwargs)
+
+
 def read_csv_table(path: Path) -> pd.DataFrame:
-    encoding = _encoding(path)
-    with open(path, encoding=encoding, errors="replace") as fh:
+    with open(path, encoding="utf-8", errors="replace") as fh:  # enough to see the separator
         sample = fh.read(SNIFF_BYTES)
     if not sample.strip():
         raise CsvReadError(f"{path} is empty")
     sep = _separator(sample)
     try:
-        frame = pd.read_csv(path, sep=sep, encoding=encoding)
+        frame = _read(path, sep=sep)
         if sep == ";" and _uses_decimal_comma(frame):
-            frame = pd.read_csv(path, sep=sep, encoding=encoding, decimal=",")
+            frame = _read(path, sep=sep, decimal=",")
             log.info("%s: semicolon-separated with decimal commas", path.name)
     except pd.errors.ParserError as err:
         raise CsvReadError(f"{path} is not a consistent {sep!r}-separated table: {err}") from None

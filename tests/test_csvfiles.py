@@ -47,3 +47,9 @@ def test_tsv_files_are_tables(tmp_path):
 def test_unreadable_files_say_why(tmp_path, name, content, message):
     with pytest.raises(DataSourceError, match=message):
         read_table_file(_write(tmp_path / name, content))
+
+
+def test_latin1_beyond_the_sniffed_sample(tmp_path):
+    rows = "".join(f"a,{i}\n" for i in range(20000)) + "b,Düsseldorf\n"
+    frame, _ = read_table_file(_write(tmp_path / "late.csv", "label,city\n" + rows, "latin-1"))
+    assert frame["city"].iloc[-1] == "Düsseldorf"
