@@ -1,0 +1,124 @@
+"""Measurements behind two defaults: encoding ``auto`` and binary calibration ``sigmoid``.
+
+    python benchmarks/preprocessing_ablations.py encoding      # one-hot vs auto, paired CV
+    python benchmarks/preprocessing_ablations.py calibration   # raw vs sigmoid vs isotonic
+
+``encoding``: 5-fold CV repeated 3 times on each prepared table, quick-start hist_gb and
+logreg (C=1) with balanced weights, macro-F1 of ``preprocess.encoding`` onehot against auto
+on the same folds. Only tables with a column above ``max_categories`` levels can differ
+(of the bundled ones, mlc_churn's ``state``).
+``calibration``: the quality benchmark's 3 stratified 80/20 splits of the binary tables;
+out-of-fold probabilities on the training rows (5 folds), the calibrator fitted on them, the
+F1 threshold tuned on them, then test log loss, Brier score and macro-F1.
+
+Findings (2026-12-02, 2 cores): encoding auto vs onehot on mlc_churn, hist_gb 0.9131 ->
+0.9149, logreg 0.6729 -> 0.6760; calibration cut test log loss (hist_gb / logreg) on
+mlc_churn 0.214 -> 0.151 / 0.534 -> 0.326, attrition 0.484 -> 0.345 / 0.506 -> 0.338,
+credit_data 0.529 -> 0.450 / 0.503 -> 0.444, with macro-F1 identical in all six.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+import quality as q  # noqa: E402
+from steps.calibration import calibrate  # noqa: E402
+from steps.config import PreprocessConfig  # noqa: E402
+from steps.models import FAMILIES  # noqa: E402
+from steps.recipe import build_model_pipeline, infer_roles  # noqa: E402
+from steps.thresholds import predict_with_threshold, tune_threshold  # noqa: E402
+
+FAMILY_PARAMS = {"hist_gb": dict(FAMILIES["hist_gb"].quick_starts[0]), "logreg": {"C": 1.0}}
+BINARY = ["mlc_churn", "attrition", "credit_data"]
+
+
+def _pipe(X, y, family, encoding="auto"):
+    return build_model_pipeline(infer_roles(X), PreprocessConfig(encoding=encoding), family,
+                                FAMILY_PARAMS[family], "class_weight", 0, y=y)
+
+
+def encoding(datasets) -> pd.DataFrame:
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    rows = []
+    for name in datasets:
+        frame, target, _ = q.load(name)
+        X, y = frame.drop(columns=target), frame[target].astype(str)
+        for family in FAMILY_PARAMS:
+            scores = {enc: np.concatenate([cross_val_score(
+                _pipe(X, y, family, enc), X, y, scoring="f1_macro",
+                cv=StratifiedKFold(5, shuffle=True, random_state=rep)) for rep in range(3)])
+                for enc in ("onehot", "auto")}
+            delta = scores["auto"] - scores["onehot"]
+            rows.append({"dataset": name, "family": family, "onehot": scores["onehot"].mean(),
+                         "auto": scores["auto"].mean(), "delta": delta.mean(),
+                         "delta_se": delta.std(ddof=1) / np.sqrt(len(delta)),
+                         "auto_wins": f"{int((delta > 0).sum())}/{len(delta)}"})
+            print(rows[-1], file=sys.stderr, flush=True)
+    return pd.DataFrame(rows)
+
+
+def _scores(y_te, proba, classes, positive, cut) -> dict:
+    from sklearn.metrics import brier_score_loss, f1_score, log_loss
+    pos = classes.index(positive)
+    pred = predict_with_threshold(proba, classes, positive, cut)
+    return {"log_loss": log_loss(y_te, proba, labels=classes),
+            "brier": brier_score_loss(y_te == positive, proba[:, pos]),
+            "macro_f1": f1_score(y_te, pred.astype(str), average="macro")}
+
+
+def calibration(datasets) -> pd.DataFrame:
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    rows = []
+    for name in [d for d in datasets if d in BINARY]:
+        frame, target, _ = q.load(name)
+        for family in FAMILY_PARAMS:
+            for seed in (0, 1, 2):
+                X_tr, y_tr, X_te, y_te = q.split(frame, target, seed)
+                y_tr, y_te = y_tr.astype(str), y_te.astype(str)
+                classes = sorted(y_tr.unique())
+                positive = str(y_tr.value_counts().idxmin())
+                model = _pipe(X_tr, y_tr, family)
+                oof = cross_val_predict(model, X_tr, y_tr, method="predict_proba",
+                                        cv=StratifiedKFold(5, shuffle=True, random_state=0))
+                model.fit(X_tr, y_tr)
+                variants = {"raw": (model, oof)}
+                for method in ("sigmoid", "isotonic"):
+                    variants[method] = calibrate(model, oof, y_tr, classes, positive, method)
+                for variant, (est, o) in variants.items():
+                    cut = tune_threshold((y_tr == positive).to_numpy(),
+                                         o[:, classes.index(positive)], beta=1.0).threshold
+                    rows.append({"dataset": name, "family": family, "variant": variant,
+                                 "seed": seed, **_scores(y_te, est.predict_proba(X_te), classes,
+                                                         positive, cut)})
+        print(name, "done", file=sys.stderr, flush=True)
+    table = pd.DataFrame(rows)
+    return table.groupby(["dataset", "family", "variant"], sort=False)[
+        ["log_loss", "brier", "macro_f1"]].mean().reset_index()
+
+
+ABLATIONS = {"encoding": encoding, "calibration": calibration}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("ablation", choices=list(ABLATIONS))
+    ap.add_argument("--datasets", nargs="+", default=q.DATASETS)
+    args = ap.parse_args(argv)
+    warnings.simplefilter("ignore")
+    with threadpool_limits(limits=1):
+        table = ABLATIONS[args.ablation](args.datasets)
+    print(table.round(4).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
