@@ -104,7 +104,7 @@ class PreprocessConfig(Section):
     categorical_imputer: Literal["most_frequent", "constant"] = "most_frequent"
     encoding: Literal["auto", "onehot", "ordinal"] = "auto"
     scaling: Literal["standard", "robust", "minmax", "none"] = "standard"
-    max_categories: int = Field(30, ge=2)  # rarer levels are grouped as infrequent
+    max_categories: int = Field(30, ge=2)  # one-hot levels kept per column; auto: more -> target encoding
     outliers: OutlierConfig = Field(default_factory=OutlierConfig)
     imbalance: ImbalanceConfig = Field(default_factory=ImbalanceConfig)
 
