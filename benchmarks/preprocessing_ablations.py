@@ -18,19 +18,17 @@ credit_data 0.529 -> 0.450 / 0.503 -> 0.444, with macro-F1 identical in all six.
 """
 from __future__ import annotations
 
-import argparse
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
 import quality as q  # noqa: E402
+from quality_ablations import run_ablation  # noqa: E402
 from steps.calibration import calibrate  # noqa: E402
 from steps.config import PreprocessConfig  # noqa: E402
 from steps.models import FAMILIES  # noqa: E402
@@ -109,14 +107,7 @@ ABLATIONS = {"encoding": encoding, "calibration": calibration}
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("ablation", choices=list(ABLATIONS))
-    ap.add_argument("--datasets", nargs="+", default=q.DATASETS)
-    args = ap.parse_args(argv)
-    warnings.simplefilter("ignore")
-    with threadpool_limits(limits=1):
-        table = ABLATIONS[args.ablation](args.datasets)
-    print(table.round(4).to_string(index=False))
+    run_ablation(ABLATIONS, __doc__.splitlines()[0], argv)
     return 0
 
 

@@ -203,16 +203,22 @@ def neighbourhood(datasets) -> pd.DataFrame:
         ["cv_macro_f1", "test_macro_f1"]].agg(["mean", "min"]).reset_index()
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("ablation", choices=list(ABLATIONS))
+def run_ablation(ablations: dict, description: str, argv=None) -> tuple[str, pd.DataFrame]:
+    """Parse ``ABLATION [--datasets ...]``, run it single-threaded, print its table."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("ablation", choices=list(ablations))
     ap.add_argument("--datasets", nargs="+", default=q.DATASETS)
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     with threadpool_limits(limits=1):
-        table = ABLATIONS[args.ablation](args.datasets)
+        table = ablations[args.ablation](args.datasets)
     print(table.round(4).to_string(index=False))
-    if args.ablation == "bagging":
+    return args.ablation, table
+
+
+def main(argv=None) -> int:
+    ablation, table = run_ablation(ABLATIONS, __doc__.splitlines()[0], argv)
+    if ablation == "bagging":
         delta = table[["fold_bag", "refit_plus_bag"]].sub(table["refit"], axis=0)
         print("mean Δ vs refit:", delta.mean().round(4).to_dict(),
               "| better on", (delta > 0).sum().to_dict(), "of", len(table))
