@@ -36,7 +36,6 @@ from steps.recipe import build_model_pipeline, infer_roles  # noqa: E402
 from steps.thresholds import predict_with_threshold, tune_threshold  # noqa: E402
 
 FAMILY_PARAMS = {"hist_gb": dict(FAMILIES["hist_gb"].quick_starts[0]), "logreg": {"C": 1.0}}
-BINARY = ["mlc_churn", "attrition", "credit_data"]
 
 
 def _pipe(X, y, family, encoding="auto"):
@@ -64,39 +63,53 @@ def encoding(datasets) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _scores(y_te, proba, classes, positive, cut) -> dict:
-    from sklearn.metrics import brier_score_loss, f1_score, log_loss
-    pos = classes.index(positive)
-    pred = predict_with_threshold(proba, classes, positive, cut)
-    return {"log_loss": log_loss(y_te, proba, labels=classes),
-            "brier": brier_score_loss(y_te == positive, proba[:, pos]),
-            "macro_f1": f1_score(y_te, pred.astype(str), average="macro")}
+def _scores(y_te, proba, classes, pred) -> dict:
+    from sklearn.metrics import f1_score, log_loss
+    onehot = (np.asarray(y_te)[:, None] == np.asarray(classes)[None, :]).astype(float)
+    brier = ((proba - onehot) ** 2).sum(axis=1).mean()
+    if len(classes) == 2:
+        brier /= 2  # the binary convention: squared error of the positive column only
+    return {"log_loss": log_loss(y_te, proba, labels=classes), "brier": brier,
+            "macro_f1": f1_score(y_te, np.asarray(pred).astype(str), average="macro")}
+
+
+def _variants(model, oof, y_tr, classes, positive) -> dict:
+    if positive is None:  # multiclass: one scaling whatever the method
+        return {"raw": (model, oof), "temperature_bias": calibrate(model, oof, y_tr, classes,
+                                                                   None, "sigmoid")}
+    return {"raw": (model, oof), **{m: calibrate(model, oof, y_tr, classes, positive, m)
+                                    for m in ("sigmoid", "isotonic")}}
+
+
+def _decisions(est, oof, proba, y_tr, classes, positive):
+    if positive is None:
+        decide = getattr(est, "decide", None)  # calibrated: the raw model's argmax
+        return decide(proba) if decide else np.asarray(classes)[proba.argmax(axis=1)]
+    cut = tune_threshold((y_tr == positive).to_numpy(), oof[:, classes.index(positive)],
+                         beta=1.0).threshold
+    return predict_with_threshold(proba, classes, positive, cut)
 
 
 def calibration(datasets) -> pd.DataFrame:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     rows = []
-    for name in [d for d in datasets if d in BINARY]:
+    for name in datasets:
         frame, target, _ = q.load(name)
         for family in FAMILY_PARAMS:
             for seed in (0, 1, 2):
                 X_tr, y_tr, X_te, y_te = q.split(frame, target, seed)
                 y_tr, y_te = y_tr.astype(str), y_te.astype(str)
                 classes = sorted(y_tr.unique())
-                positive = str(y_tr.value_counts().idxmin())
+                positive = str(y_tr.value_counts().idxmin()) if len(classes) == 2 else None
                 model = _pipe(X_tr, y_tr, family)
                 oof = cross_val_predict(model, X_tr, y_tr, method="predict_proba",
                                         cv=StratifiedKFold(5, shuffle=True, random_state=0))
                 model.fit(X_tr, y_tr)
-                variants = {"raw": (model, oof)}
-                for method in ("sigmoid", "isotonic"):
-                    variants[method] = calibrate(model, oof, y_tr, classes, positive, method)
-                for variant, (est, o) in variants.items():
-                    cut = tune_threshold((y_tr == positive).to_numpy(),
-                                         o[:, classes.index(positive)], beta=1.0).threshold
+                for variant, (est, o) in _variants(model, oof, y_tr, classes, positive).items():
+                    proba = est.predict_proba(X_te)
+                    pred = _decisions(est, o, proba, y_tr, classes, positive)
                     rows.append({"dataset": name, "family": family, "variant": variant,
-                                 "seed": seed, **_scores(y_te, est.predict_proba(X_te), classes,
-                                                         positive, cut)})
+                                 "seed": seed, **_scores(y_te, proba, classes, pred)})
         print(name, "done", file=sys.stderr, flush=True)
     table = pd.DataFrame(rows)
     return table.groupby(["dataset", "family", "variant"], sort=False)[

@@ -5,9 +5,9 @@ then a stratified 80/20 ``split_frame``. Entries, all scored on the same test ro
 
 * ``tabpipe``: default families tuned by ``tune_with_budget`` (successive halving)
   within ``--budget`` seconds, the best family by out-of-fold score or their greedy blend
-  (``steps.ensemble.select_final``, as the validation step does), binary targets get their
-  probabilities calibrated (sigmoid) and a decision threshold tuned, both on out-of-fold
-  train probabilities.
+  (``steps.ensemble.select_final``, as the validation step does), probabilities calibrated
+  on out-of-fold train probabilities (binary: sigmoid, then a decision threshold tuned on
+  them; multiclass: temperature and class biases, decisions unchanged).
 * ``tabpipe_equal``: the same, but every family gets ``budget / len(families)`` s.
 * peers: most-frequent dummy, balanced logistic regression (same preprocessing),
   default HistGradientBoosting(class_weight='balanced'), SMOTE + RandomForest and
@@ -97,15 +97,15 @@ def pick_threshold(y, oof, classes, positive) -> tuple[float, str]:
 
 
 def tabpipe_scores(model, oof, classes, y_used, y_tr, X_te, y_te) -> dict:
-    """Test scores of the chosen model, calibrated and thresholded (binary) on its
+    """Test scores of the chosen model, calibrated and (binary) thresholded on its
     out-of-fold train probabilities, as the validation step does."""
     from steps.calibration import calibrate
     classes = list(classes)
     positive = minority_label(y_tr, classes) if len(classes) == 2 else None
-    if positive is not None:
-        model, oof = calibrate(model, oof, np.asarray(y_used), classes, positive, "sigmoid")
+    model, oof = calibrate(model, oof, np.asarray(y_used), classes, positive, "sigmoid")
     proba = peers.proba_in_order(model, X_te, classes)
-    pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
+    in_model = proba[:, [classes.index(c) for c in model.classes_]]
+    pred = np.asarray(model.decide(in_model), dtype=object)  # multiclass: the model's argmax
     row = {"macro_f1_argmax": metric_value("macro_f1", y_te, pred, proba, classes)}
     if positive is not None:
         cut, source = pick_threshold(np.asarray(y_used), oof, classes, positive)

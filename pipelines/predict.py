@@ -27,6 +27,7 @@ class Scored:
     family: str
     frame: pd.DataFrame
     agreement: dict | None
+    not_most_probable: int = 0  # rows decided for a class other than their most probable
 
 
 def find_model(ref: str | None, champion_tag: str = "champion"):
@@ -71,13 +72,13 @@ def load_weights(model):
 
 
 def score_table(frame: pd.DataFrame, ref: str | None, champion_tag: str = "champion") -> Scored:
-    from steps.scoring import ScoringSpec, agreement, score_rows
+    from steps.scoring import ScoringSpec, agreement, not_most_probable, score_rows
     model = find_model(ref, champion_tag)
     estimator, meta = load_weights(model)
     spec = ScoringSpec.from_metadata(meta, f"model {model.name} ({model.id})")
     scored = score_rows(estimator, frame, spec)
     return Scored(model.id, model.name, str(meta.get("family", "?")), scored,
-                  agreement(scored, spec.target))
+                  agreement(scored, spec.target), not_most_probable(scored, spec.classes))
 
 
 def default_output(source: Path) -> Path:
@@ -107,6 +108,10 @@ def summary_lines(result: Scored, out: Path) -> list[str]:
     lines = [f"model: {result.model_name} {result.model_id} ({result.family})",
              f"scored {len(result.frame)} rows -> {out}",
              "predicted: " + ", ".join(f"{c} {n}" for c, n in counts.items())]
+    if result.not_most_probable:
+        lines.append(f"{result.not_most_probable} row(s) are predicted a class other than their most probable one: "
+                     "probabilities are calibrated to observed frequencies, decisions keep the "
+                     "class weighting (binary: the threshold) tuned for the primary metric")
     if result.agreement:
         a = result.agreement
         lines.append(f"the table has known labels for {a['rows']} rows: accuracy "

@@ -31,22 +31,21 @@ def _load_model(model_id: str):
 
 
 def _decision_rule(estimator, oof: dict, positive: str | None, cfg: EvaluateConfig):
-    """(model, threshold, calibration) for a binary target: probabilities calibrated, then the
-    decision threshold tuned on calibrated out-of-fold *training* predictions."""
-    from steps.calibration import calibrate
+    """(model, threshold, calibration): probabilities calibrated on out-of-fold *training*
+    predictions, then (binary) the decision threshold tuned on the calibrated values."""
+    from steps.calibration import calibrate, method_name
     from steps.evaluation import ThresholdedClassifier, tune_threshold
     from sklearn.metrics import log_loss
-    if positive is None:
-        return estimator, None, None
     calibration = None
     if cfg.calibration != "none":
         before = float(log_loss(oof["y"], oof["proba"], labels=oof["classes"]))
         estimator, proba = calibrate(estimator, oof["proba"], oof["y"], oof["classes"], positive,
                                      cfg.calibration)
         oof = dict(oof, proba=proba)
-        calibration = {"method": cfg.calibration, "oof_log_loss_before": before,
+        calibration = {"method": method_name(cfg.calibration, positive),
+                       "oof_log_loss_before": before,
                        "oof_log_loss_after": float(log_loss(oof["y"], proba, labels=oof["classes"]))}
-    if not cfg.threshold_tuning:
+    if positive is None or not cfg.threshold_tuning:
         return estimator, None, calibration
     pos = oof["classes"].index(positive)
     tuned = tune_threshold((oof["y"] == positive).to_numpy(), oof["proba"][:, pos],

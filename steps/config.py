@@ -140,8 +140,9 @@ class EvaluateConfig(Section):
     bootstrap: int = Field(1000, ge=0)
     threshold_tuning: bool = True  # binary only, on out-of-fold train predictions
     threshold_beta: float = Field(1.0, gt=0)
-    # Binary only: probabilities mapped back to observed frequencies by a 1-D map fitted on
-    # out-of-fold training predictions; decisions stay the threshold's (steps.calibration).
+    # Probabilities mapped back to observed frequencies by a map fitted on out-of-fold training
+    # predictions; decisions unchanged (steps.calibration). Binary: sigmoid or isotonic;
+    # multiclass: any value but none means temperature-and-class-bias scaling.
     calibration: Literal["sigmoid", "isotonic", "none"] = "sigmoid"
     permutation_repeats: int = Field(5, ge=0)
     # The winner is chosen on out-of-fold training scores, never on the test split; a greedy

@@ -195,10 +195,10 @@ def _figures(y_test, proba, classes, pos, confusion, importance, metric) -> dict
 
 def labels_from_proba(model, proba: np.ndarray, classes) -> np.ndarray:
     """The model's decisions from probabilities already computed: predicting twice doubled
-    the cost of scoring k-NN or SVM on a large test split."""
-    if isinstance(model, ThresholdedClassifier):
-        return as_labels(predict_with_threshold(proba, list(classes), model.positive_label,
-                                                model.threshold))
+    the cost of scoring k-NN or SVM on a large test split. Wrappers whose decisions are not
+    the argmax (a threshold, calibrated multiclass) say so with ``decide``."""
+    if hasattr(model, "decide"):
+        return as_labels(model.decide(proba))
     return as_labels(np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)])
 
 
@@ -220,10 +220,7 @@ def evaluate_model(model, X_test: pd.DataFrame, y_test: pd.Series, cfg: Evaluate
     started = time.perf_counter()
     proba = np.asarray(scored.predict_proba(X_test), dtype=float)
     predict_s = time.perf_counter() - started
-    if threshold is not None:
-        y_pred = as_labels(predict_with_threshold(proba, classes, pos, threshold))
-    else:
-        y_pred = labels_from_proba(scored, proba, classes)
+    y_pred = labels_from_proba(scored, proba, classes)  # a threshold wraps the model
     metrics = compute_metrics(y_test, y_pred, proba, classes, cfg.beta, positive_label=pos)
     notes: list[str] = []
     if cfg.bootstrap > 0:

@@ -79,8 +79,13 @@ def _calibration(report: dict) -> str:
         return ""
     return (f"<p>Probabilities calibrated ({_e(cal['method'])}, fitted on out-of-fold training "
             f"predictions): out-of-fold log loss {cal['oof_log_loss_before']:.4f} &rarr; "
-            f"{cal['oof_log_loss_after']:.4f}; decisions follow the threshold tuned on the "
-            "calibrated values.</p>")
+            f"{cal['oof_log_loss_after']:.4f}; {_decisions_note(cal['method'])}.</p>")
+
+
+def _decisions_note(method: str) -> str:
+    if method == "temperature_bias":
+        return "decisions are the uncalibrated model's (the class biases are undone)"
+    return "decisions follow the threshold tuned on the calibrated values"
 
 
 def _validation(report: dict | None) -> str:

@@ -89,8 +89,8 @@ def _as_numbers(series: pd.Series, col: str) -> pd.Series:
 
 def score_rows(model, frame: pd.DataFrame, spec: ScoringSpec) -> pd.DataFrame:
     """``frame`` with the model's decision (``predicted``) and one ``proba_<class>`` column
-    per class appended; decisions come from ``model.predict``, so a tuned binary threshold
-    stored with the model applies."""
+    per class appended; decisions are the model's own (``decide``, else ``predict``), so a
+    tuned binary threshold or undone multiclass calibration stored with the model applies."""
     if len(frame) == 0:
         raise DataValidationError("the table has no rows to score")
     X = prepare_rows(frame, spec)
@@ -99,10 +99,19 @@ def score_rows(model, frame: pd.DataFrame, spec: ScoringSpec) -> pd.DataFrame:
         raise DataValidationError(f"model classes {classes} differ from its record {spec.classes}")
     proba = np.asarray(model.predict_proba(X))
     out = frame.copy()
-    out[PREDICTION] = np.asarray(model.predict(X)).astype(str)
+    decide = getattr(model, "decide", None)  # from the probabilities: one prediction, not two
+    out[PREDICTION] = np.asarray(decide(proba) if decide else model.predict(X)).astype(str)
     for i, c in enumerate(classes):
         out[PROBA_PREFIX + c] = proba[:, i]
     return out
+
+
+def not_most_probable(scored: pd.DataFrame, classes) -> int:
+    """Rows whose decision is not their most probable class: calibrated probabilities estimate
+    frequencies, while decisions keep the class weighting (or threshold) tuned for the metric."""
+    top = scored[[PROBA_PREFIX + str(c) for c in classes]].idxmax(axis=1)
+    top = top.str.removeprefix(PROBA_PREFIX)
+    return int((top != scored[PREDICTION]).sum())
 
 
 def agreement(scored: pd.DataFrame, target: str) -> dict | None:

