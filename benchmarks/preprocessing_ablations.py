@@ -1,4 +1,4 @@
-"""Measurements behind two defaults: encoding ``auto`` and binary calibration ``sigmoid``.
+"""Measurements behind two defaults: encoding ``auto`` and calibration ``sigmoid``.
 
     python benchmarks/preprocessing_ablations.py encoding      # one-hot vs auto, paired CV
     python benchmarks/preprocessing_ablations.py calibration   # raw vs sigmoid vs isotonic
@@ -7,14 +7,16 @@
 logreg (C=1) with balanced weights, macro-F1 of ``preprocess.encoding`` onehot against auto
 on the same folds. Only tables with a column above ``max_categories`` levels can differ
 (of the bundled ones, mlc_churn's ``state``).
-``calibration``: the quality benchmark's 3 stratified 80/20 splits of the binary tables;
-out-of-fold probabilities on the training rows (5 folds), the calibrator fitted on them, the
-F1 threshold tuned on them, then test log loss, Brier score and macro-F1.
+``calibration``: the quality benchmark's 3 stratified 80/20 splits; out-of-fold
+probabilities on the training rows (5 folds), the calibrator fitted on them (multiclass:
+temperature and class biases), the F1 threshold tuned on them (binary), then test log loss,
+Brier score (binary: positive column; multiclass: summed over classes) and macro-F1.
 
 Findings (2026-12-02, 2 cores): encoding auto vs onehot on mlc_churn, hist_gb 0.9131 ->
 0.9149, logreg 0.6729 -> 0.6760; calibration cut test log loss (hist_gb / logreg) on
 mlc_churn 0.214 -> 0.151 / 0.534 -> 0.326, attrition 0.484 -> 0.345 / 0.506 -> 0.338,
-credit_data 0.529 -> 0.450 / 0.503 -> 0.444, with macro-F1 identical in all six.
+credit_data 0.529 -> 0.450 / 0.503 -> 0.444, multiclass hpc_data 0.635 -> 0.427 /
+0.755 -> 0.679, with macro-F1 identical in all eight.
 """
 from __future__ import annotations
 
