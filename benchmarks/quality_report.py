@@ -118,8 +118,9 @@ def quality_md(runs: pd.DataFrame, summary: pd.DataFrame, budget: float) -> str:
         "## Model quality against peers (`benchmarks/quality.py`)",
         f"Stratified 80/20 splits with seeds {seeds}; training budget {budget:.0f} s per entry; "
         "mean±std over seeds (ddof=0) on the test rows. `tabpipe` = default families under "
-        "one budget with successive halving, winner chosen out of fold (best family or a greedy blend of the families, as in the validation step), binary targets calibrated "
-        "(sigmoid) and thresholded on out-of-fold train probabilities (F1 of the minority class); `tabpipe_equal` = "
+        "one budget with successive halving, winner chosen out of fold (best family or a greedy blend of the families, as in the validation step), probabilities calibrated "
+        "on out-of-fold train probabilities (binary: sigmoid, then thresholded for the minority class's F1; "
+        "multiclass: temperature and class biases, decisions unchanged); `tabpipe_equal` = "
         "every family gets budget/6 s. Wall time includes tuning, refit and threshold.",
         _md(display_frame(summary)),
         "![test macro-F1 vs wall time](../benchmarks/results/quality_score_vs_time.png)",
