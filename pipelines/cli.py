@@ -50,7 +50,9 @@ examples:
 The scored table is the input with a `predicted` column and one `proba_<class>` column per
 class. The model applies its own preprocessing and stored decision threshold; the table
 needs the columns it was trained on (extra columns are kept and ignored). When the table
-also holds the target column, accuracy and macro-F1 on those rows are printed.
+also holds the target column, accuracy and macro-F1 on those rows are printed. Columns
+that differ from the training rows (values outside the training range, unseen categories,
+far more missing values) are named with their share; the rows are scored anyway.
 """
 
 

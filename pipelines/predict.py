@@ -6,7 +6,7 @@ check them against the checksum recorded at registration, and write the scored t
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +28,7 @@ class Scored:
     frame: pd.DataFrame
     agreement: dict | None
     not_most_probable: int = 0  # rows decided for a class other than their most probable
+    input_findings: list = field(default_factory=list)  # steps.drift.check_inputs
 
 
 def find_model(ref: str | None, champion_tag: str = "champion"):
@@ -72,13 +73,16 @@ def load_weights(model):
 
 
 def score_table(frame: pd.DataFrame, ref: str | None, champion_tag: str = "champion") -> Scored:
-    from steps.scoring import ScoringSpec, agreement, not_most_probable, score_rows
+    from steps.drift import check_inputs
+    from steps.scoring import ScoringSpec, agreement, not_most_probable, prepare_rows, score_rows
     model = find_model(ref, champion_tag)
     estimator, meta = load_weights(model)
     spec = ScoringSpec.from_metadata(meta, f"model {model.name} ({model.id})")
     scored = score_rows(estimator, frame, spec)
+    findings = check_inputs(prepare_rows(frame, spec), spec.profile)
     return Scored(model.id, model.name, str(meta.get("family", "?")), scored,
-                  agreement(scored, spec.target), not_most_probable(scored, spec.classes))
+                  agreement(scored, spec.target), not_most_probable(scored, spec.classes),
+                  findings)
 
 
 def default_output(source: Path) -> Path:
@@ -103,18 +107,19 @@ def write_output(frame: pd.DataFrame, out: Path, overwrite: bool) -> None:
 
 
 def summary_lines(result: Scored, out: Path) -> list[str]:
+    from steps.drift import summary
     from steps.scoring import PREDICTION
     counts = result.frame[PREDICTION].value_counts()
     lines = [f"model: {result.model_name} {result.model_id} ({result.family})",
              f"scored {len(result.frame)} rows -> {out}",
              "predicted: " + ", ".join(f"{c} {n}" for c, n in counts.items())]
     if result.not_most_probable:
-        lines.append(f"{result.not_most_probable} row(s) are predicted a class other than their most probable one: "
-                     "probabilities are calibrated to observed frequencies, decisions keep the "
+        lines.append(f"{result.not_most_probable} row(s) are predicted a class other than their "
+                     "most probable one: probabilities are calibrated to observed frequencies, decisions keep the "
                      "class weighting (binary: the threshold) tuned for the primary metric")
     if result.agreement:
         a = result.agreement
         lines.append(f"the table has known labels for {a['rows']} rows: accuracy "
                      f"{a['accuracy']:.3f}, macro-F1 {a['macro_f1']:.3f} (rows the model was "
                      "trained on score higher than new ones)")
-    return lines
+    return lines + summary(result.input_findings, len(result.frame))

@@ -189,7 +189,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "dataset_name": recipe.get("dataset_name"),
               "classes": recipe["classes"], "class_order": recipe.get("class_order"),
               "train_rows": recipe["train_rows"],
-              "scoring_spec": ScoringSpec.from_recipe(recipe).to_json(),
+              "scoring_spec": ScoringSpec.from_recipe(recipe, data["X_train"]).to_json(),
               "leaderboard": board.to_dict(orient="records"), "trained_model_id": row["model_id"],
               "best_params": meta.get("best_params"), "imbalance": meta.get("imbalance")}
     tracking.upload_json(task, "validation_report", report)

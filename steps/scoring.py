@@ -29,6 +29,7 @@ class ScoringSpec:
     categorical: list[str]
     classes: list[str]
     derivations: list[dict] = field(default_factory=list)  # steps.config derivations, as dicts
+    profile: dict = field(default_factory=dict)  # steps.drift.input_profile of the train split
 
     @property
     def features(self) -> list[str]:
@@ -37,14 +38,18 @@ class ScoringSpec:
     def to_json(self) -> str:
         return json.dumps({"target": self.target, "numeric": self.numeric,
                            "categorical": self.categorical, "classes": self.classes,
-                           "derivations": self.derivations})
+                           "derivations": self.derivations, "profile": self.profile})
 
     @classmethod
-    def from_recipe(cls, recipe: dict) -> "ScoringSpec":
-        """From the prepare step's recipe.json (roles, classes, derivations)."""
+    def from_recipe(cls, recipe: dict, X_train: pd.DataFrame | None = None) -> "ScoringSpec":
+        """From the prepare step's recipe.json (roles, classes, derivations); with the training
+        rows, also their profile for input checks at scoring time."""
+        from steps.drift import input_profile
         roles = recipe["roles"]
-        return cls(recipe["target"], list(roles["numeric"]), list(roles["categorical"]),
-                   [str(c) for c in recipe["classes"]], list(recipe.get("derivations") or []))
+        numeric, categorical = list(roles["numeric"]), list(roles["categorical"])
+        profile = {} if X_train is None else input_profile(X_train, numeric, categorical)
+        return cls(recipe["target"], numeric, categorical, [str(c) for c in recipe["classes"]],
+                   list(recipe.get("derivations") or []), profile)
 
     @classmethod
     def from_metadata(cls, meta: dict, model_ref: str = "the model") -> "ScoringSpec":

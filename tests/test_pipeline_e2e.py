@@ -168,6 +168,14 @@ def test_predict_scores_new_rows_with_the_champion(first_and_second_run, tmp_pat
         assert abs(proba[f"proba_{c}"].mean() - rates[c]) < 0.05, (c, proba.mean(), rates)
     other = (proba.idxmax(axis=1).str.removeprefix("proba_") != scored["predicted"]).sum()
     assert (f"{other} row(s) are predicted a class other than" in done.stdout) == (other > 0)
+    assert "input check" not in done.stdout  # rows of the training distribution
+    # a unit change in one column is named, and the rows are still scored
+    shifted = rows.drop(columns=["class"]).assign(compounds=rows["compounds"] * 1000)
+    shifted.to_csv(tmp_path / "shifted.csv", index=False)
+    drifted = _predict(tmp_path / "shifted.csv", data_dir, tmp_path / "shifted-scored.csv")
+    assert drifted.returncode == 0, drifted.stderr
+    assert "input check: 1 column(s)" in drifted.stdout
+    assert "  compounds: " in drifted.stdout and "outside the training range" in drifted.stdout
     # an existing output is never replaced unasked; a missing column is named, nothing written
     again = _predict(table, data_dir, out)
     assert again.returncode == 2 and "already exists" in again.stderr
