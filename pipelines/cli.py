@@ -105,7 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--compare", nargs="*", metavar="RUN_ID",
                       help="two run IDs (A B), or none for the two newest: the settings that "
                            "differ, then winner, scores and decision side by side")
-    runs.add_argument("--json", action="store_true", help="rows as JSON")
+    runs.add_argument("--json", action="store_true",
+                      help="the rows (or, with --compare, the comparison) as JSON")
     _read_mode_arg(runs)
     server = sub.add_parser("server", help="the embedded ClearML-compatible server",
                             add_help=False)
@@ -234,18 +235,18 @@ def _cmd_report(args) -> int:
 def _cmd_runs(args) -> int:
     from pipelines import runs
     from pipelines.runner import existing_server
-    from steps.runs import format_runs
+    from steps.runs import format_changes, format_runs
     cfg = load_config(args.config, args.overrides)
     try:
         with existing_server(args.mode, cfg.execution):
             if args.compare is not None:
-                print(runs.compare(args.compare))
-                return 0
-            rows = runs.list_runs(max(args.limit, 1))
+                result, text = runs.compare(args.compare), format_changes
+            else:
+                result, text = runs.list_runs(max(args.limit, 1)), format_runs
     except (LookupError, RuntimeError) as err:
         print(f"tabpipe runs: {err}", file=sys.stderr)
         return 2
-    print(json.dumps(rows, indent=2, default=str) if args.json else format_runs(rows))
+    print(json.dumps(result, indent=2, default=str) if args.json else text(result))
     return 0
 
 

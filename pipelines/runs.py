@@ -9,7 +9,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 from pipelines.report import pipeline_run
-from steps.runs import config_changes, format_changes, run_config, run_row
+from steps.runs import comparison, config_changes, run_config, run_row
 
 
 def _controllers(limit: int) -> list:
@@ -56,8 +56,8 @@ def list_runs(limit: int) -> list[dict]:
     return [row for row, _ in _rows(_controllers(limit))]
 
 
-def compare(run_ids: list[str]) -> str:
-    """Runs A and B (two IDs, or none: the two newest, older first) side by side."""
+def compare(run_ids: list[str]) -> dict:
+    """Runs A and B (two IDs, or none: the two newest, older first): ``steps.runs.comparison``."""
     if len(run_ids) == 1:
         raise LookupError("--compare takes two run IDs, or none for the two newest runs")
     if run_ids:
@@ -68,4 +68,4 @@ def compare(run_ids: list[str]) -> str:
             raise LookupError("comparing needs two pipeline runs; this server has "
                               f"{len(runs)}")
     (row_a, cfg_a), (row_b, cfg_b) = _rows(runs)
-    return format_changes(row_a, row_b, config_changes(cfg_a, cfg_b))
+    return comparison(row_a, row_b, config_changes(cfg_a, cfg_b))

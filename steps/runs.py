@@ -96,14 +96,25 @@ def _value(v) -> str:
     return json.dumps(v) if not isinstance(v, str) else v
 
 
-def format_changes(row_a: dict, row_b: dict, changes: list[tuple[str, Any, Any]]) -> str:
-    """What differs between run A and run B: settings first, then results."""
-    a, b = row_a["run"], row_b["run"]
-    out = [f"A = {a}  ({row_a['created']})", f"B = {b}  ({row_b['created']})", ""]
+def comparison(row_a: dict, row_b: dict, changes: list[tuple[str, Any, Any]]) -> dict:
+    """Runs A and B as data: both rows, the settings that differ, B - A, comparability."""
+    def delta(key):
+        return None if row_a[key] is None or row_b[key] is None else row_b[key] - row_a[key]
+    return {"a": row_a, "b": row_b,
+            "changes": [{"key": k, "a": va, "b": vb} for k, va, vb in changes],
+            "delta": {"cv": delta("cv"), "test": delta("test")},
+            "same_test_split": not (row_a["split"] and row_b["split"]
+                                    and row_a["split"] != row_b["split"])}
+
+
+def format_changes(compared: dict) -> str:
+    """What differs between run A and run B (``comparison``): settings first, then results."""
+    row_a, row_b, changes = compared["a"], compared["b"], compared["changes"]
+    out = [f"A = {row_a['run']}  ({row_a['created']})", f"B = {row_b['run']}  ({row_b['created']})", ""]
     if changes:
-        width = max(len(key) for key, _, _ in changes)
+        width = max(len(c["key"]) for c in changes)
         out.append("settings that differ:")
-        out += [f"  {key:<{width}}  A: {_value(va)}   B: {_value(vb)}" for key, va, vb in changes]
+        out += [f"  {c['key']:<{width}}  A: {_value(c['a'])}   B: {_value(c['b'])}" for c in changes]
     else:
         out.append("same settings")
     out.append("")
@@ -111,9 +122,9 @@ def format_changes(row_a: dict, row_b: dict, changes: list[tuple[str, Any, Any]]
                        ("decision", "decision")):
         out.append(f"{label + ':':<14} A: {row_a[key] or NO_RESULT}   B: {row_b[key] or NO_RESULT}")
     for label, key in (("cv score", "cv"), ("test score", "test")):
-        delta = ("" if row_a[key] is None or row_b[key] is None
-                 else f"   B - A: {row_b[key] - row_a[key]:+.4f}")
-        out.append(f"{label + ':':<14} A: {_number(row_a[key])}   B: {_number(row_b[key])}{delta}")
-    if row_a["split"] and row_b["split"] and row_a["split"] != row_b["split"]:
+        d = compared["delta"][key]
+        out.append(f"{label + ':':<14} A: {_number(row_a[key])}   B: {_number(row_b[key])}"
+                   + ("" if d is None else f"   B - A: {d:+.4f}"))
+    if not compared["same_test_split"]:
         out.append("the runs were scored on different test splits: their test scores are not comparable")
     return "\n".join(out)

@@ -130,6 +130,10 @@ def test_runs_lists_and_compares_both_runs(first_and_second_run):
                     data_dir=data_dir)
     assert compared.returncode == 0, compared.stderr
     assert "same settings" in compared.stdout and "B - A: +0.0000" in compared.stdout
+    as_json = json.loads(_cli("runs", "--compare", "--json", data_dir=data_dir).stdout)
+    assert [as_json["a"]["run"], as_json["b"]["run"]] == [first.pipeline_task_id,
+                                                          second.pipeline_task_id]
+    assert as_json["changes"] == [] and as_json["delta"]["test"] == 0.0
     unknown = _cli("runs", "--compare", first.pipeline_task_id, "f" * 32, data_dir=data_dir)
     assert unknown.returncode == 2 and "no task 'ffff" in unknown.stderr
     not_a_run = _cli("runs", "--compare", first.pipeline_task_id, first.steps["validate"]["task_id"],

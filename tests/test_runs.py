@@ -2,7 +2,10 @@
 runs that stopped early, and the warning when test splits differ."""
 import json
 
-from steps.runs import config_changes, format_changes, format_runs, run_config, run_row
+import pytest
+
+from steps.runs import (comparison, config_changes, format_changes, format_runs, run_config,
+                        run_row)
 
 REPORT = {"winner": "hist_gb", "metric": "macro_f1", "score": 0.83, "cv_score": 0.81,
           "ci": [0.80, 0.86], "gates_passed": True, "split_id": "a" * 64,
@@ -53,8 +56,13 @@ def test_verdicts_and_the_different_split_warning():
                  decision={"publish": False, "model_id": "m2"})
     assert other["decision"] == "kept unpublished"
     assert "2 different test splits" in format_runs([same, other])
-    text = format_changes(same, other, [("train.timeout_s", 60, 30)])
+    compared = comparison(same, other, [("train.timeout_s", 60, 30)])
+    assert compared["changes"] == [{"key": "train.timeout_s", "a": 60, "b": 30}]
+    assert compared["delta"]["test"] == pytest.approx(0.02) and not compared["same_test_split"]
+    text = format_changes(compared)
     assert "train.timeout_s  A: 60   B: 30" in text
     assert "B - A: +0.0200" in text and "not comparable" in text
-    assert "same settings" in format_changes(same, same, []) and "not comparable" not in \
-        format_changes(same, same, [])
+    itself = format_changes(comparison(same, same, []))
+    assert "same settings" in itself and "not comparable" not in itself
+    missing = comparison(same, _row("r3", report=None), [])
+    assert missing["delta"] == {"cv": None, "test": None} and missing["same_test_split"]
