@@ -68,6 +68,32 @@ def _target_as_labels(series: pd.Series) -> pd.Series:
     return as_text(series)
 
 
+def _check_column_names(frame: pd.DataFrame) -> None:
+    repeated = frame.columns[frame.columns.duplicated()].unique()
+    if len(repeated):
+        raise DataValidationError(f"column name(s) {', '.join(map(repr, repeated))} appear more "
+                                  "than once; rename them so every column is unique")
+
+
+def _check_not_continuous(target: pd.Series, name: str) -> None:
+    """A measurement is not a class: thousands of one-row "classes" help nobody."""
+    values = target.dropna()
+    if not pd.api.types.is_float_dtype(values.dtype) or (values % 1 == 0).all():
+        return
+    distinct = values.nunique()
+    if distinct > max(20, len(values) // 20):
+        raise DataValidationError(
+            f"target {name!r} looks continuous ({distinct} distinct non-integer values in "
+            f"{len(values)} rows, {values.min():.4g} to {values.max():.4g}); tabpipe classifies: "
+            "bin it into classes first (e.g. pandas.qcut) or set data.target to the class column")
+
+
+def _short(counts: dict, limit: int = 10) -> str:
+    items = list(counts.items())
+    text = ", ".join(f"{k!r}: {v}" for k, v in items[:limit])
+    return "{" + text + (f", ... {len(items) - limit} more" if len(items) > limit else "") + "}"
+
+
 def _check_classes(target: pd.Series, name: str) -> None:
     counts = class_counts(target)
     if len(counts) < 2:
@@ -76,8 +102,9 @@ def _check_classes(target: pd.Series, name: str) -> None:
     tiny = {k: v for k, v in counts.items() if v < 2}
     if tiny:
         raise DataValidationError(
-            f"target {name!r}: class(es) {tiny} have fewer than 2 rows, so a stratified split is "
-            f"impossible; merge or remove them before loading (all counts: {counts})")
+            f"target {name!r}: {len(tiny)} class(es) {_short(tiny)} have fewer than 2 rows, so a "
+            "stratified split is impossible; merge or remove them before loading (all "
+            f"{len(counts)} counts: {_short(counts)})")
 
 
 def _columns_to_drop(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
@@ -102,6 +129,7 @@ def prepare_frame(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
     """Validate, derive, drop; raise DataValidationError naming the column and the fix.
     ``group_column`` is kept as it is (it decides splits; it is never a feature)."""
     id_columns = list(id_columns)
+    _check_column_names(frame)
     _check_references(frame, target, cfg)
     _check_group(frame, target, cfg, id_columns, group_column)
     derivations = list(cfg.derivations)
@@ -124,6 +152,7 @@ def prepare_frame(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
         rows_dropped["missing target"] = int(missing_target.sum())
         log.warning("dropping %d rows with a missing target %r", rows_dropped["missing target"], target)
         out = out[~missing_target]
+    _check_not_continuous(out[target], target)
     out[target] = _target_as_labels(out[target])
     _check_classes(out[target], target)
     # Type problems first: the constant/id-like checks below need hashable values, and a

@@ -98,6 +98,13 @@ def test_integer_targets_become_text_labels():
      r"target 'label' has 1 class\(es\).*at least 2"),
     (lambda f: f.assign(label=["calm"] * 239 + ["heat"]), PreprocessConfig(),
      r"class\(es\) \{'heat': 1\} have fewer than 2 rows.*stratified"),
+    (lambda f: f.assign(label=np.linspace(0.5, 99.5, len(f))), PreprocessConfig(),
+     r"target 'label' looks continuous \(240 distinct non-integer values in 240 rows, 0.5 to "
+     r"99.5\); tabpipe classifies: bin it"),
+    (lambda f: f.assign(label=np.arange(len(f))), PreprocessConfig(),
+     r"240 class\(es\) \{'0': 1, .*'106': 1, \.\.\. 230 more\} have fewer than 2 rows"),
+    (lambda f: f.rename(columns={"rh_pct": "temp_c"}), PreprocessConfig(),
+     r"column name\(s\) 'temp_c' appear more than once; rename them"),
     (lambda f: f.assign(seen=pd.Timestamp("2024-05-01") + pd.to_timedelta(f.index, "h")),
      PreprocessConfig(datetime_features=False),
      r"column 'seen' has dtype datetime64.*drop it with preprocess.drop_columns"),
