@@ -214,6 +214,8 @@ def _report(task, board, winner, result, baseline, gates, cfg) -> None:
     tracking.report_table(task, "validation/per_class", result.per_class.reset_index())
     tracking.report_table(task, "validation/gates", pd.DataFrame(
         {"gate": range(1, len(gates.reasons) + 1), "result": gates.reasons}))
+    if result.dependence is not None:
+        tracking.report_table(task, "validation/partial_dependence", result.dependence)
     figures = dict(result.figures)
     figures["leaderboard"] = leaderboard_figure(board, cfg.metric)
     tracking.report_figures(task, "test", figures)

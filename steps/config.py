@@ -145,6 +145,8 @@ class EvaluateConfig(Section):
     # multiclass: any value but none means temperature-and-class-bias scaling.
     calibration: Literal["sigmoid", "isotonic", "none"] = "sigmoid"
     permutation_repeats: int = Field(5, ge=0)
+    # partial dependence plots of the N most important columns (0: none; needs permutation)
+    dependence_features: int = Field(4, ge=0, le=12)
     # The winner is chosen on out-of-fold training scores, never on the test split; a greedy
     # blend of the families (Caruana selection) competes with the single best when enabled.
     ensemble: bool = True

@@ -42,7 +42,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 FIGURE_NAMES = ("confusion_matrix", "roc_curve", "pr_curve", "calibration_curve",
-                "permutation_importance")
+                "permutation_importance", "partial_dependence")
 LEADERBOARD_PREDICT_S = 30.0  # per runner-up family: its test score informs, it decides nothing
 PREDICT_PROBE_ROWS = 1000
 PERMUTATION_MAX_ROWS = 2000  # permutation importance re-predicts rows x features x repeats
@@ -64,6 +64,7 @@ class EvalResult:
     threshold: float | None = None  # decision threshold used (None = the model's predict)
     baseline: dict[str, float] | None = None  # most-frequent baseline, when y_train is given
     importance: pd.DataFrame | None = None  # permutation importance table (all features)
+    dependence: pd.DataFrame | None = None  # steps.dependence table of the top features
     notes: list[str] = field(default_factory=list)  # skipped parts and why
 
 
@@ -181,7 +182,20 @@ def permutation_table(model, X_test: pd.DataFrame, y_test: pd.Series, classes, m
                              na_position="last").reset_index(drop=True)
 
 
-def _figures(y_test, proba, classes, pos, confusion, importance, metric) -> dict[str, Any]:
+def _dependence(model, X_test, importance, predict_s: float, cfg: EvaluateConfig):
+    """Partial dependence of the most important columns (those whose shuffling hurt)."""
+    from steps.dependence import affordable_rows, dependence_table
+    if importance is None or cfg.dependence_features == 0:
+        return None
+    top = importance[importance["importance_mean"] > 0]["feature"].head(cfg.dependence_features)
+    if top.empty:
+        return None
+    rows = affordable_rows(predict_s / max(len(X_test), 1), len(top))
+    return dependence_table(model, X_test, list(top), rows)
+
+
+def _figures(y_test, proba, classes, pos, confusion, importance, metric,
+             dependence=None) -> dict[str, Any]:
     figures = {
         "confusion_matrix": confusion_matrix_figure(confusion),
         "roc_curve": roc_figure(y_test, proba, classes, pos),
@@ -190,6 +204,9 @@ def _figures(y_test, proba, classes, pos, confusion, importance, metric) -> dict
     }
     if importance is not None:
         figures["permutation_importance"] = permutation_importance_figure(importance, metric)
+    if dependence is not None:
+        from steps.dependence import dependence_figure
+        figures["partial_dependence"] = dependence_figure(dependence, pos)
     return figures
 
 
@@ -241,7 +258,9 @@ def evaluate_model(model, X_test: pd.DataFrame, y_test: pd.Series, cfg: Evaluate
     else:
         notes.append("permutation importance skipped: evaluate.permutation_repeats is 0")
     confusion = confusion_frame(y_test, y_pred, classes)
-    plots = _figures(y_test, proba, classes, pos, confusion, importance, cfg.metric) if figures else {}
+    dependence = _dependence(scored, X_test, importance, predict_s, cfg) if figures else None
+    plots = (_figures(y_test, proba, classes, pos, confusion, importance, cfg.metric, dependence)
+             if figures else {})
     baseline = None
     if y_train is not None:
         baseline = baseline_metrics(y_train, y_test, classes, cfg.beta, positive_label=pos)
@@ -250,4 +269,4 @@ def evaluate_model(model, X_test: pd.DataFrame, y_test: pd.Series, cfg: Evaluate
     return EvalResult(metrics=metrics, per_class=per_class_report(y_test, y_pred, classes),
                       ci=ci, figures=plots, confusion=confusion, metric=cfg.metric,
                       positive_label=pos, threshold=threshold, baseline=baseline,
-                      importance=importance, notes=notes)
+                      importance=importance, dependence=dependence, notes=notes)

@@ -64,6 +64,9 @@ def test_evaluate_model_produces_everything(case):
     assert list(result.per_class.index) == list(model.classes_)
     assert set(result.importance["feature"]) == {"a", "b", "c", "colour"}
     assert result.importance.set_index("feature").loc["colour", "importance_mean"] == 0
+    # partial dependence only for columns whose shuffling hurt: never the ignored one
+    shown = set(result.dependence["feature"])
+    assert shown and shown <= {"a", "b", "c"}
     assert result.baseline["macro_f1"] < result.metrics["macro_f1"]
     if len(model.classes_) == 2:
         assert result.positive_label == "mid"  # minority of the training labels
@@ -104,7 +107,8 @@ def test_class_absent_from_test_does_not_crash():
         metric="roc_auc", bootstrap=50, permutation_repeats=1), y_train=y_train)
     assert np.isnan(result.metrics["roc_auc"]) and np.isnan(result.ci[0])
     assert np.isfinite(result.metrics["macro_f1"])
-    assert set(result.figures) == set(FIGURE_NAMES)
+    # roc_auc is undefined, so is every importance, so no column is known to matter
+    assert set(result.figures) == set(FIGURE_NAMES) - {"partial_dependence"}
     assert result.per_class.loc["high", "support"] == 0
 
 

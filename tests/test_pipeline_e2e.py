@@ -91,7 +91,7 @@ def test_each_run_writes_its_report_page(first_and_second_run, tmp_path):
     assert first.decision["model_id"] in html and "PUBLISHED" in html
     images = re.findall(r'<img src="([^"]+)"', html)
     titles = set(re.findall(r"<figcaption>([^<]+)</figcaption>", html))
-    assert {"test/confusion_matrix", "test/roc_curve", "data/class_balance",
+    assert {"test/confusion_matrix", "test/roc_curve", "test/partial_dependence", "data/class_balance",
             "tuning/optimization_history"} <= titles
     assert all((page.parent / src).stat().st_size > 1000 for src in images)
     # the cached second run's page shows the figures of the tasks that computed them
