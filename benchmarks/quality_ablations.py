@@ -34,6 +34,14 @@ tuned for macro-F1 on out-of-fold predictions (coordinate search), gained <= 0.0
 fold and lost 0.002 on test; doubling the budget (``quality.py --budget 120 --entries tabpipe``)
 gave 0.833 against 0.830. hpc_data sits at a plateau of about 0.82 out of fold for these
 model families; its test figure is that plus split noise.
+
+Stacking instead of the greedy blend (2026-12-02, hpc_data, same 3 splits and the same tuned
+families, a one-off script): a multinomial logistic regression on the families' out-of-fold
+log-probabilities scored 0.809 out of fold (nested 5-fold) and 0.819 on test (C=0.1; C=1:
+0.821; balanced class weights: 0.80), against the blend's 0.829 on test. Not adopted. On
+those splits the blend's paired test gain over the tuned hist_gb alone was -0.001, +0.008
+and +0.002, each with a paired 95% interval of about +-0.014: differences of 0.01 on one
+hpc_data test split are within its noise.
 """
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ import json
 import logging
 
 from pipelines import tracking
+from pipelines.challenge import comparable, paired_with_champion
 from steps.config import PublishConfig
 from steps.data import file_sha256
 
@@ -110,11 +111,14 @@ def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
     # Registered models live in the project of the step that created them (the pipeline's).
     champion = find_champion(task.project, name, cfg.champion_tag)
     summary = _champion_summary(champion)
+    sha, split_id = meta["weights_sha256"], report["split_id"]
+    paired = None
+    if report["gates_passed"] and comparable(report, summary, sha):
+        paired = paired_with_champion(candidate, champion, meta, report, cfg)
     decision = decide_promotion(
         {"metric": report["metric"], "score": report["score"], "split_id": report["split_id"],
          "dataset_hash": report["dataset_hash"]},
-        summary, report["gates_passed"], report["gate_reasons"], cfg)
-    sha, split_id = meta["weights_sha256"], report["split_id"]
+        summary, report["gates_passed"], report["gate_reasons"], cfg, paired)
     if summary is not None and _same_weights(summary, sha, split_id):
         return _already_champion(task, champion.id, name, decision.reasons)
     copy = find_challenger_copy(task.project, name, sha, split_id)
@@ -134,7 +138,8 @@ def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
     # Everything about the model is written before publishing: a published model is frozen.
     tracking.set_model_metadata(registered, {
         "decision": "published" if decision.publish else "kept unpublished",
-        "decision_reasons": decision.reasons})
+        "decision_reasons": decision.reasons,
+        "versus_champion": paired.to_dict() if paired else None})
     if decision.publish:
         registered.tags = sorted((set(registered.tags) - {"challenger"}) | {cfg.champion_tag})
         registered.publish()
@@ -144,4 +149,5 @@ def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
         registered.tags = sorted(set(registered.tags) | {"challenger"})
     return (model_id if decision.publish else ""), _finish(task, {
         "publish": decision.publish, "model_id": model_id, "name": name,
-        "reasons": decision.reasons, "previous_champion": getattr(champion, "id", None)})
+        "reasons": decision.reasons, "previous_champion": getattr(champion, "id", None),
+        "versus_champion": paired.to_dict() if paired else None})

@@ -68,6 +68,13 @@ def _row(name: str, candidate: dict, result, threshold, test_rows: int) -> dict:
             "cv_score": candidate["cv"], "test_rows": test_rows}
 
 
+def _predictions(result, test_rows: int, n: int):
+    """(decisions, probabilities, classes) for the paired gains, if every test row was scored."""
+    if test_rows < n or result.y_pred is None:
+        return None
+    return result.y_pred, result.proba, list(result.per_class.index)
+
+
 def _score_runner_up(name: str, candidate: dict, data: dict, cfg: EvaluateConfig) -> dict:
     """Leaderboard row of a family that did not win: metrics and CI, no figures, and a
     stratified sample of the test split when scoring all of it would be slow (k-NN)."""
@@ -82,7 +89,7 @@ def _score_runner_up(name: str, candidate: dict, data: dict, cfg: EvaluateConfig
                     name, n, per_row * n, rows)
     light = cfg.model_copy(update={"permutation_repeats": 0})
     result = _evaluate(final, threshold, data, light, rows=rows, figures=False)
-    return _row(name, candidate, result, threshold, min(rows, n))
+    return _row(name, candidate, result, threshold, min(rows, n)), _predictions(result, rows, n)
 
 
 def _load_family(model_id: str, data: dict, cfg: EvaluateConfig) -> dict:
@@ -120,7 +127,7 @@ def _ensemble_candidate(families: dict, data: dict, cfg: EvaluateConfig):
     return {"model_id": None, "estimator": estimator, "meta": meta, "oof": oof, "cv": sel.score}
 
 
-def _load_data(prepared_id: str) -> tuple[dict, dict]:
+def load_data(prepared_id: str) -> tuple[dict, dict]:
     recipe = fetch_json(prepared_id, "recipe.json", alias="prepared_dataset")
     target = recipe["target"]
     train, test = fetch_frame(prepared_id, "train.parquet"), fetch_frame(prepared_id, "test.parquet")
@@ -147,10 +154,11 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
                  model_ids: dict[str, str]) -> tuple[str, str]:
     from steps.evaluation import baseline_metrics, check_gates, leaderboard, select_winner
     from steps.ensemble import ENSEMBLE
+    from steps.leaderboard import add_winner_gains
 
     cfg = EvaluateConfig.model_validate(json.loads(evaluate_cfg))
     task = tracking.current_task()
-    recipe, data = _load_data(prepared_id)
+    recipe, data = load_data(prepared_id)
     candidates = {f: _load_family(m, data, cfg) for f, m in _clean_model_ids(model_ids).items()}
     blend = _ensemble_candidate(candidates, data, cfg)
     if blend is not None:
@@ -166,8 +174,15 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
                  calibration["method"], calibration["oof_log_loss_before"],
                  calibration["oof_log_loss_after"])
     result = _evaluate(final, threshold, data, cfg)  # the winner's full report, every test row
-    rows = [_row(winner, candidates[winner], result, threshold, len(data["y_test"]))]
-    rows += [_score_runner_up(f, c, data, cfg) for f, c in candidates.items() if f != winner]
+    n_test = len(data["y_test"])
+    rows = [_row(winner, candidates[winner], result, threshold, n_test)]
+    predictions = {winner: _predictions(result, n_test, n_test)}
+    for family, candidate in candidates.items():
+        if family != winner:
+            row, predictions[family] = _score_runner_up(family, candidate, data, cfg)
+            rows.append(row)
+    rows = add_winner_gains(rows, predictions, winner, data["y_test"], cfg.metric,
+                            n=cfg.bootstrap, beta=cfg.beta, positive_label=result.positive_label)
     for r in rows:
         log.info("scored %s: cv %s %.4f, test %.4f (%d rows)", r["family"], cfg.metric,
                  r["cv_score"], r[cfg.metric], r["test_rows"])
@@ -183,7 +198,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "per_class": result.per_class.rename_axis("class").reset_index().to_dict(orient="records"),
               "gates_passed": gates.passed, "gate_reasons": gates.reasons,
               "threshold": row["threshold"], "positive_label": data["positive"],
-              "calibration": calibration,
+              "calibration": calibration, "beta": cfg.beta,
               "split_id": recipe["split_id"], "dataset_id": recipe["dataset_id"],
               "dataset_hash": recipe["dataset_hash"], "prepared_id": prepared_id,
               "dataset_name": recipe.get("dataset_name"),
@@ -196,7 +211,8 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     candidate_id = _register_candidate(task, final, report, project)
     return candidate_id, json.dumps({k: report[k] for k in (
         "winner", "metric", "score", "cv_score", "members", "ci", "gates_passed", "gate_reasons", "split_id",
-        "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label", "calibration")},
+        "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label", "calibration",
+        "beta")},
         default=str)
 
 

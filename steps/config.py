@@ -158,6 +158,11 @@ class PublishConfig(Section):
     model_name: str | None = None  # defaults to "<dataset_name>-classifier"
     min_improvement: float = Field(0.0, ge=0)  # over the champion's primary metric
     champion_tag: str = "champion"
+    # candidate and champion re-scored on the same test rows, paired bootstrap resamples
+    # (0: compare the recorded scores only)
+    bootstrap: int = Field(1000, ge=0)
+    require_significant_gain: bool = False  # publish only if the paired 95% interval of the
+    # gain lies above min_improvement, not just the point estimate
 
 
 class ExecutionConfig(Section):

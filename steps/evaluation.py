@@ -66,6 +66,8 @@ class EvalResult:
     importance: pd.DataFrame | None = None  # permutation importance table (all features)
     dependence: pd.DataFrame | None = None  # steps.dependence table of the top features
     notes: list[str] = field(default_factory=list)  # skipped parts and why
+    y_pred: np.ndarray | None = None  # decisions on the scored test rows, in their order
+    proba: np.ndarray | None = None  # probabilities (columns = the model's classes)
 
 
 def baseline_metrics(y_train, y_test, classes, beta: float = 1.0, *,
@@ -269,4 +271,5 @@ def evaluate_model(model, X_test: pd.DataFrame, y_test: pd.Series, cfg: Evaluate
     return EvalResult(metrics=metrics, per_class=per_class_report(y_test, y_pred, classes),
                       ci=ci, figures=plots, confusion=confusion, metric=cfg.metric,
                       positive_label=pos, threshold=threshold, baseline=baseline,
-                      importance=importance, dependence=dependence, notes=notes)
+                      importance=importance, dependence=dependence, notes=notes,
+                      y_pred=np.asarray(y_pred, dtype=object), proba=proba)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from steps.bootstrap import gain_verdict, paired_difference
 from steps.figures import new_figure
 from steps.metrics import METRIC_KEYS
 
@@ -68,6 +69,45 @@ def select_winner(df: pd.DataFrame) -> str:
     return str(best["family"])
 
 
+GAIN_COLUMNS = ("winner_gain", "winner_gain_ci_low", "winner_gain_ci_high",
+                "winner_gain_significant", "winner_gain_verdict")
+
+
+def _aligned(proba: np.ndarray, own: list, classes: list) -> np.ndarray:
+    return np.asarray(proba, dtype=float)[:, [list(own).index(c) for c in classes]]
+
+
+def add_winner_gains(rows: list[dict], predictions: dict, winner: str, y_test, metric: str, *,
+                     n: int = 1000, seed: int = 0, beta: float = 1.0,
+                     positive_label=None) -> list[dict]:
+    """Each leaderboard row plus how much the winner beats that family on the same test rows,
+    with a paired bootstrap 95% interval (``steps.bootstrap.paired_difference``).
+
+    Two families' separate intervals overlap even when one is better on almost every
+    resample; the paired gain says whether the winner's lead is more than the test split's
+    noise. ``predictions``: family -> ``(y_pred, proba, classes)`` on every test row, or None
+    for a family scored on a sample of them (its gain stays NaN, as does the winner's own).
+    """
+    base = predictions.get(winner)
+    out = []
+    for row in rows:
+        row = dict(row, **{c: np.nan for c in GAIN_COLUMNS[:3]}, winner_gain_significant=None,
+                   winner_gain_verdict=None)
+        other = predictions.get(row["family"])
+        if row["family"] != winner and base is not None and other is not None and n > 0:
+            classes = list(base[2])
+            gain = paired_difference(y_test, (base[0], base[1]),
+                                     (other[0], _aligned(other[1], other[2], classes)),
+                                     classes, metric, n=n, seed=seed, beta=beta,
+                                     positive_label=positive_label)
+            row.update(winner_gain=gain.delta, winner_gain_ci_low=gain.ci_low,
+                       winner_gain_ci_high=gain.ci_high,
+                       winner_gain_significant=gain.significant,
+                       winner_gain_verdict=gain_verdict(gain.ci_low, gain.ci_high))
+        out.append(row)
+    return out
+
+
 def leaderboard_figure(df: pd.DataFrame, metric: str) -> Figure:
     """Horizontal bars of the primary metric per family with bootstrap CI error bars."""
     board = df.sort_values("rank") if "rank" in df.columns else df
@@ -89,6 +129,8 @@ def leaderboard_figure(df: pd.DataFrame, metric: str) -> Figure:
     for yi, v in zip(y, values):
         ax.text(0.005, yi, "NaN" if np.isnan(v) else f"{v:.3f}", va="center", fontsize=8,
                 color="white" if np.isfinite(v) and v > 0.1 else "black")
+    if "winner_gain" in board.columns:
+        _annotate_gains(ax, board, y)
     ax.set_yticks(y, [f"{r}. {f}" for r, f in zip(board.get("rank", range(1, len(board) + 1)),
                                                      board["family"])])
     rank_by = df.attrs.get("rank_by", metric)
@@ -96,3 +138,15 @@ def leaderboard_figure(df: pd.DataFrame, metric: str) -> Figure:
     ax.set(xlim=(0, 1.0), xlabel=f"Test {metric}", ylabel="Family",
            title=f"Leaderboard: test {metric}{order} (winner in green)")
     return fig
+
+
+def _annotate_gains(ax, board: pd.DataFrame, y: np.ndarray) -> None:
+    """Beside each runner-up: the winner's paired lead over it, and whether it is noise."""
+    for yi, (_, r) in zip(y, board.iterrows()):
+        gain = pd.to_numeric(r.get("winner_gain"), errors="coerce")
+        if not np.isfinite(gain):
+            continue
+        low, high = r["winner_gain_ci_low"], r["winner_gain_ci_high"]
+        ax.text(0.08, yi, f"winner − this {gain:+.3f} [{low:+.3f}, {high:+.3f}]: "
+                f"{r['winner_gain_verdict']}", va="center", fontsize=7,
+                bbox={"facecolor": "white", "alpha": 0.75, "linewidth": 0, "pad": 1})

@@ -12,7 +12,10 @@ Rules, in order (every rule that applies adds a sentence to ``reasons``):
 4. Same split and metric -> publish only if ``score > champion + min_improvement``
    (strictly greater, also when min_improvement is 0: a tie keeps the incumbent, which avoids
    churning the registry on noise). A 1e-9 tolerance absorbs float rounding, so a candidate
-   exactly at the margin is not published.
+   exactly at the margin is not published. When both models were re-scored on the same test
+   rows (``head_to_head``), the reasons give the gain's paired bootstrap interval, and with
+   ``require_significant_gain`` the interval's lower end, not the point, must clear the margin:
+   a gain the test split cannot tell from noise keeps the champion.
 
 All supported metrics (macro_f1, balanced_accuracy, f_beta, roc_auc, pr_auc) are
 higher-is-better.
@@ -22,6 +25,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from steps.bootstrap import PairedDifference, paired_difference
 from steps.config import PublishConfig
 
 TOLERANCE = 1e-9
@@ -58,8 +64,58 @@ def _comparability(candidate: dict, champion: dict) -> str | None:
     return None
 
 
+def head_to_head(candidate, champion, X_test, y_test, metric: str, *, X_champion=None,
+                 n: int = 1000, seed: int = 0, beta: float = 1.0,
+                 positive_label=None) -> PairedDifference:
+    """Both fitted models on the same test rows, each with its own decision rule (threshold,
+    calibration), and the candidate's paired gain over the champion. ``X_champion``: the
+    same rows as the champion's preprocessing prepared them (default ``X_test``)."""
+    X_champion = X_test if X_champion is None else X_champion
+    if len(X_champion) != len(X_test):
+        raise ValueError(f"the champion's test rows ({len(X_champion)}) are not the "
+                         f"candidate's ({len(X_test)})")
+    from steps.evaluation import labels_from_proba
+    classes = list(candidate.classes_)
+    if sorted(map(str, champion.classes_)) != sorted(map(str, classes)):
+        raise ValueError(f"the champion predicts classes {list(champion.classes_)}, the candidate "
+                         f"{classes}")
+    scored = []
+    for model, X in ((candidate, X_test), (champion, X_champion)):
+        proba = np.asarray(model.predict_proba(X), dtype=float)
+        own = [str(c) for c in model.classes_]
+        scored.append((labels_from_proba(model, proba, list(model.classes_)),
+                       proba[:, [own.index(str(c)) for c in classes]]))
+    return paired_difference(np.asarray(y_test, dtype=object), scored[0], scored[1], classes,
+                             metric, n=n, seed=seed, beta=beta, positive_label=positive_label)
+
+
+def _head_to_head_rule(metric: str, score: float, best: float, paired: PairedDifference | None,
+                       cfg: PublishConfig) -> tuple[bool, str]:
+    """(publish, sentence) for a candidate and a champion scored on the same test split."""
+    gain, margin = score - best, cfg.min_improvement
+    pairing = f"; paired gain {paired.describe()}" if paired is not None else ""
+    if cfg.require_significant_gain and paired is not None and np.isfinite(paired.ci_low):
+        versus = f"{metric} {score:.4f} against the champion's {best:.4f} on the same test split"
+        if paired.ci_low > margin + TOLERANCE:
+            return True, (f"Published: {versus}{pairing}, whose whole interval clears the "
+                          f"required {margin:.4f}.")
+        return False, (f"Not published: {versus}{pairing}; publish.require_significant_gain asks "
+                       f"the interval's lower end to clear {margin:.4f}, so the champion stays.")
+    if gain > margin + TOLERANCE:
+        noise = ("" if paired is None or paired.significant else
+                 " The interval includes 0, so the test split cannot tell the two apart; "
+                 "publish.require_significant_gain: true would have kept the champion.")
+        return True, (f"Published: {metric} {score:.4f} beats the champion's {best:.4f} by "
+                      f"{gain:+.4f} on the same test split (required: more than {margin:.4f})"
+                      f"{pairing}.{noise}")
+    return False, (f"Not published: {metric} {score:.4f} does not beat the champion's {best:.4f} "
+                   f"on the same test split by more than {margin:.4f} (needed > "
+                   f"{best + margin:.4f}, difference {gain:+.4f}){pairing}; the champion stays.")
+
+
 def decide_promotion(candidate: dict, champion: dict | None, gates_passed: bool,
-                     gate_reasons: list[str], cfg: PublishConfig) -> Decision:
+                     gate_reasons: list[str], cfg: PublishConfig,
+                     paired: PairedDifference | None = None) -> Decision:
     """Decide whether ``candidate`` becomes the published champion; see module docstring."""
     missing = [k for k in REQUIRED_KEYS if k not in candidate]
     if missing:
@@ -81,14 +137,6 @@ def decide_promotion(candidate: dict, champion: dict | None, gates_passed: bool,
                        f"head-to-head comparison ({metric} = {score:.4f} on split "
                        f"{_short(candidate['split_id'])}).")
         return Decision(True, reasons)
-    best = float(champion["score"])
-    needed = best + cfg.min_improvement
-    gain = score - best
-    if gain > cfg.min_improvement + TOLERANCE:
-        reasons.append(f"Published: {metric} {score:.4f} beats the champion's {best:.4f} by {gain:+.4f} "
-                       f"on the same test split (required: more than {cfg.min_improvement:.4f}).")
-        return Decision(True, reasons)
-    reasons.append(f"Not published: {metric} {score:.4f} does not beat the champion's {best:.4f} on the "
-                   f"same test split by more than {cfg.min_improvement:.4f} (needed > {needed:.4f}, "
-                   f"difference {gain:+.4f}); the champion stays.")
-    return Decision(False, reasons)
+    publish, sentence = _head_to_head_rule(metric, score, float(champion["score"]), paired, cfg)
+    reasons.append(sentence)
+    return Decision(publish, reasons)

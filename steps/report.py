@@ -8,8 +8,10 @@ import html
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+GAIN_HEADER = "winner − this (paired 95% CI)"
+
 LEADERBOARD_COLUMNS = ("rank", "family", "cv_score", "{metric}", "ci_low", "ci_high",
-                       "balanced_accuracy", "roc_auc", "threshold", "test_rows")
+                       GAIN_HEADER, "balanced_accuracy", "roc_auc", "threshold", "test_rows")
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
@@ -88,6 +90,16 @@ def _decisions_note(method: str) -> str:
     return "decisions follow the threshold tuned on the calibrated values"
 
 
+def _with_gain(row: dict) -> dict:
+    """The winner's paired lead over this family, in one readable cell."""
+    gain, low, high = (row.get(k) for k in ("winner_gain", "winner_gain_ci_low",
+                                             "winner_gain_ci_high"))
+    if not all(isinstance(v, (int, float)) and v == v for v in (gain, low, high)):
+        return row
+    verdict = row.get("winner_gain_verdict") or ""
+    return {**row, GAIN_HEADER: f"{gain:+.4f} [{low:+.4f}, {high:+.4f}] {verdict}".strip()}
+
+
 def _validation(report: dict | None) -> str:
     if not report:
         return "<p>No validation report (the validate step did not complete).</p>"
@@ -100,7 +112,11 @@ def _validation(report: dict | None) -> str:
              "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in report.get("gate_reasons", [])) + "</ul>",
              _lineage(report), _calibration(report),
              "<h3>Leaderboard</h3>",
-             table(report.get("leaderboard", []), [c.format(metric=metric) for c in LEADERBOARD_COLUMNS])]
+             table([_with_gain(r) for r in report.get("leaderboard", [])],
+                   [c.format(metric=metric) for c in LEADERBOARD_COLUMNS]),
+             "<p>winner − this: how much the winner beats that family on the same test rows, "
+             "with a paired bootstrap 95% interval; within noise means the test split cannot "
+             "tell the two apart.</p>"]
     scalars = {k: v for k, v in (report.get("metrics") or {}).items() if isinstance(v, (int, float))}
     baseline = report.get("baseline") or {}
     rows = [{"metric": k, "winner": float(v),

@@ -1,6 +1,5 @@
 """Metrics against scikit-learn on known inputs, and the vectorised bootstrap."""
 import logging
-import time
 
 import numpy as np
 import pytest
@@ -112,15 +111,14 @@ def test_bootstrap_ci_contains_point_and_narrows(metric):
     assert widths[1] < widths[0] * 0.6
 
 
-def test_bootstrap_is_seeded_and_fast_enough():
+def test_bootstrap_is_seeded():
     y, pred, proba, classes = _synthetic(1000, 3)
-    start = time.perf_counter()
     a = bootstrap_distribution(y, pred, proba, classes, "roc_auc", n=1000, seed=3)
-    elapsed = time.perf_counter() - start
     b = bootstrap_distribution(y, pred, proba, classes, "roc_auc", n=1000, seed=3)
     np.testing.assert_array_equal(a, b)
     assert len(a) == 1000 and np.isfinite(a).all()
-    assert elapsed < 5.0  # ~0.3 s when the machine is idle; generous for shared CI cores
+    c = bootstrap_distribution(y, pred, proba, classes, "roc_auc", n=1000, seed=4)
+    assert not np.array_equal(a, c)
 
 
 def test_bootstrap_undefined_metric_gives_nan_interval():

@@ -1,6 +1,7 @@
 """Promotion: gates first, then a strict win over the champion on the same frozen split."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from steps.config import PublishConfig
@@ -13,8 +14,8 @@ def summary(score, split="split-a", metric="macro_f1", dataset="data-1"):
     return {"metric": metric, "score": score, "split_id": split, "dataset_hash": dataset}
 
 
-def decide(candidate, champion=None, gates=True, reasons=(), cfg=CFG) -> Decision:
-    return decide_promotion(candidate, champion, gates, list(reasons), cfg)
+def decide(candidate, champion=None, gates=True, reasons=(), cfg=CFG, paired=None) -> Decision:
+    return decide_promotion(candidate, champion, gates, list(reasons), cfg, paired)
 
 
 def test_first_model_is_published_when_gates_pass():
@@ -82,3 +83,52 @@ def test_reasons_are_sentences():
     for d in (decide(summary(0.81), summary(0.80)), decide(summary(0.7)),
               decide(summary(0.7), gates=False, reasons=["x"])):
         assert d.reasons and all(r[0].isupper() and r.endswith(".") for r in d.reasons)
+
+
+def _paired(delta, low, high):
+    from steps.bootstrap import PairedDifference
+    return PairedDifference("macro_f1", delta, low, high, 0.3, 867, 1000)
+
+
+def test_paired_interval_is_reported_and_noise_is_named():
+    d = decide(summary(0.81), summary(0.80), paired=_paired(0.01, -0.004, 0.024))
+    assert d.publish  # the default rule is the point estimate
+    text = d.reasons[-1]
+    assert "+0.0100 (95% CI -0.0040 to +0.0240, paired bootstrap over 867 test rows)" in text
+    assert "cannot tell the two apart" in text and "require_significant_gain" in text
+    clear = decide(summary(0.83), summary(0.80), paired=_paired(0.03, 0.012, 0.05))
+    assert clear.publish and "cannot tell" not in clear.reasons[-1]
+
+
+@pytest.mark.parametrize("low, publish", [(-0.004, False), (0.0, False), (0.001, True)])
+def test_required_significance_keeps_the_champion_on_noise(low, publish):
+    cfg = PublishConfig(require_significant_gain=True)
+    d = decide(summary(0.81), summary(0.80), cfg=cfg, paired=_paired(0.01, low, 0.024))
+    assert d.publish is publish
+    assert ("champion stays" in d.reasons[-1]) is not publish
+
+
+def test_required_significance_uses_the_margin_and_falls_back_without_a_pairing():
+    cfg = PublishConfig(require_significant_gain=True, min_improvement=0.01)
+    assert not decide(summary(0.83), summary(0.80), cfg=cfg, paired=_paired(0.03, 0.008, 0.05)).publish
+    assert decide(summary(0.83), summary(0.80), cfg=cfg, paired=_paired(0.03, 0.011, 0.05)).publish
+    # champion weights unreadable, say: the recorded scores decide, as without the option
+    assert decide(summary(0.83), summary(0.80), cfg=cfg).publish
+
+
+def test_head_to_head_scores_both_models_on_the_same_rows():
+    from sklearn.datasets import make_classification
+    from sklearn.dummy import DummyClassifier
+    from sklearn.linear_model import LogisticRegression
+    from steps.promotion import head_to_head
+    X, y = make_classification(600, 6, n_informative=4, weights=[0.8], random_state=0)
+    y = np.where(y == 1, "yes", "no").astype(object)
+    good = LogisticRegression().fit(X[:400], y[:400])
+    weak = DummyClassifier(strategy="stratified", random_state=0).fit(X[:400], y[:400])
+    gain = head_to_head(good, weak, X[400:], y[400:], "macro_f1", n=300, positive_label="yes")
+    assert gain.rows == 200 and gain.significant and gain.delta > 0.2
+    back = head_to_head(weak, good, X[400:], y[400:], "macro_f1", n=300, positive_label="yes")
+    assert back.delta == pytest.approx(-gain.delta) and back.ci_high < 0
+    other = DummyClassifier().fit(X[:400], np.where(y[:400] == "yes", "a", "b"))
+    with pytest.raises(ValueError, match="champion predicts classes"):
+        head_to_head(good, other, X[400:], y[400:], "macro_f1", n=10)

@@ -70,3 +70,71 @@ def test_champion_moves_only_on_a_strict_win_and_identical_weights_are_reused(ru
     assert same_as_challenger["model_id"] == third["model_id"]  # reused, not uploaded again
     assert sorted(out["registered"]) == sorted({o["model_id"] for o in out["outcomes"][:3]})
     assert "champion" in state[second["model_id"]]["tags"]
+
+
+PAIRED_SNIPPET = """
+import hashlib, json, joblib, tempfile
+import numpy as np, pandas as pd
+from pathlib import Path
+from clearml import Model, OutputModel, Task
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from pipelines import tracking
+from pipelines.datastore import create_version
+from pipelines.publish_task import run_publish
+
+task = Task.init(project_name="paired", task_name="publish", reuse_last_task_id=False)
+rng = np.random.default_rng(0)
+x = rng.normal(size=(800, 2))
+y = np.where(x[:, 0] + 0.3 * rng.normal(size=800) > 0.6, "b", "a")
+frame = pd.DataFrame({"x0": x[:, 0], "x1": x[:, 1], "label": y})
+train, test = frame.iloc[:500], frame.iloc[500:]
+recipe = {"target": "label", "classes": ["a", "b"], "positive_label": "b", "group_column": None}
+prepared = create_version("paired", "toy-prepared", {"train.parquet": train, "test.parquet": test,
+                                                     "recipe.json": recipe})
+X_tr, y_tr = train[["x0", "x1"]], train["label"]
+
+def candidate(estimator, score):
+    path = Path(tempfile.mkdtemp()) / "model.joblib"
+    joblib.dump(estimator.fit(X_tr, y_tr), path)
+    model = OutputModel(task=task, name="candidate", framework="ScikitLearn")
+    model.update_weights(weights_filename=str(path), auto_delete_file=False, async_enable=False)
+    tracking.set_model_metadata(model, {
+        "family": "toy", "metric": "macro_f1", "score": score, "split_id": "split-1",
+        "prepared_dataset_id": prepared,
+        "weights_sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "classes": ["a", "b"]})
+    report = {"metric": "macro_f1", "score": score, "split_id": "split-1", "dataset_hash": "h",
+              "gates_passed": True, "gate_reasons": ["ok"], "dataset_name": "toy",
+              "positive_label": "b", "beta": 1.0}
+    return model.id, json.dumps(report)
+
+strict = json.dumps({"require_significant_gain": True})
+steps = [(DummyClassifier(strategy="prior"), 0.45, "{}"),         # first: nothing to beat
+         (LogisticRegression(C=1.0), 0.90, strict),               # a real gain
+         (LogisticRegression(C=0.9), 0.905, strict)]              # the same model, noise
+outcomes = []
+for estimator, score, cfg in steps:
+    cid, report = candidate(estimator, score)
+    _, decision = run_publish(cid, report, cfg, "paired", "{}")
+    outcomes.append(json.loads(decision))
+result(outcomes=outcomes,
+       meta={o["model_id"]: tracking.model_metadata(Model(model_id=o["model_id"])) for o in outcomes})
+task.close()
+"""
+
+
+def test_candidate_and_champion_are_compared_on_the_same_test_rows(run_sdk):
+    out = run_sdk(PAIRED_SNIPPET, timeout=240)
+    first, real, noise = out["outcomes"]
+    assert first["publish"] and first["versus_champion"] is None
+    # the logistic model re-scored against the dummy champion on the 300 frozen test rows
+    gain = real["versus_champion"]
+    assert real["publish"] and gain["rows"] == 300 and gain["significant"]
+    assert gain["ci_low"] > 0.2 and gain["delta"] < 1
+    assert any("paired gain" in r and "whole interval clears" in r for r in real["reasons"])
+    # a near-identical model claims a higher score: noise, so the strict rule keeps the champion
+    tie = noise["versus_champion"]
+    assert not noise["publish"] and tie["ci_low"] <= 0 <= tie["ci_high"]
+    assert any("require_significant_gain" in r and "champion stays" in r for r in noise["reasons"])
+    assert out["meta"][noise["model_id"]]["decision"] == "kept unpublished"
+    assert '"significant": false' in out["meta"][noise["model_id"]]["versus_champion"]

@@ -1,0 +1,53 @@
+"""The candidate against the published champion on the same frozen test rows.
+
+The registry records one score per model; two scores on the same split differ by noise as
+well as by skill. Re-scoring both models on the test rows gives a paired bootstrap interval
+of the gain, which the promotion rule reports (and, with ``require_significant_gain``,
+obeys). Anything that stops the comparison (weights unreadable, columns changed) is logged
+and leaves the decision to the recorded scores: it never fails the publish step.
+"""
+from __future__ import annotations
+
+import logging
+
+from steps.bootstrap import PairedDifference
+from steps.config import PublishConfig
+
+log = logging.getLogger(__name__)
+
+
+def comparable(report: dict, champion_summary: dict | None, candidate_sha: str) -> bool:
+    """Same split and metric, and not the champion's own weights (a cached rerun)."""
+    return (champion_summary is not None
+            and champion_summary.get("split_id") == report["split_id"]
+            and champion_summary.get("metric") == report["metric"]
+            and champion_summary.get("weights_sha256") != candidate_sha)
+
+
+def paired_with_champion(candidate_model, champion, candidate_meta: dict, report: dict,
+                         cfg: PublishConfig) -> PairedDifference | None:
+    """The candidate's paired gain over ``champion`` on the frozen test rows, or None."""
+    if cfg.bootstrap == 0:
+        return None
+    from pipelines import tracking
+    from pipelines.predict import load_weights
+    from pipelines.validate_task import load_data
+    from steps.promotion import head_to_head
+    try:
+        _, data = load_data(candidate_meta["prepared_dataset_id"])
+        champion_prepared = tracking.model_metadata(champion).get("prepared_dataset_id")
+        X_champion = data["X_test"]
+        if champion_prepared and champion_prepared != candidate_meta["prepared_dataset_id"]:
+            X_champion = load_data(champion_prepared)[1]["X_test"]
+            if not X_champion.index.equals(data["X_test"].index):
+                raise ValueError("the champion's prepared test rows are not the candidate's")
+        gain = head_to_head(load_weights(candidate_model)[0], load_weights(champion)[0],
+                            data["X_test"], data["y_test"], report["metric"],
+                            X_champion=X_champion, n=cfg.bootstrap,
+                            beta=float(report.get("beta") or 1.0),
+                            positive_label=report.get("positive_label"))
+    except Exception as err:  # the comparison informs the decision; it must not sink it
+        log.warning("candidate vs champion %s on the test rows skipped: %s", champion.id, err)
+        return None
+    log.info("candidate vs champion %s: %s gain %s", champion.id, report["metric"], gain.describe())
+    return gain
