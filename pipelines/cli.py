@@ -161,6 +161,9 @@ def preflight(cfg) -> None:
     if table.group_column:  # the split itself is where groups can make it impossible
         split_frame(prepared.frame, table.target, cfg.preprocess.test_size,
                     cfg.preprocess.split_seed, table.group_column)
+    if cfg.evaluate.costs:  # class names are only known once the table is read
+        from steps.error_costs import cost_matrix
+        cost_matrix(cfg.evaluate.costs, sorted(map(str, prepared.frame[table.target].unique())))
 
 
 def _cmd_run(args) -> int:

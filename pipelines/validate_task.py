@@ -45,6 +45,9 @@ def _decision_rule(estimator, oof: dict, positive: str | None, cfg: EvaluateConf
         calibration = {"method": method_name(cfg.calibration, positive),
                        "oof_log_loss_before": before,
                        "oof_log_loss_after": float(log_loss(oof["y"], proba, labels=oof["classes"]))}
+    if cfg.costs and cfg.cost_decisions:  # the least expected cost replaces a tuned threshold
+        from steps.error_costs import with_cost_decisions
+        return with_cost_decisions(estimator, cfg.costs), None, calibration
     if positive is None or not cfg.threshold_tuning:
         return estimator, None, calibration
     pos = oof["classes"].index(positive)
@@ -189,7 +192,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     board = leaderboard(rows, cfg.metric, rank_by="cv_score")
     row = rows[0]
     baseline = baseline_metrics(data["y_train"], data["y_test"], recipe["classes"], cfg.beta,
-                                positive_label=data["positive"])
+                                positive_label=data["positive"], costs=cfg.costs)
     gates = check_gates(result.metrics, baseline, cfg.gates, cfg.metric)
     _report(task, board, winner, result, baseline, gates, cfg)
     report = {"winner": winner, "metric": cfg.metric, "score": row[cfg.metric],
@@ -199,6 +202,8 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "gates_passed": gates.passed, "gate_reasons": gates.reasons,
               "threshold": row["threshold"], "positive_label": data["positive"],
               "calibration": calibration, "beta": cfg.beta,
+              "costs": cfg.costs, "cost_decisions": bool(cfg.costs and cfg.cost_decisions),
+              "cost_ci": list(result.cost_ci) if result.cost_ci else None,
               "split_id": recipe["split_id"], "dataset_id": recipe["dataset_id"],
               "dataset_hash": recipe["dataset_hash"], "prepared_id": prepared_id,
               "dataset_name": recipe.get("dataset_name"),
@@ -212,7 +217,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     return candidate_id, json.dumps({k: report[k] for k in (
         "winner", "metric", "score", "cv_score", "members", "ci", "gates_passed", "gate_reasons", "split_id",
         "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label", "calibration",
-        "beta")},
+        "beta", "cost_decisions", "cost_ci")},
         default=str)
 
 
@@ -225,7 +230,9 @@ def _report(task, board, winner, result, baseline, gates, cfg) -> None:
     tracking.report_scalars(task, "baseline", baseline)
     tracking.report_single_values(task, {f"test_{cfg.metric}": result.metrics[cfg.metric],
                                          f"test_{cfg.metric}_ci_low": result.ci[0],
-                                         f"test_{cfg.metric}_ci_high": result.ci[1]})
+                                         f"test_{cfg.metric}_ci_high": result.ci[1],
+                                         **({"test_expected_cost": result.metrics["expected_cost"]}
+                                            if "expected_cost" in result.metrics else {})})
     tracking.report_table(task, "validation/leaderboard", board)
     tracking.report_table(task, "validation/per_class", result.per_class.reset_index())
     tracking.report_table(task, "validation/gates", pd.DataFrame(
@@ -264,6 +271,7 @@ def _candidate_metadata(report: dict, path) -> dict:
         "class_order": report.get("class_order"),
         "threshold": report["threshold"], "positive_label": report["positive_label"],
         "calibration": (report.get("calibration") or {}).get("method", "none"),
+        "costs": report.get("costs"), "cost_decisions": report.get("cost_decisions"),
         "train_rows": report["train_rows"], "gates_passed": report["gates_passed"],
         "best_params": report["best_params"], "imbalance": report["imbalance"],
         "cv_score": report["cv_score"], "ensemble_members": report["members"],

@@ -267,3 +267,14 @@ def gain_verdict(low: float, high: float) -> str:
     if high < 0:
         return "winner worse beyond noise"
     return "within noise"
+
+
+def mean_ci(values, y_codes, n: int = 1000, seed: int = 0,
+            alpha: float = 0.05) -> tuple[float, float]:
+    """Percentile interval of the mean of per-row ``values`` (a cost per decision) under the
+    same stratified resampling as ``bootstrap_ci``."""
+    values = np.asarray(values, dtype=float)
+    means = np.concatenate([w @ values / w.sum(axis=1)
+                            for w in resample_counts(np.asarray(y_codes), n, seed)])
+    low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    return float(low), float(high)

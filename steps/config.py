@@ -152,6 +152,19 @@ class EvaluateConfig(Section):
     ensemble: bool = True
     ensemble_rounds: int = Field(25, ge=1)
     gates: GateConfig = Field(default_factory=GateConfig)
+    # Misclassification costs, true class -> predicted class -> cost (a correct decision costs
+    # 0, an unlisted error 1): every score gains expected_cost and, with cost_decisions, the
+    # served model decides for the least expected cost on its calibrated probabilities
+    # (steps.error_costs) instead of a tuned threshold or the argmax.
+    costs: dict[str, dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]] | None = None
+    cost_decisions: bool = True
+
+    @model_validator(mode="after")
+    def _correct_decisions_are_free(self):
+        for true, row in (self.costs or {}).items():
+            if row.get(true, 0) != 0:
+                raise ValueError(f"evaluate.costs.{true}.{true}: a correct decision costs 0")
+        return self
 
 
 class PublishConfig(Section):

@@ -20,8 +20,9 @@ import pandas as pd
 from sklearn.dummy import DummyClassifier
 from sklearn.inspection import permutation_importance
 
-from steps.bootstrap import bootstrap_ci
+from steps.bootstrap import bootstrap_ci, mean_ci
 from steps.config import EvaluateConfig
+from steps.error_costs import constant_baseline_cost, cost_matrix, row_costs
 from steps.figures import (calibration_figure, confusion_matrix_figure,
                            permutation_importance_figure, pr_figure, roc_figure,
                            threshold_curve_figure)
@@ -67,11 +68,12 @@ class EvalResult:
     dependence: pd.DataFrame | None = None  # steps.dependence table of the top features
     notes: list[str] = field(default_factory=list)  # skipped parts and why
     y_pred: np.ndarray | None = None  # decisions on the scored test rows, in their order
+    cost_ci: tuple[float, float] | None = None  # bootstrap CI of metrics["expected_cost"]
     proba: np.ndarray | None = None  # probabilities (columns = the model's classes)
 
 
 def baseline_metrics(y_train, y_test, classes, beta: float = 1.0, *,
-                     positive_label=None) -> dict[str, float]:
+                     positive_label=None, costs=None) -> dict[str, float]:
     """Metrics of a majority-class dummy fitted on the training labels.
 
     Uses ``DummyClassifier(strategy="prior")``: it predicts the most frequent training class
@@ -86,8 +88,12 @@ def baseline_metrics(y_train, y_test, classes, beta: float = 1.0, *,
     proba = np.zeros((len(y_test), len(classes)))
     proba[:, [classes.index(c) for c in dummy.classes_]] = raw  # align to the model's classes
     pos = resolve_positive(classes, positive_label, y_train)
-    return compute_metrics(y_test, dummy.predict(np.zeros((len(y_test), 1))), proba, classes,
-                           beta, positive_label=pos)
+    metrics = compute_metrics(y_test, dummy.predict(np.zeros((len(y_test), 1))), proba, classes,
+                              beta, positive_label=pos)
+    if costs:  # the cheapest constant answer, not the most frequent one
+        metrics["expected_cost"] = constant_baseline_cost(y_train, y_test, classes,
+                                                          cost_matrix(costs, classes))
+    return metrics
 
 
 def _decision_rule(model, classes, threshold, positive_label, y_train, y_test):
@@ -242,6 +248,12 @@ def evaluate_model(model, X_test: pd.DataFrame, y_test: pd.Series, cfg: Evaluate
     y_pred = labels_from_proba(scored, proba, classes)  # a threshold wraps the model
     metrics = compute_metrics(y_test, y_pred, proba, classes, cfg.beta, positive_label=pos)
     notes: list[str] = []
+    cost_ci = None
+    if cfg.costs:
+        costs = row_costs(y_test, y_pred, classes, cost_matrix(cfg.costs, classes))
+        metrics["expected_cost"] = float(costs.mean())
+        if cfg.bootstrap > 0:
+            cost_ci = mean_ci(costs, encode(y_test, classes), cfg.bootstrap, seed)
     if cfg.bootstrap > 0:
         ci = bootstrap_ci(y_test, y_pred, proba, classes, cfg.metric, n=cfg.bootstrap, seed=seed,
                           beta=cfg.beta, positive_label=pos)
@@ -265,11 +277,12 @@ def evaluate_model(model, X_test: pd.DataFrame, y_test: pd.Series, cfg: Evaluate
              if figures else {})
     baseline = None
     if y_train is not None:
-        baseline = baseline_metrics(y_train, y_test, classes, cfg.beta, positive_label=pos)
+        baseline = baseline_metrics(y_train, y_test, classes, cfg.beta, positive_label=pos,
+                                    costs=cfg.costs)
     for note in notes:
         log.info(note)
     return EvalResult(metrics=metrics, per_class=per_class_report(y_test, y_pred, classes),
                       ci=ci, figures=plots, confusion=confusion, metric=cfg.metric,
                       positive_label=pos, threshold=threshold, baseline=baseline,
                       importance=importance, dependence=dependence, notes=notes,
-                      y_pred=np.asarray(y_pred, dtype=object), proba=proba)
+                      y_pred=np.asarray(y_pred, dtype=object), proba=proba, cost_ci=cost_ci)

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 # primary metrics allowed by steps.config.Metric.
 METRIC_KEYS = ("accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "f_beta",
                "roc_auc", "pr_auc", "log_loss", "brier")
-LOWER_IS_BETTER = frozenset({"log_loss", "brier"})
+LOWER_IS_BETTER = frozenset({"log_loss", "brier", "expected_cost"})
 
 
 def as_labels(y) -> np.ndarray:

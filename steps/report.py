@@ -11,7 +11,8 @@ from typing import Any, Iterable
 GAIN_HEADER = "winner − this (paired 95% CI)"
 
 LEADERBOARD_COLUMNS = ("rank", "family", "cv_score", "{metric}", "ci_low", "ci_high",
-                       GAIN_HEADER, "balanced_accuracy", "roc_auc", "threshold", "test_rows")
+                       GAIN_HEADER, "balanced_accuracy", "roc_auc", "expected_cost", "threshold",
+                       "test_rows")
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
@@ -81,10 +82,31 @@ def _calibration(report: dict) -> str:
         return ""
     return (f"<p>Probabilities calibrated ({_e(cal['method'])}, fitted on out-of-fold training "
             f"predictions): out-of-fold log loss {cal['oof_log_loss_before']:.4f} &rarr; "
-            f"{cal['oof_log_loss_after']:.4f}; {_decisions_note(cal['method'])}.</p>")
+            f"{cal['oof_log_loss_after']:.4f}; "
+            f"{_decisions_note(cal['method'], report.get('cost_decisions'))}.</p>")
 
 
-def _decisions_note(method: str) -> str:
+def _costs(report: dict) -> str:
+    """The misclassification costs, and what the winner's decisions cost on the test rows."""
+    costs, metrics = report.get("costs"), report.get("metrics") or {}
+    if not costs or "expected_cost" not in metrics:
+        return ""
+    listed = ", ".join(f"{_e(t)}&rarr;{_e(p)} {c:g}" for t, row in costs.items()
+                       for p, c in row.items())
+    ci = report.get("cost_ci")
+    interval = f" (95% CI {ci[0]:.4f}-{ci[1]:.4f})" if ci else ""
+    base = (report.get("baseline") or {}).get("expected_cost")
+    versus = f" against {base:.4f} for the cheapest constant answer" if base is not None else ""
+    how = ("decided for the least expected cost on calibrated probabilities"
+           if report.get("cost_decisions") else "decided without the costs")
+    return (f"<p>Misclassification costs (true&rarr;predicted; other errors 1): {listed}. "
+            f"Test expected cost per row <b>{metrics['expected_cost']:.4f}</b>{interval}"
+            f"{versus}; {how}.</p>")
+
+
+def _decisions_note(method: str, by_cost: bool = False) -> str:
+    if by_cost:
+        return "decisions minimise the expected misclassification cost under them"
     if method == "temperature_bias":
         return "decisions are the uncalibrated model's (the class biases are undone)"
     return "decisions follow the threshold tuned on the calibrated values"
@@ -110,7 +132,7 @@ def _validation(report: dict | None) -> str:
              f"<b>{report['score']:.4f}</b> (95% CI {lo:.4f}-{hi:.4f}), out-of-fold "
              f"{report['cv_score']:.4f}; quality gates {gates}</p>",
              "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in report.get("gate_reasons", [])) + "</ul>",
-             _lineage(report), _calibration(report),
+             _lineage(report), _calibration(report), _costs(report),
              "<h3>Leaderboard</h3>",
              table([_with_gain(r) for r in report.get("leaderboard", [])],
                    [c.format(metric=metric) for c in LEADERBOARD_COLUMNS]),

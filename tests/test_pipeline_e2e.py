@@ -217,7 +217,8 @@ def test_grouped_table_keeps_groups_apart_end_to_end(tmp_path):
         "project": {"name": "e2e-groups"},
         "data": {"source": str(tmp_path / "visits.csv"), "target": "label", "group_column": "patient"},
         "train": {"families": ["logreg"], "n_trials": 2, "timeout_s": 10, "cv_folds": 3},
-        "evaluate": TINY_EVAL, "execution": {"data_dir": str(tmp_path / "server")}})
+        "evaluate": {**TINY_EVAL, "costs": {"yes": {"no": 5}}},
+        "execution": {"data_dir": str(tmp_path / "server")}})
     result = run_pipeline(cfg)
     assert all(s["status"] == "completed" for s in result.steps.values()), result.steps
     prepared_id = _returns(result, "preprocess")["prepared_id"]
@@ -230,9 +231,14 @@ def test_grouped_table_keeps_groups_apart_end_to_end(tmp_path):
     assert split["recipe"]["group_column"] == "patient"
     assert "patient" not in split["recipe"]["roles"]["categorical"]  # never a feature
     # binary target: probabilities calibrated on out-of-fold predictions by default
-    calibration = json.loads(_returns(result, "validate")["report"])["calibration"]
+    report = json.loads(_returns(result, "validate")["report"])
+    calibration = report["calibration"]
     assert calibration["method"] == "sigmoid"
     assert calibration["oof_log_loss_after"] <= calibration["oof_log_loss_before"]
+    # a missed "yes" costs 5: the served model decides for the least expected cost
+    assert report["cost_decisions"] and report["threshold"] is None
+    low, high = report["cost_ci"]
+    assert 0 <= low <= high
 
 
 def test_agent_executes_training_fan_out(tmp_path):

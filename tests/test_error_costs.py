@@ -1,0 +1,91 @@
+"""Misclassification costs: the matrix, expected cost, least-cost decisions and their wiring
+into evaluation, the config and the run page."""
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from steps.config import ConfigError, EvaluateConfig, load_config
+from steps.error_costs import (constant_baseline_cost, cost_matrix, expected_cost,
+                               least_cost_codes, with_cost_decisions)
+from steps.evaluation import evaluate_model
+
+HPC_COSTS = {"L": {"VF": 10, "F": 5}, "M": {"VF": 5, "F": 5}}  # Kuhn & Johnson, ch. 17
+CLASSES = ["F", "L", "M", "VF"]
+
+
+def test_matrix_defaults_and_names():
+    m = cost_matrix(HPC_COSTS, CLASSES)
+    names = dict(zip(CLASSES, range(4)))
+    assert m[names["L"], names["VF"]] == 10 and m[names["M"], names["F"]] == 5
+    assert m[names["VF"], names["L"]] == 1  # unlisted error
+    assert np.all(np.diag(m) == 0)
+    with pytest.raises(ValueError, match=r"classes the target does not have: \['XL'\]"):
+        cost_matrix({"XL": {"VF": 3}}, CLASSES)
+
+
+def test_least_cost_decisions_differ_from_argmax_where_errors_are_dear():
+    m = cost_matrix(HPC_COSTS, CLASSES)
+    # 60% very fast, 40% long: the argmax says VF, but VF would cost 0.4 * 10 = 4 in
+    # expectation against 0.6 * 1 = 0.6 for L
+    proba = np.array([[0.0, 0.4, 0.0, 0.6], [0.0, 0.02, 0.0, 0.98]])
+    assert [CLASSES[i] for i in least_cost_codes(proba, m)] == ["L", "VF"]
+    y, pred = ["L", "VF", "M"], ["VF", "VF", "F"]
+    assert expected_cost(y, pred, CLASSES, m) == pytest.approx((10 + 0 + 5) / 3)
+
+
+def test_baseline_is_the_cheapest_constant_answer():
+    m = cost_matrix({"yes": {"no": 20}}, ["no", "yes"])
+    y_train = ["no"] * 90 + ["yes"] * 10
+    # always "no" costs 0.1 * 20 = 2 per row; always "yes" costs 0.9: the baseline says yes
+    assert constant_baseline_cost(y_train, ["no"] * 9 + ["yes"], ["no", "yes"], m) == \
+        pytest.approx(0.9)
+
+
+def _binary_problem(seed=0, n=3000):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+    y = np.where(X["a"] + 0.8 * rng.normal(size=n) > 1.3, "fraud", "ok")
+    return X, pd.Series(y)
+
+
+def test_cost_decisions_lower_the_cost_on_new_rows_and_pickle():
+    X, y = _binary_problem()
+    model = LogisticRegression().fit(X[:2000], y[:2000])
+    costs = {"fraud": {"ok": 10}}  # a missed fraud costs ten false alarms
+    by_cost = with_cost_decisions(model, costs)
+    cfg = EvaluateConfig(costs=costs, bootstrap=200, permutation_repeats=0,
+                         dependence_features=0)
+    plain = evaluate_model(model, X[2000:], y[2000:], cfg, y_train=y[:2000], figures=False)
+    aware = evaluate_model(by_cost, X[2000:], y[2000:], cfg, y_train=y[:2000], figures=False)
+    assert aware.metrics["expected_cost"] < 0.8 * plain.metrics["expected_cost"]
+    low, high = aware.cost_ci
+    assert low <= aware.metrics["expected_cost"] <= high
+    assert aware.baseline["expected_cost"] > aware.metrics["expected_cost"]
+    # more frauds flagged: recall of the dear class rises
+    assert aware.per_class.loc["fraud", "recall"] > plain.per_class.loc["fraud", "recall"]
+    np.testing.assert_array_equal(by_cost.predict_proba(X[:5]), model.predict_proba(X[:5]))
+    again = pickle.loads(pickle.dumps(by_cost))
+    np.testing.assert_array_equal(again.predict(X[2000:]), by_cost.predict(X[2000:]))
+
+
+def test_config_paths_name_the_bad_cost():
+    with pytest.raises(ConfigError, match=r"evaluate\.costs\.L\.VF"):
+        load_config(None, ["evaluate.costs={L: {VF: -1}}"])
+    with pytest.raises(ConfigError, match=r"evaluate\.costs\.L\.L: a correct decision costs 0"):
+        load_config(None, ["evaluate.costs={L: {L: 2}}"])
+    assert load_config(None, ["evaluate.costs={L: {VF: 10}}"]).evaluate.costs == {"L": {"VF": 10.0}}
+
+
+def test_run_page_states_the_costs_and_what_the_winner_costs():
+    from steps.report import _validation
+    page = _validation({"metric": "macro_f1", "ci": [0.8, 0.9], "gates_passed": True,
+                        "winner": "hist_gb", "score": 0.85, "cv_score": 0.84,
+                        "costs": HPC_COSTS, "cost_decisions": True, "cost_ci": [0.2, 0.3],
+                        "metrics": {"macro_f1": 0.85, "expected_cost": 0.25},
+                        "baseline": {"expected_cost": 1.1}})
+    assert "L&rarr;VF 10" in page and "<b>0.2500</b> (95% CI 0.2000-0.3000)" in page
+    assert "against 1.1000 for the cheapest constant answer" in page
+    assert "least expected cost" in page
