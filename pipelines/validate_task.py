@@ -210,6 +210,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "classes": recipe["classes"], "class_order": recipe.get("class_order"),
               "train_rows": recipe["train_rows"],
               "scoring_spec": ScoringSpec.from_recipe(recipe, data["X_train"]).to_json(),
+              "slices": None if result.slices is None else result.slices.head(15).to_dict("records"),
               "leaderboard": board.to_dict(orient="records"), "trained_model_id": row["model_id"],
               "best_params": meta.get("best_params"), "imbalance": meta.get("imbalance")}
     tracking.upload_json(task, "validation_report", report)
@@ -239,6 +240,8 @@ def _report(task, board, winner, result, baseline, gates, cfg) -> None:
         {"gate": range(1, len(gates.reasons) + 1), "result": gates.reasons}))
     if result.dependence is not None:
         tracking.report_table(task, "validation/partial_dependence", result.dependence)
+    if result.slices is not None:
+        tracking.report_table(task, "validation/slices", result.slices)
     figures = dict(result.figures)
     figures["leaderboard"] = leaderboard_figure(board, cfg.metric)
     tracking.report_figures(task, "test", figures)

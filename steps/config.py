@@ -147,6 +147,7 @@ class EvaluateConfig(Section):
     permutation_repeats: int = Field(5, ge=0)
     # partial dependence plots of the N most important columns (0: none; needs permutation)
     dependence_features: int = Field(4, ge=0, le=12)
+    slices: bool = True  # the winner's test error rate per slice of each column (steps.slices)
     # The winner is chosen on out-of-fold training scores, never on the test split; a greedy
     # blend of the families (Caruana selection) competes with the single best when enabled.
     ensemble: bool = True

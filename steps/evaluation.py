@@ -43,7 +43,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 FIGURE_NAMES = ("confusion_matrix", "roc_curve", "pr_curve", "calibration_curve",
-                "permutation_importance", "partial_dependence")
+                "permutation_importance", "partial_dependence", "slices")
 LEADERBOARD_PREDICT_S = 30.0  # per runner-up family: its test score informs, it decides nothing
 PREDICT_PROBE_ROWS = 1000
 PERMUTATION_MAX_ROWS = 2000  # permutation importance re-predicts rows x features x repeats
@@ -69,6 +69,7 @@ class EvalResult:
     notes: list[str] = field(default_factory=list)  # skipped parts and why
     y_pred: np.ndarray | None = None  # decisions on the scored test rows, in their order
     cost_ci: tuple[float, float] | None = None  # bootstrap CI of metrics["expected_cost"]
+    slices: pd.DataFrame | None = None  # steps.slices: error rate per slice of each column
     proba: np.ndarray | None = None  # probabilities (columns = the model's classes)
 
 
@@ -248,7 +249,7 @@ def evaluate_model(model, X_test: pd.DataFrame, y_test: pd.Series, cfg: Evaluate
     y_pred = labels_from_proba(scored, proba, classes)  # a threshold wraps the model
     metrics = compute_metrics(y_test, y_pred, proba, classes, cfg.beta, positive_label=pos)
     notes: list[str] = []
-    cost_ci = None
+    cost_ci = costs = slices = None
     if cfg.costs:
         costs = row_costs(y_test, y_pred, classes, cost_matrix(cfg.costs, classes))
         metrics["expected_cost"] = float(costs.mean())
@@ -275,6 +276,10 @@ def evaluate_model(model, X_test: pd.DataFrame, y_test: pd.Series, cfg: Evaluate
     dependence = _dependence(scored, X_test, importance, predict_s, cfg) if figures else None
     plots = (_figures(y_test, proba, classes, pos, confusion, importance, cfg.metric, dependence)
              if figures else {})
+    if figures and cfg.slices:
+        from steps.slices import slice_errors, slices_figure
+        slices = slice_errors(X_test, y_test, y_pred, row_costs=costs)
+        plots["slices"] = slices_figure(slices)
     baseline = None
     if y_train is not None:
         baseline = baseline_metrics(y_train, y_test, classes, cfg.beta, positive_label=pos,
@@ -285,4 +290,5 @@ def evaluate_model(model, X_test: pd.DataFrame, y_test: pd.Series, cfg: Evaluate
                       ci=ci, figures=plots, confusion=confusion, metric=cfg.metric,
                       positive_label=pos, threshold=threshold, baseline=baseline,
                       importance=importance, dependence=dependence, notes=notes,
-                      y_pred=np.asarray(y_pred, dtype=object), proba=proba, cost_ci=cost_ci)
+                      y_pred=np.asarray(y_pred, dtype=object), proba=proba, cost_ci=cost_ci,
+                      slices=slices)

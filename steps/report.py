@@ -14,6 +14,9 @@ LEADERBOARD_COLUMNS = ("rank", "family", "cv_score", "{metric}", "ci_low", "ci_h
                        GAIN_HEADER, "balanced_accuracy", "roc_auc", "expected_cost", "threshold",
                        "test_rows")
 
+SLICE_COLUMNS = ("column", "slice", "rows", "error_rate", "ci_low", "ci_high", "overall_error",
+                 "worse_than_overall", "expected_cost")
+
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1200px;color:#222}
 h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ddd}
@@ -147,6 +150,11 @@ def _validation(report: dict | None) -> str:
     parts += ["<h3>Test metrics</h3>", table(rows, ["metric", "winner", "most-frequent baseline"]),
               "<h3>Per class</h3>", table(report.get("per_class", []),
                                           ["class", "precision", "recall", "f1", "support"])]
+    if report.get("slices"):
+        parts += ["<h3>Worst slices</h3><p>Test error rate within slices of each column; "
+                  "<i>worse_than_overall</i> only when the whole interval (simultaneous over all "
+                  "slices) lies above the overall error rate.</p>",
+                  table(report["slices"], SLICE_COLUMNS)]
     return "".join(parts)
 
 
