@@ -9,9 +9,12 @@ and leaves the decision to the recorded scores: it never fails the publish step.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from steps.bootstrap import PairedDifference
 from steps.config import PublishConfig
+
+if TYPE_CHECKING:  # the bootstrap imports scikit-learn: only the publish step needs it
+    from steps.bootstrap import PairedDifference
 
 log = logging.getLogger(__name__)
 
