@@ -44,6 +44,7 @@ def run_version_dataset(data_cfg: str, project: str) -> tuple[str, str]:
         "parent": latest.id if latest is not None else None,
         "positive_label": (table.card or {}).get("positive_label"),
         "class_order": class_order, "group_column": table.group_column,
+        "changes_since_parent": _changes_since(latest, frame, table.target),
     }
     files = {RAW_FILE: frame, SUMMARY: summary}
     ds_id = create_version(project, name, files, parent=latest, tags=tags,
@@ -52,7 +53,32 @@ def run_version_dataset(data_cfg: str, project: str) -> tuple[str, str]:
     tracking.report_single_values(task, {"rows": summary["rows"], "columns": summary["columns"]})
     tracking.report_table(task, "dataset/class_counts",
                           pd.DataFrame(summary["class_counts"].items(), columns=["class", "rows"]))
+    _report_changes(task, summary["changes_since_parent"], latest)
     return ds_id, digest
+
+
+def _changes_since(parent, frame: pd.DataFrame, target: str) -> dict | None:
+    """How this version differs from its parent (None for a first version). Informative
+    only: a parent that cannot be read is logged, never a failure of the step."""
+    from steps.versions import version_diff
+    if parent is None:
+        return None
+    try:
+        return version_diff(fetch_frame(parent.id, RAW_FILE), frame, target)
+    except Exception as err:  # noqa: BLE001 - the new version matters more than its diff
+        log.warning("could not compare with parent version %s: %s", parent.id, err)
+        return None
+
+
+def _report_changes(task, diff: dict | None, parent) -> None:
+    from steps.versions import describe_diff
+    if diff is None:
+        return
+    lines = describe_diff(diff)
+    task.get_logger().report_text(f"changes since parent version {parent.id}:\n  "
+                                  + "\n  ".join(lines))
+    log.info("changes since parent version %s: %s", parent.id, "; ".join(lines))
+    tracking.report_table(task, "dataset/changes_vs_parent", pd.DataFrame(diff["changes"]))
 
 
 def _class_order(cfg: DataConfig, table, frame: pd.DataFrame) -> list[str] | None:
@@ -88,8 +114,11 @@ def _load(cfg: DataConfig):
 
 def _describe(summary: dict) -> str:
     counts = ", ".join(f"{k}: {v}" for k, v in summary["class_counts"].items())
+    diff = summary.get("changes_since_parent")
+    since = (f"; since the parent: {diff['rows_added']} rows added, {diff['rows_removed']} "
+             "removed or edited" if diff else "")
     return (f"{summary['rows']} rows x {summary['columns']} columns from {summary['source']}; "
-            f"target {summary['target']} ({counts}); sha256 {summary['sha256'][:16]}")
+            f"target {summary['target']} ({counts}); sha256 {summary['sha256'][:16]}{since}")
 
 
 def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, project: str) -> str:

@@ -1,0 +1,47 @@
+"""Dataset versioning against the embedded server with the real SDK: a changed table becomes
+a child version that records its parent and what changed; unchanged content is reused."""
+import pytest
+
+from localserver.testing import localserver_handle, run_sdk  # noqa: F401
+
+pytestmark = pytest.mark.slow
+
+SNIPPET = """
+import json, tempfile
+import numpy as np, pandas as pd
+from pathlib import Path
+from clearml import Task
+from pipelines.datastore import fetch_json
+from pipelines.step_tasks import run_version_dataset
+
+task = Task.init(project_name="versions", task_name="dataset", reuse_last_task_id=False)
+folder = Path(tempfile.mkdtemp())
+rng = np.random.default_rng(0)
+first = pd.DataFrame({"x": rng.normal(size=300).round(3), "city": rng.choice(["a", "b"], 300),
+                      "label": rng.choice(["no", "yes"], 300, p=[0.8, 0.2])})
+flipped = first.iloc[:5].assign(label=np.where(first.label.iloc[:5] == "yes", "no", "yes"))
+second = pd.concat([first.iloc[20:], flipped], ignore_index=True)
+second.loc[0, "city"] = "z"
+cfg = json.dumps({"source": str(folder / "table.csv"), "target": "label", "dataset_name": "t"})
+ids = []
+for frame in (first, second, second):
+    frame.to_csv(folder / "table.csv", index=False)
+    ids.append(run_version_dataset(cfg, "versions")[0])
+summary = fetch_json(ids[1], "summary.json")
+result(ids=ids, parent=summary["parent"], changes=summary["changes_since_parent"],
+       first_changes=fetch_json(ids[0], "summary.json")["changes_since_parent"])
+task.close()
+"""
+
+
+def test_a_new_version_records_its_parent_and_what_changed(run_sdk):
+    out = run_sdk(SNIPPET, timeout=240)
+    first, second, again = out["ids"]
+    assert second != first and again == second  # unchanged content: the version is reused
+    assert out["parent"] == first and out["first_changes"] is None
+    changes = out["changes"]
+    # 20 rows dropped; 5 of them back with the other label; one kept row edited (city -> z)
+    assert changes["rows_removed"] == 21 and changes["rows_added"] == 6
+    assert changes["class_counts"]["before"] != changes["class_counts"]["after"]
+    city = next(c for c in changes["changes"] if c["column"] == "city")
+    assert city["new_levels"] == 1 and city["changed"]
