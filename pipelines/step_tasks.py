@@ -70,6 +70,12 @@ def _changes_since(parent, frame: pd.DataFrame, target: str) -> dict | None:
         return None
 
 
+def _change_lines(summary: dict) -> list[str] | None:
+    from steps.versions import describe_diff
+    diff = summary.get("changes_since_parent")
+    return describe_diff(diff) if diff else None
+
+
 def _report_changes(task, diff: dict | None, parent) -> None:
     from steps.versions import describe_diff
     if diff is None:
@@ -161,6 +167,7 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
               "dropped": prepared.dropped, "derived": prepared.derived,
               "derivations": [d.model_dump(mode="json") for d in prepared.derivations],
               "train_rows": int(len(train)), "test_rows": int(len(test)),
+              "parent_dataset_id": summary.get("parent"), "data_changes": _change_lines(summary),
               "split_id": split["split_id"], "dataset_id": dataset_id, "dataset_hash": dataset_hash}
     files = {TRAIN_FILE: train, TEST_FILE: test, SPLIT: split, RECIPE: recipe}
     prepared_id = create_version(project, name, files, parent_id=dataset_id,

@@ -76,7 +76,15 @@ def _lineage(report: dict) -> str:
     return (f"<p>Data: {_e(report.get('dataset_name') or 'dataset')} version "
             f"<code>{_e(report['dataset_id'])}</code> (sha256 {_e(str(report.get('dataset_hash'))[:12])}), "
             f"{_e(report.get('train_rows'))} training rows, frozen test split "
-            f"<code>{_e(str(report.get('split_id'))[:12])}</code></p>")
+            f"<code>{_e(str(report.get('split_id'))[:12])}</code></p>" + _data_changes(report))
+
+
+def _data_changes(report: dict) -> str:
+    parent, lines = report.get("parent_dataset_id"), report.get("data_changes")
+    if not parent or not lines:
+        return ""
+    return (f"<p>Changes since the parent version <code>{_e(parent)}</code>:</p><ul>"
+            + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>")
 
 
 def _calibration(report: dict) -> str:

@@ -49,3 +49,14 @@ def test_column_changes_are_flagged_and_described():
     assert dropped["columns_removed"] == ["city"]
     # rows are compared on the shared columns: dropping a column alone keeps every row
     assert dropped["rows_kept"] == 400
+
+
+def test_run_page_lists_the_changes_since_the_parent_version():
+    from steps.report import _lineage
+    parent = _parent()
+    lines = describe_diff(version_diff(parent, parent.iloc[5:], "label"))
+    page = _lineage({"dataset_id": "new", "dataset_hash": "abc", "split_id": "s",
+                     "parent_dataset_id": "old", "data_changes": lines})
+    assert "Changes since the parent version <code>old</code>" in page
+    assert "rows 400 -&gt; 395: 395 kept, 0 added, 5 removed or edited" in page
+    assert "Changes since" not in _lineage({"dataset_id": "first", "split_id": "s"})
