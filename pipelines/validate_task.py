@@ -9,11 +9,11 @@ import joblib
 import pandas as pd
 
 from pipelines import tracking
+from pipelines.candidate import register_candidate
 from pipelines.datastore import fetch_frame, fetch_json
 from pipelines.train_task import load_oof
 from steps.config import EvaluateConfig
-from steps.data import file_sha256
-from steps.scoring import SPEC_KEY, ScoringSpec
+from steps.scoring import ScoringSpec
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,32 @@ def _evaluate(final, threshold, data: dict, cfg: EvaluateConfig, rows: int | Non
 
 
 def _row(name: str, candidate: dict, result, threshold, test_rows: int) -> dict:
-    return {"family": name, "model_id": candidate["model_id"], **result.metrics,
+    return {**_cv_row(name, candidate), "model_id": candidate["model_id"], **result.metrics,
             "ci_low": result.ci[0], "ci_high": result.ci[1], "threshold": threshold,
-            "cv_score": candidate["cv"], "test_rows": test_rows}
+            "test_rows": test_rows}
+
+
+def _cv_row(name: str, candidate: dict) -> dict:
+    cost = {"cv_expected_cost": candidate["cv_cost"]} if "cv_cost" in candidate else {}
+    return {"family": name, "cv_score": candidate["cv"], **cost}
+
+
+def _selection(candidates: dict, data: dict, cfg: EvaluateConfig) -> tuple[str, bool]:
+    """(out-of-fold column the winner is ranked by, whether lower is better). Under
+    misclassification costs with cost decisions, the model served decides by cost, so the
+    candidates compete on the out-of-fold cost of those decisions (after calibration)."""
+    if not (cfg.costs and cfg.cost_decisions):
+        return "cv_score", False
+    from steps.calibration import calibrate
+    from steps.error_costs import least_cost_expected_cost
+    for candidate in candidates.values():
+        oof = candidate["oof"]
+        proba = oof["proba"]
+        if cfg.calibration != "none":
+            proba = calibrate(candidate["estimator"], proba, oof["y"], oof["classes"],
+                              data["positive"], cfg.calibration)[1]
+        candidate["cv_cost"] = least_cost_expected_cost(proba, oof["y"], oof["classes"], cfg.costs)
+    return "cv_expected_cost", True
 
 
 def _predictions(result, test_rows: int, n: int):
@@ -167,8 +190,9 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     if blend is not None:
         candidates[ENSEMBLE] = blend
     # the winner is picked out of fold, before any test row is scored
-    winner = select_winner(leaderboard([{"family": f, "cv_score": c["cv"]}
-                                        for f, c in candidates.items()], "cv_score"))
+    rank_by, by_cost = _selection(candidates, data, cfg)
+    winner = select_winner(leaderboard([_cv_row(f, c) for f, c in candidates.items()],
+                                       "cv_score", rank_by=rank_by, lower_is_better=by_cost))
     meta = candidates[winner]["meta"]
     final, threshold, calibration = _decision_rule(candidates[winner]["estimator"],
                                                    candidates[winner]["oof"], data["positive"], cfg)
@@ -189,13 +213,14 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     for r in rows:
         log.info("scored %s: cv %s %.4f, test %.4f (%d rows)", r["family"], cfg.metric,
                  r["cv_score"], r[cfg.metric], r["test_rows"])
-    board = leaderboard(rows, cfg.metric, rank_by="cv_score")
+    board = leaderboard(rows, cfg.metric, rank_by=rank_by, lower_is_better=by_cost)
     row = rows[0]
     baseline = baseline_metrics(data["y_train"], data["y_test"], recipe["classes"], cfg.beta,
                                 positive_label=data["positive"], costs=cfg.costs)
     gates = check_gates(result.metrics, baseline, cfg.gates, cfg.metric)
     _report(task, board, winner, result, baseline, gates, cfg)
     report = {"winner": winner, "metric": cfg.metric, "score": row[cfg.metric],
+              "selected_by": "out-of-fold expected cost" if by_cost else f"out-of-fold {cfg.metric}",
               "cv_score": row["cv_score"], "members": meta.get("members"),
               "ci": list(result.ci), "metrics": result.metrics, "baseline": baseline,
               "per_class": result.per_class.rename_axis("class").reset_index().to_dict(orient="records"),
@@ -216,11 +241,11 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "leaderboard": board.to_dict(orient="records"), "trained_model_id": row["model_id"],
               "best_params": meta.get("best_params"), "imbalance": meta.get("imbalance")}
     tracking.upload_json(task, "validation_report", report)
-    candidate_id = _register_candidate(task, final, report, project)
+    candidate_id = register_candidate(task, final, report, project)
     return candidate_id, json.dumps({k: report[k] for k in (
         "winner", "metric", "score", "cv_score", "members", "ci", "gates_passed", "gate_reasons", "split_id",
         "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label", "calibration",
-        "beta", "cost_decisions", "cost_ci")},
+        "beta", "cost_decisions", "cost_ci", "selected_by")},
         default=str)
 
 
@@ -249,41 +274,3 @@ def _report(task, board, winner, result, baseline, gates, cfg) -> None:
     tracking.report_figures(task, "test", figures)
     task.get_logger().report_text(
         f"winner: {winner}; gates {'PASSED' if gates.passed else 'FAILED'}: " + "; ".join(gates.reasons))
-
-
-def _register_candidate(task, estimator, report: dict, project: str) -> str:
-    """The winner (threshold included) as this step's output model: the publish candidate."""
-    from clearml import OutputModel
-    path = tracking.scratch_dir("candidate") / "model.joblib"
-    joblib.dump(estimator, path)
-    model = OutputModel(task=task, name=f"{report['winner']} (candidate)", framework="ScikitLearn",
-                        tags=["candidate", "family:" + report["winner"]],
-                        label_enumeration={c: i for i, c in enumerate(report["classes"])})
-    model.update_weights(weights_filename=str(path), auto_delete_file=False, async_enable=False)
-    tracking.set_model_metadata(model, _candidate_metadata(report, path))
-    return model.id
-
-
-def _candidate_metadata(report: dict, path) -> dict:
-    import platform
-    from importlib.metadata import version
-    meta = {f"test_{k}": v for k, v in report["metrics"].items() if isinstance(v, float)}
-    meta.update({
-        "family": report["winner"], "metric": report["metric"], "score": report["score"],
-        "ci_low": report["ci"][0], "ci_high": report["ci"][1], "split_id": report["split_id"],
-        "dataset_id": report["dataset_id"], "dataset_hash": report["dataset_hash"],
-        "prepared_dataset_id": report["prepared_id"], "classes": report["classes"],
-        "class_order": report.get("class_order"),
-        "threshold": report["threshold"], "positive_label": report["positive_label"],
-        "calibration": (report.get("calibration") or {}).get("method", "none"),
-        "costs": report.get("costs"), "cost_decisions": report.get("cost_decisions"),
-        "train_rows": report["train_rows"], "gates_passed": report["gates_passed"],
-        "best_params": report["best_params"], "imbalance": report["imbalance"],
-        "cv_score": report["cv_score"], "ensemble_members": report["members"],
-        SPEC_KEY: report["scoring_spec"],
-        "weights_sha256": file_sha256(path),
-        "python": platform.python_version(),
-        "versions": {p: version(p) for p in ("scikit-learn", "imbalanced-learn", "optuna",
-                                             "pandas", "numpy", "clearml")},
-    })
-    return meta

@@ -156,7 +156,8 @@ class EvaluateConfig(Section):
     # Misclassification costs, true class -> predicted class -> cost (a correct decision costs
     # 0, an unlisted error 1): every score gains expected_cost and, with cost_decisions, the
     # served model decides for the least expected cost on its calibrated probabilities
-    # (steps.error_costs) instead of a tuned threshold or the argmax.
+    # (steps.error_costs) instead of a tuned threshold or the argmax, and the winner is the
+    # candidate whose decisions cost least out of fold.
     costs: dict[str, dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]] | None = None
     cost_decisions: bool = True
 

@@ -59,6 +59,15 @@ def least_cost_codes(proba: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return np.argmin(np.asarray(proba, dtype=float) @ matrix, axis=1)
 
 
+def least_cost_expected_cost(proba: np.ndarray, y, classes: Sequence,
+                             costs: Mapping[str, Mapping[str, float]]) -> float:
+    """Cost per row of least-cost decisions on ``proba`` (columns in ``classes`` order): how
+    out-of-fold predictions of competing models compare when the costs decide."""
+    matrix = cost_matrix(costs, classes)
+    pred = np.asarray(classes, dtype=object)[least_cost_codes(proba, matrix)]
+    return expected_cost(y, pred, classes, matrix)
+
+
 def constant_baseline_cost(y_train, y_test, classes: Sequence, matrix: np.ndarray) -> float:
     """Test cost of the best single answer for every row, chosen on the training priors:
     the cost-aware counterpart of the most-frequent baseline."""

@@ -17,10 +17,12 @@ log = logging.getLogger(__name__)
 _TIE_DIGITS = 12  # scores equal to 12 decimals are ties (float noise must not pick a winner)
 
 
-def leaderboard(rows: list[dict], metric: str, rank_by: str | None = None) -> pd.DataFrame:
+def leaderboard(rows: list[dict], metric: str, rank_by: str | None = None,
+                lower_is_better: bool = False) -> pd.DataFrame:
     """One row per family, best first by ``rank_by`` (default ``metric``; higher is better;
     NaN last), ties broken by ``roc_auc`` (higher first; only when ranking by ``metric``
-    itself, so a test column never breaks an out-of-fold tie) then family name. Adds a 1-based
+    itself, so a test column never breaks an out-of-fold tie) then family name
+    (``lower_is_better``: ``rank_by`` ascending, e.g. an expected cost). Adds a 1-based
     ``rank`` column. The pipeline ranks by out-of-fold ``cv_score`` so that the test split
     only reports the winner's quality and never picks it.
 
@@ -44,7 +46,7 @@ def leaderboard(rows: list[dict], metric: str, rank_by: str | None = None) -> pd
                              errors="coerce").round(_TIE_DIGITS),
         "family": frame["family"].astype(str),
     })
-    order = keys.sort_values(["primary", "auc", "family"], ascending=[False, False, True],
+    order = keys.sort_values(["primary", "auc", "family"], ascending=[lower_is_better, False, True],
                              na_position="last", kind="mergesort").index
     board = frame.loc[order].reset_index(drop=True)
     board.insert(0, "rank", np.arange(1, len(board) + 1))

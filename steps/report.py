@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 GAIN_HEADER = "winner − this (paired 95% CI)"
 
-LEADERBOARD_COLUMNS = ("rank", "family", "cv_score", "{metric}", "ci_low", "ci_high",
+LEADERBOARD_COLUMNS = ("rank", "family", "cv_score", "cv_expected_cost", "{metric}", "ci_low", "ci_high",
                        GAIN_HEADER, "balanced_accuracy", "roc_auc", "expected_cost", "threshold",
                        "test_rows")
 
@@ -139,7 +139,8 @@ def _validation(report: dict | None) -> str:
     metric = report["metric"]
     lo, hi = report["ci"]
     gates = '<b class="ok">passed</b>' if report["gates_passed"] else '<b class="no">FAILED</b>'
-    parts = [f"<p>Winner <b>{_e(report['winner'])}</b> (chosen out of fold): test {_e(metric)} "
+    chosen = _e(report.get("selected_by") or "out of fold")
+    parts = [f"<p>Winner <b>{_e(report['winner'])}</b> (chosen by {chosen}): test {_e(metric)} "
              f"<b>{report['score']:.4f}</b> (95% CI {lo:.4f}-{hi:.4f}), out-of-fold "
              f"{report['cv_score']:.4f}; quality gates {gates}</p>",
              "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in report.get("gate_reasons", [])) + "</ul>",

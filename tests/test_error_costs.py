@@ -89,3 +89,19 @@ def test_run_page_states_the_costs_and_what_the_winner_costs():
     assert "L&rarr;VF 10" in page and "<b>0.2500</b> (95% CI 0.2000-0.3000)" in page
     assert "against 1.1000 for the cheapest constant answer" in page
     assert "least expected cost" in page
+
+
+def test_costs_rank_candidates_lowest_first_and_score_out_of_fold_decisions():
+    from steps.error_costs import least_cost_expected_cost
+    from steps.leaderboard import leaderboard, select_winner
+    rows = [{"family": "a", "cv_score": 0.90, "cv_expected_cost": 0.40},
+            {"family": "b", "cv_score": 0.85, "cv_expected_cost": 0.25},
+            {"family": "c", "cv_score": 0.80, "cv_expected_cost": float("nan")}]
+    board = leaderboard(rows, "cv_score", rank_by="cv_expected_cost", lower_is_better=True)
+    assert list(board["family"]) == ["b", "a", "c"] and select_winner(board) == "b"
+    assert select_winner(leaderboard(rows, "cv_score")) == "a"  # the metric alone
+    proba = np.array([[0.7, 0.3], [0.95, 0.05]])
+    # a missed "yes" costs 10: the first row is called yes (0.7 < 0.3 * 10), rightly; the
+    # second no (0.95 > 0.05 * 10), a miss that costs 10
+    assert least_cost_expected_cost(proba, ["yes", "yes"], ["no", "yes"],
+                                    {"yes": {"no": 10}}) == pytest.approx(5.0)

@@ -216,7 +216,7 @@ def test_grouped_table_keeps_groups_apart_end_to_end(tmp_path):
     cfg = parse_config({
         "project": {"name": "e2e-groups"},
         "data": {"source": str(tmp_path / "visits.csv"), "target": "label", "group_column": "patient"},
-        "train": {"families": ["logreg"], "n_trials": 2, "timeout_s": 10, "cv_folds": 3},
+        "train": {"families": ["logreg", "knn"], "n_trials": 2, "timeout_s": 10, "cv_folds": 3},
         "evaluate": {**TINY_EVAL, "costs": {"yes": {"no": 5}}},
         "execution": {"data_dir": str(tmp_path / "server")}})
     result = run_pipeline(cfg)
@@ -237,6 +237,7 @@ def test_grouped_table_keeps_groups_apart_end_to_end(tmp_path):
     assert calibration["oof_log_loss_after"] <= calibration["oof_log_loss_before"]
     # a missed "yes" costs 5: the served model decides for the least expected cost
     assert report["cost_decisions"] and report["threshold"] is None
+    assert report["selected_by"] == "out-of-fold expected cost"  # the costs pick the winner
     low, high = report["cost_ci"]
     assert 0 <= low <= high
 
