@@ -19,11 +19,18 @@ if TYPE_CHECKING:  # the bootstrap imports scikit-learn: only the publish step n
 log = logging.getLogger(__name__)
 
 
+def deciding_costs(report: dict) -> dict | None:
+    """The costs the candidate decides by (evaluate.costs with cost_decisions), if any: then
+    both models are compared by what their decisions cost."""
+    return report.get("costs") if report.get("cost_decisions") else None
+
+
 def comparable(report: dict, champion_summary: dict | None, candidate_sha: str) -> bool:
-    """Same split and metric, and not the champion's own weights (a cached rerun)."""
+    """Same split, the same metric or costs to price both models' decisions by, and not the
+    champion's own weights (a cached rerun)."""
     return (champion_summary is not None
             and champion_summary.get("split_id") == report["split_id"]
-            and champion_summary.get("metric") == report["metric"]
+            and (champion_summary.get("metric") == report["metric"] or bool(deciding_costs(report)))
             and champion_summary.get("weights_sha256") != candidate_sha)
 
 
@@ -48,9 +55,10 @@ def paired_with_champion(candidate_model, champion, candidate_meta: dict, report
                             data["X_test"], data["y_test"], report["metric"],
                             X_champion=X_champion, n=cfg.bootstrap,
                             beta=float(report.get("beta") or 1.0),
-                            positive_label=report.get("positive_label"))
+                            positive_label=report.get("positive_label"),
+                            costs=deciding_costs(report))
     except Exception as err:  # the comparison informs the decision; it must not sink it
         log.warning("candidate vs champion %s on the test rows skipped: %s", champion.id, err)
         return None
-    log.info("candidate vs champion %s: %s gain %s", champion.id, report["metric"], gain.describe())
+    log.info("candidate vs champion %s: %s gain %s", champion.id, gain.metric, gain.describe())
     return gain

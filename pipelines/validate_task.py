@@ -245,7 +245,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     return candidate_id, json.dumps({k: report[k] for k in (
         "winner", "metric", "score", "cv_score", "members", "ci", "gates_passed", "gate_reasons", "split_id",
         "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label", "calibration",
-        "beta", "cost_decisions", "cost_ci", "selected_by")},
+        "beta", "costs", "cost_decisions", "cost_ci", "selected_by")},
         default=str)
 
 

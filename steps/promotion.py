@@ -15,7 +15,9 @@ Rules, in order (every rule that applies adds a sentence to ``reasons``):
    exactly at the margin is not published. When both models were re-scored on the same test
    rows (``head_to_head``), the reasons give the gain's paired bootstrap interval, and with
    ``require_significant_gain`` the interval's lower end, not the point, must clear the margin:
-   a gain the test split cannot tell from noise keeps the champion.
+   a gain the test split cannot tell from noise keeps the champion. Under misclassification
+   costs both models' decisions are priced by the candidate's costs and the cost saved per row
+   decides, the same way (``min_improvement`` is then a saving per row).
 
 All supported metrics (macro_f1, balanced_accuracy, f_beta, roc_auc, pr_auc) are
 higher-is-better.
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from steps.bootstrap import PairedDifference, paired_difference
+from steps.bootstrap import PairedDifference, paired_cost_saving, paired_difference
 from steps.config import PublishConfig
 
 TOLERANCE = 1e-9
@@ -65,11 +67,13 @@ def _comparability(candidate: dict, champion: dict) -> str | None:
 
 
 def head_to_head(candidate, champion, X_test, y_test, metric: str, *, X_champion=None,
-                 n: int = 1000, seed: int = 0, beta: float = 1.0,
-                 positive_label=None) -> PairedDifference:
+                 n: int = 1000, seed: int = 0, beta: float = 1.0, positive_label=None,
+                 costs=None) -> PairedDifference:
     """Both fitted models on the same test rows, each with its own decision rule (threshold,
-    calibration), and the candidate's paired gain over the champion. ``X_champion``: the
-    same rows as the champion's preprocessing prepared them (default ``X_test``)."""
+    calibration, costs), and the candidate's paired gain over the champion: in ``metric``,
+    or with ``costs`` in expected cost per row (whatever the champion was chosen for, its
+    decisions are priced by these costs). ``X_champion``: the same rows as the champion's
+    preprocessing prepared them (default ``X_test``)."""
     X_champion = X_test if X_champion is None else X_champion
     if len(X_champion) != len(X_test):
         raise ValueError(f"the champion's test rows ({len(X_champion)}) are not the "
@@ -85,8 +89,15 @@ def head_to_head(candidate, champion, X_test, y_test, metric: str, *, X_champion
         own = [str(c) for c in model.classes_]
         scored.append((labels_from_proba(model, proba, list(model.classes_)),
                        proba[:, [own.index(str(c)) for c in classes]]))
-    return paired_difference(np.asarray(y_test, dtype=object), scored[0], scored[1], classes,
-                             metric, n=n, seed=seed, beta=beta, positive_label=positive_label)
+    y = np.asarray(y_test, dtype=object)
+    if costs:
+        from steps.error_costs import cost_matrix, row_costs
+        from steps.metrics import encode
+        matrix = cost_matrix(costs, classes)
+        return paired_cost_saving(*(row_costs(y, pred, classes, matrix) for pred, _ in scored),
+                                  encode(y, classes), n=n, seed=seed)
+    return paired_difference(y, scored[0], scored[1], classes, metric, n=n, seed=seed,
+                             beta=beta, positive_label=positive_label)
 
 
 def _head_to_head_rule(metric: str, score: float, best: float, paired: PairedDifference | None,
@@ -113,6 +124,20 @@ def _head_to_head_rule(metric: str, score: float, best: float, paired: PairedDif
                    f"{best + margin:.4f}, difference {gain:+.4f}){pairing}; the champion stays.")
 
 
+def _cost_rule(paired: PairedDifference, cfg: PublishConfig) -> tuple[bool, str]:
+    """(publish, sentence) when both models' decisions were priced by the same costs."""
+    margin = cfg.min_improvement
+    versus = (f"expected cost per row {paired.value_a:.4f} against the champion's "
+              f"{paired.value_b:.4f} on the same test rows under these costs; paired saving "
+              f"{paired.describe()}")
+    enough = paired.ci_low if cfg.require_significant_gain else paired.delta
+    if np.isfinite(enough) and enough > margin + TOLERANCE:
+        return True, f"Published: {versus}, more than the required {margin:.4f}."
+    what = "the interval's lower end" if cfg.require_significant_gain else "the saving"
+    return False, (f"Not published: {versus}; {what} does not exceed the required "
+                   f"{margin:.4f}, so the champion stays.")
+
+
 def decide_promotion(candidate: dict, champion: dict | None, gates_passed: bool,
                      gate_reasons: list[str], cfg: PublishConfig,
                      paired: PairedDifference | None = None) -> Decision:
@@ -130,6 +155,12 @@ def decide_promotion(candidate: dict, champion: dict | None, gates_passed: bool,
     if champion is None:
         reasons.append(f"Published: there is no champion yet; the candidate scores {metric} = {score:.4f}.")
         return Decision(True, reasons)
+    if paired is not None and paired.metric == "expected_cost" \
+            and champion.get("split_id") == candidate["split_id"]:
+        # re-scored under the candidate's costs: comparable whatever the champion was chosen by
+        publish, sentence = _cost_rule(paired, cfg)
+        reasons.append(sentence)
+        return Decision(publish, reasons)
     blocked = _comparability(candidate, champion)
     if blocked:
         reasons.append(f"Cannot compare with the champion: {blocked}. A champion on another split or "

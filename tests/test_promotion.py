@@ -132,3 +132,39 @@ def test_head_to_head_scores_both_models_on_the_same_rows():
     other = DummyClassifier().fit(X[:400], np.where(y[:400] == "yes", "a", "b"))
     with pytest.raises(ValueError, match="champion predicts classes"):
         head_to_head(good, other, X[400:], y[400:], "macro_f1", n=10)
+
+
+def test_under_costs_the_saving_per_row_decides_whatever_the_champion_was_chosen_by():
+    from steps.bootstrap import PairedDifference
+    saving = PairedDifference("expected_cost", 0.03, 0.01, 0.05, 0.0, 867, 1000, 0.24, 0.27)
+    # the champion was chosen for macro_f1 and scores higher on it: costs still decide
+    d = decide(summary(0.78), summary(0.83, metric="macro_f1"), paired=saving)
+    assert d.publish and "Cannot compare" not in " ".join(d.reasons)
+    assert "expected cost per row 0.2400 against the champion's 0.2700" in d.reasons[-1]
+    noise = PairedDifference("expected_cost", 0.01, -0.01, 0.03, 0.2, 867, 1000, 0.26, 0.27)
+    assert decide(summary(0.78), summary(0.83), paired=noise).publish
+    strict = PublishConfig(require_significant_gain=True)
+    kept = decide(summary(0.78), summary(0.83), cfg=strict, paired=noise)
+    assert not kept.publish and "champion stays" in kept.reasons[-1]
+    dearer = PairedDifference("expected_cost", -0.02, -0.04, 0.0, 1.0, 867, 1000, 0.29, 0.27)
+    assert not decide(summary(0.90), summary(0.83), paired=dearer).publish
+    # another split: no head-to-head, as without costs
+    other = decide(summary(0.78, split="split-b"), summary(0.83), paired=saving)
+    assert "Cannot compare" in " ".join(other.reasons)
+
+
+def test_head_to_head_prices_both_models_by_the_costs():
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+    from steps.error_costs import with_cost_decisions
+    from steps.promotion import head_to_head
+    X, y = make_classification(2000, 6, n_informative=4, weights=[0.85], random_state=1)
+    y = np.where(y == 1, "yes", "no").astype(object)
+    plain = LogisticRegression().fit(X[:1200], y[:1200])
+    costs = {"yes": {"no": 10}}
+    aware = with_cost_decisions(plain, costs)
+    saving = head_to_head(aware, plain, X[1200:], y[1200:], "macro_f1", n=300, costs=costs)
+    assert saving.metric == "expected_cost" and saving.value_a < saving.value_b
+    assert saving.delta == pytest.approx(saving.value_b - saving.value_a) and saving.significant
+    # by macro-F1 the cost-aware decisions lose: the criterion, not the model, changed
+    assert head_to_head(aware, plain, X[1200:], y[1200:], "macro_f1", n=300).delta < 0

@@ -82,6 +82,7 @@ from sklearn.linear_model import LogisticRegression
 from pipelines import tracking
 from pipelines.datastore import create_version
 from pipelines.publish_task import run_publish
+from steps.error_costs import with_cost_decisions
 
 task = Task.init(project_name="paired", task_name="publish", reuse_last_task_id=False)
 rng = np.random.default_rng(0)
@@ -94,7 +95,7 @@ prepared = create_version("paired", "toy-prepared", {"train.parquet": train, "te
                                                      "recipe.json": recipe})
 X_tr, y_tr = train[["x0", "x1"]], train["label"]
 
-def candidate(estimator, score):
+def candidate(estimator, score, costs=None):
     path = Path(tempfile.mkdtemp()) / "model.joblib"
     joblib.dump(estimator.fit(X_tr, y_tr), path)
     model = OutputModel(task=task, name="candidate", framework="ScikitLearn")
@@ -105,16 +106,19 @@ def candidate(estimator, score):
         "weights_sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "classes": ["a", "b"]})
     report = {"metric": "macro_f1", "score": score, "split_id": "split-1", "dataset_hash": "h",
               "gates_passed": True, "gate_reasons": ["ok"], "dataset_name": "toy",
-              "positive_label": "b", "beta": 1.0}
+              "positive_label": "b", "beta": 1.0, "costs": costs, "cost_decisions": bool(costs)}
     return model.id, json.dumps(report)
 
 strict = json.dumps({"require_significant_gain": True})
+costs = {"b": {"a": 10}}  # a missed "b" costs ten false alarms
+aware = with_cost_decisions(LogisticRegression(C=1.0).fit(X_tr, y_tr), costs)
 steps = [(DummyClassifier(strategy="prior"), 0.45, "{}"),         # first: nothing to beat
          (LogisticRegression(C=1.0), 0.90, strict),               # a real gain
-         (LogisticRegression(C=0.9), 0.905, strict)]              # the same model, noise
+         (LogisticRegression(C=0.9), 0.905, strict),              # the same model, noise
+         (aware, 0.85, "{}")]                                     # lower F1, cheaper decisions
 outcomes = []
 for estimator, score, cfg in steps:
-    cid, report = candidate(estimator, score)
+    cid, report = candidate(estimator, score, costs if estimator is aware else None)
     _, decision = run_publish(cid, report, cfg, "paired", "{}")
     outcomes.append(json.loads(decision))
 result(outcomes=outcomes,
@@ -125,7 +129,7 @@ task.close()
 
 def test_candidate_and_champion_are_compared_on_the_same_test_rows(run_sdk):
     out = run_sdk(PAIRED_SNIPPET, timeout=240)
-    first, real, noise = out["outcomes"]
+    first, real, noise, by_cost = out["outcomes"]
     assert first["publish"] and first["versus_champion"] is None
     # the logistic model re-scored against the dummy champion on the 300 frozen test rows
     gain = real["versus_champion"]
@@ -138,3 +142,8 @@ def test_candidate_and_champion_are_compared_on_the_same_test_rows(run_sdk):
     assert any("require_significant_gain" in r and "champion stays" in r for r in noise["reasons"])
     assert out["meta"][noise["model_id"]]["decision"] == "kept unpublished"
     assert '"significant": false' in out["meta"][noise["model_id"]]["versus_champion"]
+    # under costs both models' decisions are priced by them: the cheaper one wins, although
+    # its recorded macro-F1 (0.85) is below the champion's (0.90)
+    saving = by_cost["versus_champion"]
+    assert by_cost["publish"] and saving["metric"] == "expected_cost" and saving["delta"] > 0
+    assert any("expected cost per row" in r for r in by_cost["reasons"])
