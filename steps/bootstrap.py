@@ -16,7 +16,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from scipy import sparse
 
-from steps.metrics import METRIC_KEYS, encode, resolve_positive
+from steps.metrics import LOWER_IS_BETTER, METRIC_KEYS, encode, resolve_positive
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +250,7 @@ def paired_difference(y_true, a: tuple, b: tuple, classes: Sequence, metric: str
     delta = value_a - value_b
     diffs = np.concatenate([metric_from_counts(metric, da, w) - metric_from_counts(metric, db, w)
                             for w in resample_counts(da.t, n, seed)])
-    if metric in ("log_loss", "brier"):  # lower is better: report the gain as a + number
+    if metric in LOWER_IS_BETTER:  # report the gain as a + number
         delta, diffs = -delta, -diffs
     return _paired(metric, delta, finite_of(diffs), len(da.t), alpha, value_a, value_b)
 
@@ -277,8 +277,7 @@ def paired_cost_saving(costs_a, costs_b, y_codes, n: int = 1000, seed: int = 0,
     if len(a) != len(b) or len(a) != len(y_codes):
         raise ValueError("both models must be scored on the same test rows")
     saved = b - a
-    diffs = np.concatenate([w @ saved / w.sum(axis=1)
-                            for w in resample_counts(np.asarray(y_codes), n, seed)])
+    diffs = resampled_means(saved, y_codes, n, seed)
     return _paired("expected_cost", float(saved.mean()), finite_of(diffs), len(a), alpha,
                    float(a.mean()), float(b.mean()))
 
@@ -298,8 +297,12 @@ def mean_ci(values, y_codes, n: int = 1000, seed: int = 0,
             alpha: float = 0.05) -> tuple[float, float]:
     """Percentile interval of the mean of per-row ``values`` (a cost per decision) under the
     same stratified resampling as ``bootstrap_ci``."""
-    values = np.asarray(values, dtype=float)
-    means = np.concatenate([w @ values / w.sum(axis=1)
-                            for w in resample_counts(np.asarray(y_codes), n, seed)])
-    low, high = np.quantile(means, [alpha / 2, 1 - alpha / 2])
+    low, high = np.quantile(resampled_means(values, y_codes, n, seed), [alpha / 2, 1 - alpha / 2])
     return float(low), float(high)
+
+
+def resampled_means(values, y_codes, n: int, seed: int) -> np.ndarray:
+    """The mean of per-row ``values`` on each of ``n`` stratified resamples."""
+    values = np.asarray(values, dtype=float)
+    return np.concatenate([w @ values / w.sum(axis=1)
+                           for w in resample_counts(np.asarray(y_codes), n, seed)])

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from steps.bootstrap import gain_verdict, paired_difference
 from steps.figures import new_figure
-from steps.metrics import METRIC_KEYS
+from steps.metrics import METRIC_KEYS, columns_in_order
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,6 @@ GAIN_COLUMNS = ("winner_gain", "winner_gain_ci_low", "winner_gain_ci_high",
                 "winner_gain_significant", "winner_gain_verdict")
 
 
-def _aligned(proba: np.ndarray, own: list, classes: list) -> np.ndarray:
-    return np.asarray(proba, dtype=float)[:, [list(own).index(c) for c in classes]]
-
-
 def add_winner_gains(rows: list[dict], predictions: dict, winner: str, y_test, metric: str, *,
                      n: int = 1000, seed: int = 0, beta: float = 1.0,
                      positive_label=None) -> list[dict]:
@@ -99,7 +95,7 @@ def add_winner_gains(rows: list[dict], predictions: dict, winner: str, y_test, m
         if row["family"] != winner and base is not None and other is not None and n > 0:
             classes = list(base[2])
             gain = paired_difference(y_test, (base[0], base[1]),
-                                     (other[0], _aligned(other[1], other[2], classes)),
+                                     (other[0], columns_in_order(other[1], other[2], classes)),
                                      classes, metric, n=n, seed=seed, beta=beta,
                                      positive_label=positive_label)
             row.update(winner_gain=gain.delta, winner_gain_ci_low=gain.ci_low,

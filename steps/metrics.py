@@ -51,6 +51,12 @@ def encode(y, classes: Sequence) -> np.ndarray:
     return codes
 
 
+def columns_in_order(proba, own: Sequence, classes: Sequence) -> np.ndarray:
+    """Probability columns that follow ``own`` (a model's classes) rearranged to ``classes``."""
+    own = [str(c) for c in own]
+    return np.asarray(proba, dtype=float)[:, [own.index(str(c)) for c in classes]]
+
+
 def minority_label(y, classes: Sequence):
     """Least frequent class of ``y`` (ties -> the later class in ``classes``)."""
     counts = np.bincount(encode(y, classes), minlength=len(classes))

@@ -31,6 +31,7 @@ import numpy as np
 
 from steps.bootstrap import PairedDifference, paired_cost_saving, paired_difference
 from steps.config import PublishConfig
+from steps.metrics import columns_in_order, encode
 
 TOLERANCE = 1e-9
 REQUIRED_KEYS = ("metric", "score", "split_id")
@@ -86,13 +87,11 @@ def head_to_head(candidate, champion, X_test, y_test, metric: str, *, X_champion
     scored = []
     for model, X in ((candidate, X_test), (champion, X_champion)):
         proba = np.asarray(model.predict_proba(X), dtype=float)
-        own = [str(c) for c in model.classes_]
         scored.append((labels_from_proba(model, proba, list(model.classes_)),
-                       proba[:, [own.index(str(c)) for c in classes]]))
+                       columns_in_order(proba, model.classes_, classes)))
     y = np.asarray(y_test, dtype=object)
     if costs:
         from steps.error_costs import cost_matrix, row_costs
-        from steps.metrics import encode
         matrix = cost_matrix(costs, classes)
         return paired_cost_saving(*(row_costs(y, pred, classes, matrix) for pred, _ in scored),
                                   encode(y, classes), n=n, seed=seed)
