@@ -132,15 +132,20 @@ def _load_family(model_id: str, data: dict, cfg: EvaluateConfig) -> dict:
 def _ensemble_candidate(families: dict, data: dict, cfg: EvaluateConfig):
     """The greedy blend of the families that predicted every training row out of fold
     (row-capped families are left out), or None when it does not beat its best member."""
-    from steps.ensemble import ENSEMBLE, EnsembleClassifier, select_final
+    from steps.ensemble import ENSEMBLE, EnsembleClassifier, oof_score, select_final
     n = len(data["y_train"])
     full = {f: d for f, d in families.items() if len(d["oof"]["rows"]) == n}
     if not cfg.ensemble or len(full) < 2:
         return None
     first = next(iter(full.values()))["oof"]
+    objective = None
+    if cfg.costs and cfg.cost_decisions:  # blend for what the served model will be judged on
+        from steps.error_costs import cost_objective
+        objective = cost_objective(cfg.costs)
     choice = select_final({f: d["oof"]["proba"] for f, d in full.items()}, first["y"],
                           first["classes"], cfg.metric, beta=cfg.beta,
-                          positive_label=data["positive"], rounds=cfg.ensemble_rounds)
+                          positive_label=data["positive"], rounds=cfg.ensemble_rounds,
+                          objective=objective)
     log.info("model selection: %s", choice.reason)
     if choice.name != ENSEMBLE:
         return None
@@ -150,7 +155,8 @@ def _ensemble_candidate(families: dict, data: dict, cfg: EvaluateConfig):
     meta = {"best_params": json.dumps({f: full[f]["meta"].get("best_params") for f in sel.weights}),
             "imbalance": json.dumps({f: full[f]["meta"].get("imbalance") for f in sel.weights}),
             "members": sel.weights}
-    return {"model_id": None, "estimator": estimator, "meta": meta, "oof": oof, "cv": sel.score}
+    cv = oof_score(cfg.metric, oof["y"], oof["proba"], oof["classes"], cfg.beta, data["positive"])
+    return {"model_id": None, "estimator": estimator, "meta": meta, "oof": oof, "cv": cv}
 
 
 def load_data(prepared_id: str) -> tuple[dict, dict]:
@@ -209,7 +215,8 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
             row, predictions[family] = _score_runner_up(family, candidate, data, cfg)
             rows.append(row)
     rows = add_winner_gains(rows, predictions, winner, data["y_test"], cfg.metric,
-                            n=cfg.bootstrap, beta=cfg.beta, positive_label=result.positive_label)
+                            n=cfg.bootstrap, beta=cfg.beta, positive_label=result.positive_label,
+                            costs=cfg.costs if by_cost else None)
     for r in rows:
         log.info("scored %s: cv %s %.4f, test %.4f (%d rows)", r["family"], cfg.metric,
                  r["cv_score"], r[cfg.metric], r["test_rows"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -32,6 +33,19 @@ def oof_score(metric: str, y, proba: np.ndarray, classes, beta: float = 1.0,
                         positive_label=positive_label)
 
 
+@dataclass(frozen=True)
+class Objective:
+    """What model selection maximises out of fold: ``score(y, proba, classes)``, higher is
+    better, and its name for messages. Default: the primary metric of argmax decisions."""
+    name: str
+    score: Callable[..., float]
+
+
+def metric_objective(metric: str, beta: float = 1.0, positive_label=None) -> Objective:
+    return Objective(metric, lambda y, proba, classes: oof_score(metric, y, proba, classes, beta,
+                                                                 positive_label))
+
+
 @dataclass
 class EnsembleSelection:
     weights: dict[str, float]  # member -> weight (sums to 1)
@@ -43,8 +57,11 @@ class EnsembleSelection:
 
 
 def greedy_ensemble(oofs: dict[str, np.ndarray], y, classes, metric: str, *, beta: float = 1.0,
-                    positive_label=None, rounds: int = 25) -> EnsembleSelection:
-    """Caruana selection with replacement; ties keep the earlier round's choice order."""
+                    positive_label=None, rounds: int = 25,
+                    objective: Objective | None = None) -> EnsembleSelection:
+    """Caruana selection with replacement; ties keep the earlier round's choice order.
+    ``objective`` replaces ``metric`` (e.g. minus the cost of least-cost decisions)."""
+    objective = objective or metric_objective(metric, beta, positive_label)
     if not oofs:
         raise ValueError("greedy_ensemble needs at least one member")
     shapes = {name: p.shape for name, p in oofs.items()}
@@ -56,8 +73,8 @@ def greedy_ensemble(oofs: dict[str, np.ndarray], y, classes, metric: str, *, bet
     history: list[tuple[str, float]] = []
     best_score, best_len = -np.inf, 0
     for _ in range(rounds):
-        scored = [(oof_score(metric, y, (total + oofs[n]) / (len(picks) + 1), classes, beta,
-                             positive_label), n) for n in names]
+        scored = [(objective.score(y, (total + oofs[n]) / (len(picks) + 1), classes), n)
+                  for n in names]
         score, name = max(scored, key=lambda s: (np.nan_to_num(s[0], nan=-np.inf), -names.index(s[1])))
         picks.append(name)
         total += oofs[name]
@@ -78,18 +95,20 @@ class FinalChoice:
 
 
 def select_final(oofs: dict[str, np.ndarray], y, classes, metric: str, *, beta: float = 1.0,
-                 positive_label=None, ensemble: bool = True, rounds: int = 25) -> FinalChoice:
+                 positive_label=None, ensemble: bool = True, rounds: int = 25,
+                 objective: Objective | None = None) -> FinalChoice:
     """Best single family by out-of-fold score, or the greedy blend if it scores higher.
 
     ``oofs`` must cover the same training rows in the same order (row-capped families
     are left out by the caller). Ties go to the single family: it is simpler to serve.
     """
-    scores = {n: oof_score(metric, y, p, classes, beta, positive_label) for n, p in oofs.items()}
+    objective = objective or metric_objective(metric, beta, positive_label)
+    metric = objective.name
+    scores = {n: objective.score(y, p, classes) for n, p in oofs.items()}
     best = max(sorted(scores), key=lambda n: np.nan_to_num(scores[n], nan=-np.inf))
     if not ensemble or len(oofs) < 2:
         return FinalChoice(best, scores, None, f"{best}: best out-of-fold {metric}")
-    sel = greedy_ensemble(oofs, y, classes, metric, beta=beta, positive_label=positive_label,
-                          rounds=rounds)
+    sel = greedy_ensemble(oofs, y, classes, metric, rounds=rounds, objective=objective)
     scores[ENSEMBLE] = sel.score
     if len(sel.weights) > 1 and sel.score > scores[best] + 1e-12:
         members = ", ".join(f"{n} {w:.2f}" for n, w in sel.weights.items())

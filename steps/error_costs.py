@@ -68,6 +68,14 @@ def least_cost_expected_cost(proba: np.ndarray, y, classes: Sequence,
     return expected_cost(y, pred, classes, matrix)
 
 
+def cost_objective(costs: Mapping[str, Mapping[str, float]]):
+    """Model selection under costs (``steps.ensemble.Objective``): minus the cost per row of
+    least-cost decisions, so that higher is better like every other objective."""
+    from steps.ensemble import Objective
+    return Objective("minus expected cost of least-cost decisions",
+                     lambda y, proba, classes: -least_cost_expected_cost(proba, y, classes, costs))
+
+
 def constant_baseline_cost(y_train, y_test, classes: Sequence, matrix: np.ndarray) -> float:
     """Test cost of the best single answer for every row, chosen on the training priors:
     the cost-aware counterpart of the most-frequent baseline."""

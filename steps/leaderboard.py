@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from steps.bootstrap import gain_verdict, paired_difference
+from steps.bootstrap import gain_verdict, paired_cost_saving, paired_difference
 from steps.figures import new_figure
-from steps.metrics import METRIC_KEYS, columns_in_order
+from steps.metrics import METRIC_KEYS, columns_in_order, encode
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +72,13 @@ def select_winner(df: pd.DataFrame) -> str:
 
 
 GAIN_COLUMNS = ("winner_gain", "winner_gain_ci_low", "winner_gain_ci_high",
-                "winner_gain_significant", "winner_gain_verdict")
+                "winner_gain_significant", "winner_gain_verdict", "winner_gain_in")
+COST_SAVED = "cost saved per row"
 
 
 def add_winner_gains(rows: list[dict], predictions: dict, winner: str, y_test, metric: str, *,
                      n: int = 1000, seed: int = 0, beta: float = 1.0,
-                     positive_label=None) -> list[dict]:
+                     positive_label=None, costs=None) -> list[dict]:
     """Each leaderboard row plus how much the winner beats that family on the same test rows,
     with a paired bootstrap 95% interval (``steps.bootstrap.paired_difference``).
 
@@ -85,25 +86,38 @@ def add_winner_gains(rows: list[dict], predictions: dict, winner: str, y_test, m
     resample; the paired gain says whether the winner's lead is more than the test split's
     noise. ``predictions``: family -> ``(y_pred, proba, classes)`` on every test row, or None
     for a family scored on a sample of them (its gain stays NaN, as does the winner's own).
+    With ``costs`` (true -> predicted -> cost) the winner was chosen for its cost, so the
+    gain is the cost per row it saves against the family (``winner_gain_in`` says which).
     """
     base = predictions.get(winner)
     out = []
     for row in rows:
         row = dict(row, **{c: np.nan for c in GAIN_COLUMNS[:3]}, winner_gain_significant=None,
-                   winner_gain_verdict=None)
+                   winner_gain_verdict=None, winner_gain_in=COST_SAVED if costs else metric)
         other = predictions.get(row["family"])
         if row["family"] != winner and base is not None and other is not None and n > 0:
             classes = list(base[2])
-            gain = paired_difference(y_test, (base[0], base[1]),
-                                     (other[0], columns_in_order(other[1], other[2], classes)),
-                                     classes, metric, n=n, seed=seed, beta=beta,
-                                     positive_label=positive_label)
+            if costs:
+                gain = _cost_saving(y_test, base[0], other[0], classes, costs, n, seed)
+            else:
+                gain = paired_difference(y_test, (base[0], base[1]),
+                                         (other[0], columns_in_order(other[1], other[2], classes)),
+                                         classes, metric, n=n, seed=seed, beta=beta,
+                                         positive_label=positive_label)
             row.update(winner_gain=gain.delta, winner_gain_ci_low=gain.ci_low,
                        winner_gain_ci_high=gain.ci_high,
                        winner_gain_significant=gain.significant,
                        winner_gain_verdict=gain_verdict(gain.ci_low, gain.ci_high))
         out.append(row)
     return out
+
+
+def _cost_saving(y_test, winner_pred, other_pred, classes, costs, n: int, seed: int):
+    from steps.error_costs import cost_matrix, row_costs
+    matrix = cost_matrix(costs, classes)
+    return paired_cost_saving(row_costs(y_test, winner_pred, classes, matrix),
+                              row_costs(y_test, other_pred, classes, matrix),
+                              encode(y_test, classes), n=n, seed=seed)
 
 
 def leaderboard_figure(df: pd.DataFrame, metric: str) -> Figure:
@@ -145,6 +159,7 @@ def _annotate_gains(ax, board: pd.DataFrame, y: np.ndarray) -> None:
         if not np.isfinite(gain):
             continue
         low, high = r["winner_gain_ci_low"], r["winner_gain_ci_high"]
-        ax.text(0.08, yi, f"winner − this {gain:+.3f} [{low:+.3f}, {high:+.3f}]: "
+        what = "cost saved by winner" if r.get("winner_gain_in") == COST_SAVED else "winner − this"
+        ax.text(0.08, yi, f"{what} {gain:+.3f} [{low:+.3f}, {high:+.3f}]: "
                 f"{r['winner_gain_verdict']}", va="center", fontsize=7,
                 bbox={"facecolor": "white", "alpha": 0.75, "linewidth": 0, "pad": 1})

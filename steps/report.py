@@ -130,7 +130,8 @@ def _with_gain(row: dict) -> dict:
     if not all(isinstance(v, (int, float)) and v == v for v in (gain, low, high)):
         return row
     verdict = row.get("winner_gain_verdict") or ""
-    return {**row, GAIN_HEADER: f"{gain:+.4f} [{low:+.4f}, {high:+.4f}] {verdict}".strip()}
+    unit = " cost saved" if str(row.get("winner_gain_in", "")).startswith("cost") else ""
+    return {**row, GAIN_HEADER: f"{gain:+.4f}{unit} [{low:+.4f}, {high:+.4f}] {verdict}".strip()}
 
 
 def _validation(report: dict | None) -> str:

@@ -105,3 +105,56 @@ def test_costs_rank_candidates_lowest_first_and_score_out_of_fold_decisions():
     # second no (0.95 > 0.05 * 10), a miss that costs 10
     assert least_cost_expected_cost(proba, ["yes", "yes"], ["no", "yes"],
                                     {"yes": {"no": 10}}) == pytest.approx(5.0)
+
+
+def _cheap_and_sharp():
+    """Out-of-fold probabilities of two models on 10 fraud and 90 ok rows, where a missed
+    fraud costs 10. ``sharp`` is confidently wrong on 2 frauds: argmax-right elsewhere, so it
+    wins on macro-F1. ``cheap`` leans towards fraud on every fraud and 10 ok rows: its argmax
+    never says fraud, but its least-cost decisions miss none (10 false alarms: 0.1 per row
+    against 2 missed frauds: 0.2)."""
+    y = np.array(["fraud"] * 10 + ["ok"] * 90)
+    sharp = np.r_[[0.6] * 8, [0.02] * 2, [0.02] * 90]
+    cheap = np.r_[[0.3] * 10, [0.2] * 10, [0.01] * 80]
+    as_proba = lambda p: np.column_stack([p, 1 - p])  # noqa: E731  columns: fraud, ok
+    return y, {"sharp": as_proba(sharp), "cheap": as_proba(cheap)}, ["fraud", "ok"]
+
+
+def test_selection_under_costs_picks_the_cheaper_model_not_the_better_scoring_one():
+    from steps.ensemble import select_final
+    from steps.error_costs import cost_objective, least_cost_expected_cost
+    y, oofs, classes = _cheap_and_sharp()
+    costs = {"fraud": {"ok": 10}}
+    assert least_cost_expected_cost(oofs["sharp"], y, classes, costs) == pytest.approx(0.2)
+    assert least_cost_expected_cost(oofs["cheap"], y, classes, costs) == pytest.approx(0.1)
+    assert select_final(oofs, y, classes, "macro_f1", ensemble=False).name == "sharp"
+    choice = select_final(oofs, y, classes, "macro_f1", ensemble=False,
+                          objective=cost_objective(costs))
+    assert choice.name == "cheap" and "expected cost" in choice.reason
+    assert choice.cv_scores["cheap"] == pytest.approx(-0.1)
+    blended = select_final(oofs, y, classes, "macro_f1", objective=cost_objective(costs))
+    assert -blended.cv_scores[blended.name] <= 0.1  # a blend is taken only if it costs less
+
+
+def test_leaderboard_gains_under_costs_are_the_cost_saved():
+    from steps.error_costs import least_cost_codes
+    from steps.leaderboard import COST_SAVED, add_winner_gains, leaderboard_figure, leaderboard
+    y, oofs, classes = _cheap_and_sharp()
+    costs = {"fraud": {"ok": 10}}
+    m = cost_matrix(costs, classes)
+    predictions = {f: (np.asarray(classes, dtype=object)[least_cost_codes(p, m)], p, classes)
+                   for f, p in oofs.items()}
+    rows = [{"family": f, "macro_f1": 0.5} for f in ("cheap", "sharp")]
+    out = {r["family"]: r for r in add_winner_gains(rows, predictions, "cheap", y, "macro_f1",
+                                                    n=300, costs=costs)}
+    assert out["sharp"]["winner_gain"] == pytest.approx(0.1)  # 0.2 - 0.1 per row
+    assert out["sharp"]["winner_gain_in"] == COST_SAVED
+    assert out["sharp"]["winner_gain_ci_low"] <= 0.1 <= out["sharp"]["winner_gain_ci_high"]
+    by_metric = add_winner_gains(rows, predictions, "cheap", y, "macro_f1", n=300)
+    assert by_metric[1]["winner_gain_in"] == "macro_f1"
+    assert by_metric[1]["winner_gain"] != pytest.approx(0.1)
+    board = leaderboard(list(out.values()), "macro_f1")
+    texts = [t.get_text() for t in leaderboard_figure(board, "macro_f1").axes[0].texts]
+    assert any(t.startswith("cost saved by winner +0.100") for t in texts)
+    from steps.report import GAIN_HEADER, _with_gain
+    assert _with_gain(out["sharp"])[GAIN_HEADER].startswith("+0.1000 cost saved [")
