@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter,
+                      ValidationError, model_validator)
 
 Metric = Literal["macro_f1", "balanced_accuracy", "f_beta", "roc_auc", "pr_auc"]
 Imbalance = Literal[
@@ -109,6 +110,37 @@ class PreprocessConfig(Section):
     imbalance: ImbalanceConfig = Field(default_factory=ImbalanceConfig)
 
 
+class SearchRange(Section):
+    """A numeric parameter's searched range (``train.search``)."""
+    low: float
+    high: float
+    log: bool = False  # sample on a log scale (needs low > 0)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        if self.log and self.low <= 0:
+            raise ValueError("a log range needs low > 0")
+        return self
+
+
+SearchValue = Union[bool, int, float, str, None]
+
+
+def _search_kind(spec: Any) -> str:
+    if isinstance(spec, (dict, SearchRange)):
+        return "range"
+    return "choices" if isinstance(spec, list) else "value"
+
+
+# One error per bad override, for the form given (not one per form it could have taken).
+SearchOverride = Annotated[Union[Annotated[SearchRange, Tag("range")],
+                                 Annotated[list[SearchValue], Tag("choices")],
+                                 Annotated[SearchValue, Tag("value")]],
+                           Discriminator(_search_kind)]
+
+
 class TrainConfig(Section):
     families: list[Family] = Field(
         default_factory=lambda: ["logreg", "random_forest", "extra_trees", "hist_gb", "svm", "knn"])
@@ -125,8 +157,18 @@ class TrainConfig(Section):
     # With an ordered target (``data.class_order`` or the card's), families that can
     # (hist_gb) also try the cumulative decomposition of steps.ordinal, as a searched choice.
     ordinal: bool = True
+    # Per family and parameter: a value fixes it, a list gives the choices, {low, high, log}
+    # the range (steps.search_space); parameters left out keep the family's own space.
+    search: dict[Family, dict[str, SearchOverride]] = Field(default_factory=dict)
     n_jobs: int = 1
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _search_names(self):
+        if self.search:  # checked against the families' real spaces (imports scikit-learn)
+            from steps.search_space import check_search
+            check_search(self.search, self.families)
+        return self
 
 
 class GateConfig(Section):
@@ -221,7 +263,9 @@ def _format_errors(err: ValidationError) -> str:
     for e in err.errors():
         path = ".".join(str(p) for p in e["loc"]) or "<root>"
         msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-        lines.append(f"  {path}: {msg}")
+        msg = msg.removeprefix("Value error, ")
+        # a cross-field check names the exact key itself (train.search.hist_gb.x: ...)
+        lines.append(f"  {msg}" if msg.startswith(path + ".") else f"  {path}: {msg}")
     return "invalid configuration:\n" + "\n".join(lines)
 
 

@@ -154,6 +154,9 @@ def starting_imbalance(prep_cfg: PreprocessConfig) -> str:
     return strategy if not search or strategy in search else search[0]
 
 
-def starting_config(family: str, prep_cfg: PreprocessConfig) -> tuple[dict, str]:
-    """The family's enqueued defaults (its costliest starting trial) and imbalance."""
-    return dict(FAMILIES[family].defaults), starting_imbalance(prep_cfg)
+def starting_config(family: str, prep_cfg: PreprocessConfig,
+                    overrides: dict | None = None) -> tuple[dict, str]:
+    """The family's enqueued defaults (its costliest starting trial), within ``train.search``'s
+    overrides, and imbalance."""
+    from steps.search_space import constrain
+    return constrain(FAMILIES[family].defaults, overrides or {}), starting_imbalance(prep_cfg)

@@ -20,7 +20,8 @@ from threadpoolctl import threadpool_limits
 from sklearn.model_selection import train_test_split
 
 from steps.config import PreprocessConfig, TrainConfig
-from steps.cost import plan_rows, starting_config, starting_imbalance
+from steps.cost import plan_rows, starting_config
+from steps.search_space import ConstrainedTrial, nothing_to_search, starting_trials
 from steps.metrics import metric_value, minority_label
 from steps.models import FAMILIES
 from steps.recipe import build_model_pipeline, infer_roles
@@ -105,6 +106,9 @@ class Objective:
         self.refit_done: int | None = None  # number of the trial whose refit is already made
 
     def params(self, trial) -> tuple[dict, str]:
+        overrides = self.train_cfg.search.get(self.family)
+        if overrides:  # the researcher's fixed values, choices and ranges
+            trial = ConstrainedTrial(trial, overrides)
         params = FAMILIES[self.family].suggest(trial)
         if self.class_order:
             params["ordinal"] = trial.suggest_categorical("ordinal", [True, False])
@@ -192,6 +196,8 @@ def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: Preprocess
     session = resume or TuningSession(family, X, y, prep_cfg, train_cfg, budget, roles,
                                       class_order, groups)
     session.objective.deadline = None if budget is None else start + budget
+    if session.all_fixed:  # train.search fixed every parameter: one trial says it all
+        n_trials = 0 if any(t.state.name != "WAITING" for t in session.study.trials) else 1
     session.study.optimize(session.objective, n_trials=n_trials, catch=(Exception,),
                            callbacks=[_report(on_trial), _Budget(budget, start,
                                                                  len(session.objective.folds),
@@ -214,7 +220,7 @@ class TuningSession:
         self.notes += [note] if note else []
         roles = roles or infer_roles(X)
         plan = plan_rows(family, X, y, roles, prep_cfg, train_cfg, budget, train_cfg.cv_folds,
-                         *starting_config(family, prep_cfg))
+                         *starting_config(family, prep_cfg, train_cfg.search.get(family)))
         self.refit_data, self.cost_capped = (X, y), bool(plan.rows)
         if plan.rows:  # a single trial on every row would overrun the budget
             if plan.refit_rows:
@@ -231,8 +237,14 @@ class TuningSession:
         # refit time / one fold's fit time: ~ a bit over a fold unless the cost guard measured it
         self.objective.refit_factor = plan.refit_factor(len(folds)) or 1.25
         self.study = _make_study(train_cfg.seed, len(folds))
-        for params in _default_trials(family, prep_cfg, bool(self.objective.class_order)):
+        overrides = train_cfg.search.get(family, {})
+        for params in starting_trials(family, prep_cfg, bool(self.objective.class_order),
+                                      overrides):
             self.study.enqueue_trial(params)
+        self.all_fixed = nothing_to_search(family, overrides, bool(self.objective.class_order),
+                                           bool(prep_cfg.imbalance.search))
+        if self.all_fixed:
+            self.notes.append("train.search fixes every parameter: one trial, no search")
         self._refit_model = None  # the refit of trial ``objective.refit_done``
         self.refit_seconds: float | None = None
 
@@ -244,20 +256,6 @@ def searches_ordinal(family: str, train_cfg: TrainConfig, class_order) -> bool:
     """Whether ``family``'s study includes the ordinal decomposition as a choice."""
     return bool(class_order) and len(class_order) > 2 and train_cfg.ordinal \
         and FAMILIES[family].ordinal
-
-
-def _default_trials(family: str, prep_cfg: PreprocessConfig, ordinal: bool = False) -> list[dict]:
-    """The family's quick starts, then its strong defaults, as the first trials. With an
-    ordered target they start as the ordinal decomposition (on hpc_data +0.015 out-of-fold
-    macro-F1 for the defaults), then the first again plainly, so TPE sees both."""
-    spec = FAMILIES[family]
-    trials = [dict(p) for p in (*spec.quick_starts, spec.defaults)]
-    if ordinal:
-        trials = [*({**p, "ordinal": True} for p in trials), {**trials[0], "ordinal": False}]
-    if prep_cfg.imbalance.search:
-        for params in trials:
-            params["imbalance"] = starting_imbalance(prep_cfg)
-    return trials
 
 
 def _finish(session: TuningSession, start: float) -> TuneResult:
