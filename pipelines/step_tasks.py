@@ -159,6 +159,7 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
              "seed": cfg.split_seed, "test_rows": test_rows,
              "split_id": split_fingerprint(test_rows, dataset_hash)}
     features = frame.drop(columns=[group]) if group else frame
+    signal, leakage = _leakage_checks(train, test, target, group, cfg)
     recipe = {"target": target, "dataset_name": summary["name"],
               "roles": column_roles(features, target), "group_column": group,
               "classes": sorted(map(str, frame[target].unique())),
@@ -168,14 +169,32 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
               "derivations": [d.model_dump(mode="json") for d in prepared.derivations],
               "train_rows": int(len(train)), "test_rows": int(len(test)),
               "parent_dataset_id": summary.get("parent"), "data_changes": _change_lines(summary),
-              "split_id": split["split_id"], "dataset_id": dataset_id, "dataset_hash": dataset_hash}
+              "split_id": split["split_id"], "dataset_id": dataset_id, "dataset_hash": dataset_hash,
+              "leakage_findings": leakage}
     files = {TRAIN_FILE: train, TEST_FILE: test, SPLIT: split, RECIPE: recipe}
     prepared_id = create_version(project, name, files, parent_id=dataset_id,
                                  tags=[f"recipe:{recipe_key}", split_tag],
                                  description=f"train {len(train)} / test {len(test)} rows; "
                                              f"split {split['split_id'][:12]}")
     _report_profile(frame, target, recipe)
+    if signal is not None:
+        _report_signal(signal, cfg.leakage_auc)
     return prepared_id
+
+
+def _leakage_checks(train: pd.DataFrame, test: pd.DataFrame, target: str, group: str | None,
+                    cfg: PreprocessConfig) -> tuple[pd.DataFrame | None, list[str]]:
+    """(signal per column, findings) on the training rows; (None, []) when turned off."""
+    if cfg.leakage_auc is None:
+        return None, []
+    from steps.leakage import feature_signal, leakage_findings, repeated_test_rows
+    drop = [target, *([group] if group else [])]
+    X_train, X_test = train.drop(columns=drop), test.drop(columns=drop)
+    signal = feature_signal(X_train, train[target], cfg.leakage_auc, seed=cfg.split_seed)
+    findings = leakage_findings(signal, repeated_test_rows(X_train, X_test), len(test))
+    for line in findings:
+        log.warning("possible leakage: %s", line)
+    return signal, findings
 
 
 def _recipe_key(dataset_id: str, cfg: PreprocessConfig) -> str:
@@ -198,3 +217,10 @@ def _report_profile(frame: pd.DataFrame, target: str, recipe: dict) -> None:
     if recipe["dropped"]:
         tracking.report_table(task, "data/dropped_columns", pd.DataFrame(
             sorted(recipe["dropped"].items()), columns=["column", "reason"]))
+
+
+def _report_signal(signal: pd.DataFrame, threshold: float) -> None:
+    from steps.leakage import signal_figure
+    task = tracking.current_task()
+    tracking.report_table(task, "data/feature_signal", signal)
+    tracking.report_figures(task, "data", {"feature_signal": signal_figure(signal, threshold)})

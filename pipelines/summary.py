@@ -28,6 +28,8 @@ def print_summary(result, as_json: bool = False) -> None:
         lo, hi = rep["ci"]
         print(f"\nwinner: {rep['winner']}  test {rep['metric']} {rep['score']:.4f} "
               f"(95% CI {lo:.4f}-{hi:.4f}); gates {'passed' if rep['gates_passed'] else 'FAILED'}")
+        for line in rep.get("leakage_findings") or []:
+            print(f"  possible leakage: {line}")
     if result.decision:
         d = result.decision
         verdict = ("already the champion" if d.get("already_champion")

@@ -241,6 +241,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "dataset_name": recipe.get("dataset_name"),
               "parent_dataset_id": recipe.get("parent_dataset_id"),
               "data_changes": recipe.get("data_changes"),
+              "leakage_findings": recipe.get("leakage_findings"),
               "classes": recipe["classes"], "class_order": recipe.get("class_order"),
               "train_rows": recipe["train_rows"],
               "scoring_spec": ScoringSpec.from_recipe(recipe, data["X_train"]).to_json(),
@@ -252,7 +253,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     return candidate_id, json.dumps({k: report[k] for k in (
         "winner", "metric", "score", "cv_score", "members", "ci", "gates_passed", "gate_reasons", "split_id",
         "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label", "calibration",
-        "beta", "costs", "cost_decisions", "cost_ci", "selected_by")},
+        "beta", "costs", "cost_decisions", "cost_ci", "selected_by", "leakage_findings")},
         default=str)
 
 

@@ -108,6 +108,9 @@ class PreprocessConfig(Section):
     max_categories: int = Field(30, ge=2)  # one-hot levels kept per column; auto: more -> target encoding
     outliers: OutlierConfig = Field(default_factory=OutlierConfig)
     imbalance: ImbalanceConfig = Field(default_factory=ImbalanceConfig)
+    # A column whose one-column, cross-fitted ROC-AUC reaches this is flagged as possible target
+    # leakage (steps.leakage), as are test rows repeating training rows; null: no checks.
+    leakage_auc: float | None = Field(0.98, ge=0.5, le=1.0)
 
 
 class SearchRange(Section):

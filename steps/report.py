@@ -76,7 +76,16 @@ def _lineage(report: dict) -> str:
     return (f"<p>Data: {_e(report.get('dataset_name') or 'dataset')} version "
             f"<code>{_e(report['dataset_id'])}</code> (sha256 {_e(str(report.get('dataset_hash'))[:12])}), "
             f"{_e(report.get('train_rows'))} training rows, frozen test split "
-            f"<code>{_e(str(report.get('split_id'))[:12])}</code></p>" + _data_changes(report))
+            f"<code>{_e(str(report.get('split_id'))[:12])}</code></p>" + _data_changes(report)
+            + _leakage(report))
+
+
+def _leakage(report: dict) -> str:
+    lines = report.get("leakage_findings")
+    if not lines:
+        return ""
+    return ('<p class="no"><b>Possible leakage</b> (the scores below may overstate new data):'
+            "</p><ul>" + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>")
 
 
 def _data_changes(report: dict) -> str:

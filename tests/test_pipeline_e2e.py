@@ -92,7 +92,8 @@ def test_each_run_writes_its_report_page(first_and_second_run, tmp_path):
     images = re.findall(r'<img src="([^"]+)"', html)
     titles = set(re.findall(r"<figcaption>([^<]+)</figcaption>", html))
     assert {"test/confusion_matrix", "test/roc_curve", "test/partial_dependence", "data/class_balance",
-            "tuning/optimization_history"} <= titles
+            "tuning/optimization_history", "data/feature_signal"} <= titles
+    assert "Possible leakage" not in html  # hpc_data has no column that gives the class away
     assert all((page.parent / src).stat().st_size > 1000 for src in images)
     # the cached second run's page shows the figures of the tasks that computed them
     second_html = Path(second.report).read_text()
@@ -212,6 +213,9 @@ def test_grouped_table_keeps_groups_apart_end_to_end(tmp_path):
     group = rng.integers(0, 60, 500)
     frame = pd.DataFrame({"patient": [f"p{g}" for g in group], "x": rng.normal(size=500) + group,
                           "label": np.where((group % 4 == 0) ^ (rng.random(500) < 0.1), "yes", "no")})
+    # recorded after the outcome: set for every "yes" and 3 "no" rows
+    frame["exit_code"] = np.where(frame["label"] == "yes", 7, 0)
+    frame.loc[frame.index[frame["label"] == "no"][:3], "exit_code"] = 7
     frame.to_csv(tmp_path / "visits.csv", index=False)
     cfg = parse_config({
         "project": {"name": "e2e-groups"},
@@ -240,6 +244,9 @@ def test_grouped_table_keeps_groups_apart_end_to_end(tmp_path):
     assert report["selected_by"] == "out-of-fold expected cost"  # the costs pick the winner
     low, high = report["cost_ci"]
     assert 0 <= low <= high
+    # the planted leak is named, with what to do about it
+    assert any("'exit_code'" in line and "drop_columns" in line
+               for line in report["leakage_findings"]), report["leakage_findings"]
 
 
 def test_agent_executes_training_fan_out(tmp_path):

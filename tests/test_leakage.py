@@ -1,0 +1,82 @@
+"""Leakage checks: a column that gives the target away is flagged, honest columns are not,
+and test rows repeating training rows are counted."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from steps.leakage import (feature_signal, leakage_findings, signal_figure,
+                           repeated_test_rows)
+
+
+def _table(n=3000, seed=0):
+    rng = np.random.default_rng(seed)
+    y = pd.Series(rng.choice(["no", "yes"], size=n, p=[0.85, 0.15]))
+    yes = (y == "yes").to_numpy()
+    X = pd.DataFrame({
+        "useful": rng.normal(size=n) + yes * 1.0,  # real but partial signal
+        "noise": rng.normal(size=n),
+        "refund_amount": np.where(yes, rng.uniform(10, 50, n), 0.0),  # only churners get refunds
+        "plan": rng.choice(["a", "b", "c"], size=n),
+        "customer_id": [f"c{i}" for i in range(n)],  # unique per row: memorisable, not predictive
+    })
+    X.loc[rng.random(n) < 0.01, "refund_amount"] = 5.0  # a little noise: still a leak
+    return X, y
+
+
+def test_a_target_derived_column_is_flagged_and_honest_ones_are_not():
+    X, y = _table()
+    signal = feature_signal(X, y).set_index("column")
+    assert signal.loc["refund_amount", "suspect"] and signal.loc["refund_amount", "auc"] > 0.98
+    assert 0.65 < signal.loc["useful", "auc"] < 0.9 and not signal.loc["useful", "suspect"]
+    for col in ("noise", "plan", "customer_id"):
+        assert abs(signal.loc[col, "auc"] - 0.5) < 0.05, col  # cross-fitted: no memorising
+    assert list(signal.index[:2]) == ["refund_amount", "useful"]  # strongest first
+
+
+def test_missingness_that_follows_the_target_is_a_leak_too():
+    X, y = _table()
+    X["closing_note"] = np.where(y == "yes", "left", None)  # filled in only after churn
+    signal = feature_signal(X[["closing_note", "noise"]], y).set_index("column")
+    assert signal.loc["closing_note", "suspect"]
+
+
+def test_multiclass_signal_and_a_custom_threshold():
+    rng = np.random.default_rng(1)
+    y = pd.Series(rng.choice(["VF", "F", "M", "L"], size=2000, p=[0.5, 0.3, 0.15, 0.05]))
+    X = pd.DataFrame({"runtime_bin": y.map({"VF": 1, "F": 2, "M": 3, "L": 4}) * 10.0,
+                      "size": rng.normal(size=2000) + (y == "L") * 2})
+    signal = feature_signal(X, y, threshold=0.9).set_index("column")
+    assert signal.loc["runtime_bin", "auc"] == pytest.approx(1.0)
+    assert signal.loc["runtime_bin", "suspect"] and not signal.loc["size", "suspect"]
+
+
+def test_test_rows_repeating_training_rows_are_counted():
+    X, _ = _table(n=200)
+    test = pd.concat([X.iloc[:7], X.iloc[:3].assign(noise=99.0)])  # 7 repeats, 3 changed
+    assert repeated_test_rows(X, test) == 7
+    assert repeated_test_rows(X, X.iloc[:0]) == 0
+
+
+def test_findings_say_what_to_do_and_the_figure_marks_suspects():
+    X, y = _table()
+    signal = feature_signal(X, y)
+    lines = leakage_findings(signal, repeated=12, test_rows=600)
+    assert len(lines) == 2
+    assert "'refund_amount'" in lines[0] and "preprocess.drop_columns" in lines[0]
+    assert "12 of 600 test rows (2.0%)" in lines[1] and "data.group_column" in lines[1]
+    assert leakage_findings(signal[~signal["suspect"]], 0, 600) == []
+    fig = signal_figure(signal, 0.98)
+    reds = [p for p in fig.axes[0].patches if p.get_facecolor()[0] > 0.7]
+    assert len(reds) == 1  # the one suspect bar
+
+
+def test_run_page_and_config_carry_the_findings():
+    from steps.config import ConfigError, parse_config
+    from steps.report import _lineage
+    page = _lineage({"dataset_id": "d1", "dataset_hash": "h", "split_id": "s", "train_rows": 10,
+                     "leakage_findings": ["column 'refund_amount' alone predicts ..."]})
+    assert "Possible leakage" in page and "refund_amount" in page
+    assert "Possible leakage" not in _lineage({"dataset_id": "d1", "leakage_findings": []})
+    assert parse_config({"preprocess": {"leakage_auc": None}}).preprocess.leakage_auc is None
+    with pytest.raises(ConfigError, match=r"preprocess\.leakage_auc"):
+        parse_config({"preprocess": {"leakage_auc": 0.3}})
