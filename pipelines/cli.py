@@ -24,6 +24,8 @@ examples:
                                                 # ordered classes (lowest first): boosting
                                                 # also tries an ordinal decomposition
   tabpipe run --set train.families='[hist_gb, logreg]' --set train.timeout_s=30
+  tabpipe run --set 'train.search.hist_gb={learning_rate: 0.05, max_iter: {low: 200, high: 900}}'
+                                                # fix or narrow a family's search space
   tabpipe run --agents 2                        # steps executed by 2 local clearml-agent workers
   tabpipe run --mode remote                     # controller on 'services', steps on 'default'
   tabpipe dag                                   # print the DAG the config produces
@@ -150,26 +152,11 @@ def _run_overrides(args) -> list[str]:
     return extra
 
 
-def preflight(cfg) -> None:
-    """Load and validate the table before any server or task exists: bad input fails
-    fast with the column at fault, and nothing is written."""
-    from pipelines.step_tasks import DATASETS_DIR
-    from steps.data import load_table, prepare_frame, split_frame
-    table = load_table(cfg.data, DATASETS_DIR)
-    prepared = prepare_frame(table.frame, table.target, cfg.preprocess, id_columns=table.id_columns,
-                             group_column=table.group_column)
-    if table.group_column:  # the split itself is where groups can make it impossible
-        split_frame(prepared.frame, table.target, cfg.preprocess.test_size,
-                    cfg.preprocess.split_seed, table.group_column)
-    if cfg.evaluate.costs:  # class names are only known once the table is read
-        from steps.error_costs import cost_matrix
-        cost_matrix(cfg.evaluate.costs, sorted(map(str, prepared.frame[table.target].unique())))
-
-
 def _cmd_run(args) -> int:
     from pipelines.runner import run_pipeline
     from pipelines.summary import print_summary
     from steps.data import DataValidationError
+    from pipelines.preflight import preflight
     cfg = load_config(args.config, _run_overrides(args))
     try:
         preflight(cfg)

@@ -1,0 +1,18 @@
+"""Checks a run's input before any server or task exists (``tabpipe run``)."""
+from __future__ import annotations
+
+
+def preflight(cfg) -> None:
+    """Load and validate the table before any server or task exists: bad input fails
+    fast with the column at fault, and nothing is written."""
+    from pipelines.step_tasks import DATASETS_DIR
+    from steps.data import load_table, prepare_frame, split_frame
+    table = load_table(cfg.data, DATASETS_DIR)
+    prepared = prepare_frame(table.frame, table.target, cfg.preprocess, id_columns=table.id_columns,
+                             group_column=table.group_column)
+    if table.group_column:  # the split itself is where groups can make it impossible
+        split_frame(prepared.frame, table.target, cfg.preprocess.test_size,
+                    cfg.preprocess.split_seed, table.group_column)
+    if cfg.evaluate.costs:  # class names are only known once the table is read
+        from steps.error_costs import cost_matrix
+        cost_matrix(cfg.evaluate.costs, sorted(map(str, prepared.frame[table.target].unique())))
