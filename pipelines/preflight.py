@@ -16,3 +16,7 @@ def preflight(cfg) -> None:
     if cfg.evaluate.costs:  # class names are only known once the table is read
         from steps.error_costs import cost_matrix
         cost_matrix(cfg.evaluate.costs, sorted(map(str, prepared.frame[table.target].unique())))
+    if cfg.train.custom_families:  # importable here, or the training steps would fail later
+        from steps.custom_families import family_spec
+        for name, custom in cfg.train.custom_families.items():
+            family_spec(name, custom)

@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter,
-                      ValidationError, model_validator)
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from steps.search_config import BUILTIN_FAMILIES, CustomFamily, SearchOverride
 
 Metric = Literal["macro_f1", "balanced_accuracy", "f_beta", "roc_auc", "pr_auc"]
 Imbalance = Literal[
     "none", "class_weight", "smote", "svm_smote", "borderline_smote",
     "adasyn", "random_over", "random_under", "smoteenn",
 ]
-Family = Literal["logreg", "random_forest", "extra_trees", "hist_gb", "svm", "knn"]
 
 
 class ConfigError(ValueError):
@@ -113,40 +113,8 @@ class PreprocessConfig(Section):
     leakage_auc: float | None = Field(0.98, ge=0.5, le=1.0)
 
 
-class SearchRange(Section):
-    """A numeric parameter's searched range (``train.search``)."""
-    low: float
-    high: float
-    log: bool = False  # sample on a log scale (needs low > 0)
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if not self.low < self.high:
-            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
-        if self.log and self.low <= 0:
-            raise ValueError("a log range needs low > 0")
-        return self
-
-
-SearchValue = Union[bool, int, float, str, None]
-
-
-def _search_kind(spec: Any) -> str:
-    if isinstance(spec, (dict, SearchRange)):
-        return "range"
-    return "choices" if isinstance(spec, list) else "value"
-
-
-# One error per bad override, for the form given (not one per form it could have taken).
-SearchOverride = Annotated[Union[Annotated[SearchRange, Tag("range")],
-                                 Annotated[list[SearchValue], Tag("choices")],
-                                 Annotated[SearchValue, Tag("value")]],
-                           Discriminator(_search_kind)]
-
-
 class TrainConfig(Section):
-    families: list[Family] = Field(
-        default_factory=lambda: ["logreg", "random_forest", "extra_trees", "hist_gb", "svm", "knn"])
+    families: list[str] = Field(default_factory=lambda: list(BUILTIN_FAMILIES))
     metric: Metric = "macro_f1"
     beta: float = Field(1.0, gt=0)  # for metric f_beta
     cv_folds: int = Field(5, ge=2, le=20)
@@ -162,15 +130,20 @@ class TrainConfig(Section):
     ordinal: bool = True
     # Per family and parameter: a value fixes it, a list gives the choices, {low, high, log}
     # the range (steps.search_space); parameters left out keep the family's own space.
-    search: dict[Family, dict[str, SearchOverride]] = Field(default_factory=dict)
+    search: dict[str, dict[str, SearchOverride]] = Field(default_factory=dict)
+    # Your own scikit-learn-compatible classifiers, by import path, tuned like the built-in
+    # families once listed in ``families`` (steps.search_config.CustomFamily).
+    custom_families: dict[str, CustomFamily] = Field(default_factory=dict)
     n_jobs: int = 1
     seed: int = 0
 
     @model_validator(mode="after")
-    def _search_names(self):
+    def _family_names(self):
+        from steps.search_config import check_family_names
+        check_family_names(self.families, self.custom_families)
         if self.search:  # checked against the families' real spaces (imports scikit-learn)
             from steps.search_space import check_search
-            check_search(self.search, self.families)
+            check_search(self.search, self.families, self.custom_families)
         return self
 
 

@@ -13,9 +13,12 @@ fails before any fit instead of being silently ignored.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from steps.models import FAMILIES
+
+if TYPE_CHECKING:
+    from steps.config import TrainConfig
 
 ORDINAL = "ordinal"  # the cumulative decomposition choice (steps.tuning), overridable too
 
@@ -62,13 +65,16 @@ def _is_range(spec) -> bool:
     return _range(spec) is not None
 
 
-def check_search(search: Mapping[str, Mapping[str, Any]], families) -> None:
+def check_search(search: Mapping[str, Mapping[str, Any]], families, custom=()) -> None:
     """Every overridden family is trained and every parameter is one it searches; ranges
     only for numeric parameters. Errors name the key's path and what would be valid."""
     for family, overrides in search.items():
         if family not in families:
             raise ValueError(f"train.search.{family}: {family} is not in train.families "
                              f"{list(families)}")
+        if family in custom:
+            raise ValueError(f"train.search.{family}: {family} is a custom family; its space is "
+                             f"train.custom_families.{family}.search")
         known = searched_params(family)
         for name, spec in overrides.items():
             path = f"train.search.{family}.{name}"
@@ -184,3 +190,9 @@ def starting_trials(family: str, prep_cfg, ordinal: bool = False,
         if params not in unique:
             unique.append(params)
     return unique
+
+
+def searches_ordinal(family: str, train_cfg: TrainConfig, class_order) -> bool:
+    """Whether ``family``'s study includes the ordinal decomposition as a choice."""
+    return bool(class_order) and len(class_order) > 2 and train_cfg.ordinal \
+        and FAMILIES[family].ordinal

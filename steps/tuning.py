@@ -21,7 +21,8 @@ from sklearn.model_selection import train_test_split
 
 from steps.config import PreprocessConfig, TrainConfig
 from steps.cost import plan_rows, starting_config
-from steps.search_space import ConstrainedTrial, nothing_to_search, starting_trials
+from steps.search_space import (ConstrainedTrial, nothing_to_search, searches_ordinal,
+                                 starting_trials)
 from steps.metrics import metric_value, minority_label
 from steps.models import FAMILIES
 from steps.recipe import build_model_pipeline, infer_roles
@@ -211,6 +212,9 @@ class TuningSession:
 
     def __init__(self, family, X, y, prep_cfg, train_cfg, budget, roles,
                  class_order=None, groups=None) -> None:
+        if train_cfg.custom_families:  # imported here: where the family is trained
+            from steps.custom_families import register
+            register(train_cfg.custom_families)
         if family not in FAMILIES:
             raise ValueError(f"unknown family {family!r}; expected one of {sorted(FAMILIES)}")
         self.notes: list[str] = []
@@ -250,12 +254,6 @@ class TuningSession:
 
     def finish(self, start: float) -> TuneResult:
         return _finish(self, start)
-
-
-def searches_ordinal(family: str, train_cfg: TrainConfig, class_order) -> bool:
-    """Whether ``family``'s study includes the ordinal decomposition as a choice."""
-    return bool(class_order) and len(class_order) > 2 and train_cfg.ordinal \
-        and FAMILIES[family].ordinal
 
 
 def _finish(session: TuningSession, start: float) -> TuneResult:

@@ -220,7 +220,10 @@ def test_grouped_table_keeps_groups_apart_end_to_end(tmp_path):
     cfg = parse_config({
         "project": {"name": "e2e-groups"},
         "data": {"source": str(tmp_path / "visits.csv"), "target": "label", "group_column": "patient"},
-        "train": {"families": ["logreg", "knn"], "n_trials": 2, "timeout_s": 10, "cv_folds": 3},
+        "train": {"families": ["logreg", "knn", "tree"], "n_trials": 2, "timeout_s": 10,
+                  "cv_folds": 3, "custom_families": {"tree": {
+                      "estimator": "sklearn.tree.DecisionTreeClassifier", "scale": False,
+                      "search": {"max_depth": {"low": 2, "high": 6, "integer": True}}}}},
         "evaluate": {**TINY_EVAL, "costs": {"yes": {"no": 5}}},
         "execution": {"data_dir": str(tmp_path / "server")}})
     result = run_pipeline(cfg)
@@ -244,6 +247,9 @@ def test_grouped_table_keeps_groups_apart_end_to_end(tmp_path):
     assert report["selected_by"] == "out-of-fold expected cost"  # the costs pick the winner
     low, high = report["cost_ci"]
     assert 0 <= low <= high
+    # the custom family was trained in its own step and competed like the others
+    assert result.steps["train_tree"]["status"] == "completed"
+    assert _returns(result, "train_tree")["model_id"]
     # the planted leak is named, with what to do about it
     assert any("'exit_code'" in line and "drop_columns" in line
                for line in report["leakage_findings"]), report["leakage_findings"]
