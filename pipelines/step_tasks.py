@@ -160,6 +160,7 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
              "split_id": split_fingerprint(test_rows, dataset_hash)}
     features = frame.drop(columns=[group]) if group else frame
     signal, leakage = _leakage_checks(train, test, target, group, cfg)
+    pairs, notes = _redundancy(train, target)
     recipe = {"target": target, "dataset_name": summary["name"],
               "roles": column_roles(features, target), "group_column": group,
               "classes": sorted(map(str, frame[target].unique())),
@@ -170,7 +171,7 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
               "train_rows": int(len(train)), "test_rows": int(len(test)),
               "parent_dataset_id": summary.get("parent"), "data_changes": _change_lines(summary),
               "split_id": split["split_id"], "dataset_id": dataset_id, "dataset_hash": dataset_hash,
-              "leakage_findings": leakage}
+              "leakage_findings": leakage, "data_notes": notes}
     files = {TRAIN_FILE: train, TEST_FILE: test, SPLIT: split, RECIPE: recipe}
     prepared_id = create_version(project, name, files, parent_id=dataset_id,
                                  tags=[f"recipe:{recipe_key}", split_tag],
@@ -179,6 +180,8 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     _report_profile(frame, target, recipe)
     if signal is not None:
         _report_signal(signal, cfg.leakage_auc)
+    if len(pairs):
+        tracking.report_table(tracking.current_task(), "data/redundant_columns", pairs)
     return prepared_id
 
 
@@ -195,6 +198,14 @@ def _leakage_checks(train: pd.DataFrame, test: pd.DataFrame, target: str, group:
     for line in findings:
         log.warning("possible leakage: %s", line)
     return signal, findings
+
+
+def _redundancy(train: pd.DataFrame, target: str) -> tuple[pd.DataFrame, list[str]]:
+    from steps.profile import redundancy_notes, redundant_pairs
+    pairs = redundant_pairs(train.drop(columns=[target]))
+    for line in redundancy_notes(pairs):
+        log.info("data note: %s", line)
+    return pairs, redundancy_notes(pairs)
 
 
 def _recipe_key(dataset_id: str, cfg: PreprocessConfig) -> str:

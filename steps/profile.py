@@ -61,3 +61,30 @@ def missing_rate_figure(profile: pd.DataFrame, top: int = 30) -> Figure:
     ax.set_title("Missing values per column")
     fig.tight_layout()
     return fig
+
+
+def redundant_pairs(frame: pd.DataFrame, threshold: float = 0.999,
+                    max_rows: int = 20_000) -> pd.DataFrame:
+    """Pairs of numeric columns that carry the same information (|Spearman| >= ``threshold``:
+    one is a monotone function of the other, like a charge and the minutes it bills).
+
+    Worth knowing before reading importances: permutation importance splits between the two
+    (shuffling one leaves the other), so each looks less important than the measurement is.
+    """
+    import numpy as np
+    numeric = frame.select_dtypes("number").loc[:, lambda f: f.nunique() > 1]
+    if numeric.shape[1] < 2:
+        return pd.DataFrame(columns=["column", "same_as", "spearman"])
+    sample = numeric.sample(min(len(numeric), max_rows), random_state=0)
+    corr = sample.rank().corr().to_numpy()
+    i, j = np.where(np.triu(np.abs(corr) >= threshold, k=1))
+    cols = list(numeric.columns)
+    return pd.DataFrame({"column": [cols[b] for b in j], "same_as": [cols[a] for a in i],
+                         "spearman": corr[i, j]})
+
+
+def redundancy_notes(pairs: pd.DataFrame) -> list[str]:
+    """Plain sentences for the run page, one per redundant pair."""
+    return [f"column {r.column!r} repeats {r.same_as!r} (Spearman {r.spearman:+.3f}): their "
+            "permutation importance is split between them; if they are one measurement, drop "
+            "one with preprocess.drop_columns" for r in pairs.itertuples()]

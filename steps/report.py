@@ -81,19 +81,24 @@ def _lineage(report: dict) -> str:
 
 
 def _leakage(report: dict) -> str:
-    lines = report.get("leakage_findings")
-    if not lines:
-        return ""
-    return ('<p class="no"><b>Possible leakage</b> (the scores below may overstate new data):'
-            "</p><ul>" + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>")
+    out = ""
+    if report.get("leakage_findings"):
+        out += ('<p class="no"><b>Possible leakage</b> (the scores below may overstate new '
+                "data):</p>" + _items(report["leakage_findings"]))
+    if report.get("data_notes"):
+        out += "<p>Notes on the data:</p>" + _items(report["data_notes"])
+    return out
+
+
+def _items(lines) -> str:
+    return "<ul>" + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>"
 
 
 def _data_changes(report: dict) -> str:
     parent, lines = report.get("parent_dataset_id"), report.get("data_changes")
     if not parent or not lines:
         return ""
-    return (f"<p>Changes since the parent version <code>{_e(parent)}</code>:</p><ul>"
-            + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>")
+    return f"<p>Changes since the parent version <code>{_e(parent)}</code>:</p>" + _items(lines)
 
 
 def _calibration(report: dict) -> str:

@@ -80,3 +80,24 @@ def test_run_page_and_config_carry_the_findings():
     assert parse_config({"preprocess": {"leakage_auc": None}}).preprocess.leakage_auc is None
     with pytest.raises(ConfigError, match=r"preprocess\.leakage_auc"):
         parse_config({"preprocess": {"leakage_auc": 0.3}})
+
+
+def test_columns_that_repeat_another_are_noted():
+    from steps.profile import redundancy_notes, redundant_pairs
+    from steps.report import _lineage
+    rng = np.random.default_rng(2)
+    minutes = rng.gamma(2.0, 90.0, size=1500)
+    frame = pd.DataFrame({"minutes": minutes, "charge": minutes * 0.17,  # billed per minute
+                          "minutes_left": 1000 - minutes ** 1.1,  # monotone, decreasing
+                          "calls": rng.poisson(100, 1500), "constant": 1.0,
+                          "plan": rng.choice(["a", "b"], 1500)})
+    pairs = redundant_pairs(frame)
+    found = {frozenset((r.column, r.same_as)): r.spearman for r in pairs.itertuples()}
+    assert set(found) == {frozenset(("minutes", "charge")), frozenset(("minutes", "minutes_left")),
+                          frozenset(("charge", "minutes_left"))}
+    assert found[frozenset(("minutes", "minutes_left"))] == pytest.approx(-1.0)
+    notes = redundancy_notes(pairs)
+    assert any("'charge' repeats 'minutes'" in n and "drop_columns" in n for n in notes)
+    page = _lineage({"dataset_id": "d1", "data_notes": notes})
+    assert "Notes on the data" in page and "repeats" in page
+    assert redundant_pairs(frame[["calls", "plan"]]).empty
