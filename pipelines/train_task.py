@@ -118,7 +118,7 @@ def _register(task, result, recipe: dict, family: str, prepared_id: str, project
         "imbalance": result.best_imbalance, "prepared_dataset_id": prepared_id,
         "dataset_id": recipe["dataset_id"], "dataset_hash": recipe["dataset_hash"],
         "split_id": recipe["split_id"], "train_rows": rows, "train_task_id": task.id,
-        "oof_artifact": oof_artifact,
+        "oof_artifact": oof_artifact, "cv_folds": result.cv_folds,
     })
     log.info("registered %s model %s (cv %s %.4f)", family, model.id, result.metric, result.best_score)
     return model.id

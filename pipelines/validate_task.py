@@ -10,6 +10,7 @@ import pandas as pd
 
 from pipelines import tracking
 from pipelines.candidate import register_candidate
+from pipelines.validate_outputs import learning_curve_of, report_outputs
 from pipelines.datastore import fetch_frame, fetch_json
 from pipelines.train_task import load_oof
 from steps.config import EvaluateConfig
@@ -207,6 +208,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
                  calibration["method"], calibration["oof_log_loss_before"],
                  calibration["oof_log_loss_after"])
     result = _evaluate(final, threshold, data, cfg)  # the winner's full report, every test row
+    curve = learning_curve_of(candidates[winner], data, cfg)
     n_test = len(data["y_test"])
     rows = [_row(winner, candidates[winner], result, threshold, n_test)]
     predictions = {winner: _predictions(result, n_test, n_test)}
@@ -225,7 +227,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     baseline = baseline_metrics(data["y_train"], data["y_test"], recipe["classes"], cfg.beta,
                                 positive_label=data["positive"], costs=cfg.costs)
     gates = check_gates(result.metrics, baseline, cfg.gates, cfg.metric)
-    _report(task, board, winner, result, baseline, gates, cfg)
+    report_outputs(task, board, winner, result, baseline, gates, cfg, curve)
     report = {"winner": winner, "metric": cfg.metric, "score": row[cfg.metric],
               "selected_by": "out-of-fold expected cost" if by_cost else f"out-of-fold {cfg.metric}",
               "cv_score": row["cv_score"], "members": meta.get("members"),
@@ -248,6 +250,9 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "scoring_spec": ScoringSpec.from_recipe(recipe, data["X_train"]).to_json(),
               "slices": None if result.slices is None else result.slices.head(15).to_dict("records"),
               "leaderboard": board.to_dict(orient="records"), "trained_model_id": row["model_id"],
+              "learning_curve": None if curve is None else {
+                  "points": curve.table.to_dict("records"), "verdict": curve.verdict,
+                  "note": curve.note},
               "best_params": meta.get("best_params"), "imbalance": meta.get("imbalance")}
     tracking.upload_json(task, "validation_report", report)
     candidate_id = register_candidate(task, final, report, project)
@@ -256,30 +261,3 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
         "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label", "calibration",
         "beta", "costs", "cost_decisions", "cost_ci", "selected_by", "leakage_findings")},
         default=str)
-
-
-def _report(task, board, winner, result, baseline, gates, cfg) -> None:
-    from steps.evaluation import leaderboard_figure
-    for _, r in board.iterrows():
-        tracking.report_scalars(task, "leaderboard/" + cfg.metric, {r["family"]: r[cfg.metric]})
-        tracking.report_scalars(task, "leaderboard/cv_" + cfg.metric, {r["family"]: r["cv_score"]})
-    tracking.report_scalars(task, "test", result.metrics)
-    tracking.report_scalars(task, "baseline", baseline)
-    tracking.report_single_values(task, {f"test_{cfg.metric}": result.metrics[cfg.metric],
-                                         f"test_{cfg.metric}_ci_low": result.ci[0],
-                                         f"test_{cfg.metric}_ci_high": result.ci[1],
-                                         **({"test_expected_cost": result.metrics["expected_cost"]}
-                                            if "expected_cost" in result.metrics else {})})
-    tracking.report_table(task, "validation/leaderboard", board)
-    tracking.report_table(task, "validation/per_class", result.per_class.reset_index())
-    tracking.report_table(task, "validation/gates", pd.DataFrame(
-        {"gate": range(1, len(gates.reasons) + 1), "result": gates.reasons}))
-    if result.dependence is not None:
-        tracking.report_table(task, "validation/partial_dependence", result.dependence)
-    if result.slices is not None:
-        tracking.report_table(task, "validation/slices", result.slices)
-    figures = dict(result.figures)
-    figures["leaderboard"] = leaderboard_figure(board, cfg.metric)
-    tracking.report_figures(task, "test", figures)
-    task.get_logger().report_text(
-        f"winner: {winner}; gates {'PASSED' if gates.passed else 'FAILED'}: " + "; ".join(gates.reasons))

@@ -166,6 +166,8 @@ class EvaluateConfig(Section):
     # partial dependence plots of the N most important columns (0: none; needs permutation)
     dependence_features: int = Field(4, ge=0, le=12)
     slices: bool = True  # the winner's test error rate per slice of each column (steps.slices)
+    # Seconds for the winner's learning curve on training rows (steps.learning_curve); 0: none
+    learning_curve_s: float = Field(20.0, ge=0)
     # The winner is chosen on out-of-fold training scores, never on the test split; a greedy
     # blend of the families (Caruana selection) competes with the single best when enabled.
     ensemble: bool = True

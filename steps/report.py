@@ -137,6 +137,16 @@ def _decisions_note(method: str, by_cost: bool = False) -> str:
     return "decisions follow the threshold tuned on the calibrated values"
 
 
+def _learning(report: dict) -> str:
+    curve = report.get("learning_curve")
+    if not curve:
+        return ""
+    points = ", ".join(f"{p['train_rows']} rows {p['score_mean']:.3f}" for p in curve["points"])
+    note = f" ({_e(curve['note'])})" if curve.get("note") else ""
+    return (f"<p>Learning curve of the winner on training rows ({_e(points)}): "
+            f"<b>{_e(curve['verdict'])}</b>{note}.</p>")
+
+
 def _with_gain(row: dict) -> dict:
     """The winner's paired lead over this family, in one readable cell."""
     gain, low, high = (row.get(k) for k in ("winner_gain", "winner_gain_ci_low",
@@ -159,7 +169,7 @@ def _validation(report: dict | None) -> str:
              f"<b>{report['score']:.4f}</b> (95% CI {lo:.4f}-{hi:.4f}), out-of-fold "
              f"{report['cv_score']:.4f}; quality gates {gates}</p>",
              "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in report.get("gate_reasons", [])) + "</ul>",
-             _lineage(report), _calibration(report), _costs(report),
+             _lineage(report), _calibration(report), _costs(report), _learning(report),
              "<h3>Leaderboard</h3>",
              table([_with_gain(r) for r in report.get("leaderboard", [])],
                    [c.format(metric=metric) for c in LEADERBOARD_COLUMNS]),

@@ -92,7 +92,7 @@ def test_each_run_writes_its_report_page(first_and_second_run, tmp_path):
     images = re.findall(r'<img src="([^"]+)"', html)
     titles = set(re.findall(r"<figcaption>([^<]+)</figcaption>", html))
     assert {"test/confusion_matrix", "test/roc_curve", "test/partial_dependence", "data/class_balance",
-            "tuning/optimization_history", "data/feature_signal"} <= titles
+            "tuning/optimization_history", "data/feature_signal", "cv/learning_curve"} <= titles
     assert "Possible leakage" not in html  # hpc_data has no column that gives the class away
     assert all((page.parent / src).stat().st_size > 1000 for src in images)
     # the cached second run's page shows the figures of the tasks that computed them

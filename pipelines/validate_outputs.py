@@ -1,0 +1,59 @@
+"""What the validation step reports besides its return values: scalars, tables and
+figures of the leaderboard and the winner, and the winner's learning curve."""
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from pipelines import tracking
+from steps.config import EvaluateConfig
+
+log = logging.getLogger(__name__)
+
+
+def learning_curve_of(candidate: dict, data: dict, cfg: EvaluateConfig):
+    """The winner's learning curve on training rows, within ``cfg.learning_curve_s``."""
+    if not cfg.learning_curve_s:
+        return None
+    from steps.learning_curve import winner_curve
+    oof = candidate["oof"]
+    rows = oof["rows"]
+    curve = winner_curve(candidate["estimator"], data["X_train"].iloc[rows],
+                         data["y_train"].iloc[rows], oof["classes"], cfg.metric, beta=cfg.beta,
+                         positive_label=data["positive"], cv_score=candidate["cv"],
+                         oof_rows=len(rows), cv_folds=int(candidate["meta"].get("cv_folds", 5)),
+                         budget_s=cfg.learning_curve_s)
+    log.info("learning curve: %s%s", curve.verdict, f" ({curve.note})" if curve.note else "")
+    return curve
+
+
+def report_outputs(task, board, winner, result, baseline, gates, cfg, curve=None) -> None:
+    from steps.evaluation import leaderboard_figure
+    for _, r in board.iterrows():
+        tracking.report_scalars(task, "leaderboard/" + cfg.metric, {r["family"]: r[cfg.metric]})
+        tracking.report_scalars(task, "leaderboard/cv_" + cfg.metric, {r["family"]: r["cv_score"]})
+    tracking.report_scalars(task, "test", result.metrics)
+    tracking.report_scalars(task, "baseline", baseline)
+    tracking.report_single_values(task, {f"test_{cfg.metric}": result.metrics[cfg.metric],
+                                         f"test_{cfg.metric}_ci_low": result.ci[0],
+                                         f"test_{cfg.metric}_ci_high": result.ci[1],
+                                         **({"test_expected_cost": result.metrics["expected_cost"]}
+                                            if "expected_cost" in result.metrics else {})})
+    tracking.report_table(task, "validation/leaderboard", board)
+    tracking.report_table(task, "validation/per_class", result.per_class.reset_index())
+    tracking.report_table(task, "validation/gates", pd.DataFrame(
+        {"gate": range(1, len(gates.reasons) + 1), "result": gates.reasons}))
+    if result.dependence is not None:
+        tracking.report_table(task, "validation/partial_dependence", result.dependence)
+    if result.slices is not None:
+        tracking.report_table(task, "validation/slices", result.slices)
+    figures = dict(result.figures)
+    figures["leaderboard"] = leaderboard_figure(board, cfg.metric)
+    tracking.report_figures(task, "test", figures)
+    if curve is not None:
+        from steps.learning_curve import learning_curve_figure
+        tracking.report_table(task, "validation/learning_curve", curve.table)
+        tracking.report_figures(task, "cv", {"learning_curve": learning_curve_figure(curve, cfg.metric)})
+    task.get_logger().report_text(
+        f"winner: {winner}; gates {'PASSED' if gates.passed else 'FAILED'}: " + "; ".join(gates.reasons))

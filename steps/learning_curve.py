@@ -1,0 +1,134 @@
+"""Learning curve of the winner: would more training rows of the same kind help?
+
+The winner's configuration is refit on stratified fractions of the training rows and scored
+out of fold (3 folds, the primary metric, argmax decisions as in model selection); the point
+at full size is the out-of-fold score the training step already measured. Only training rows
+are used: the test split stays untouched. A curve still rising at its right end says more
+data is likely to pay; a flat one says the model, features or labels are the limit.
+
+Work is bounded by a time budget: fractions run smallest first, and the next one is skipped
+when its predicted fit time (measured growth, at least linear in rows) would pass the budget.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+FRACTIONS = (0.1, 0.25, 0.5)
+FOLDS = 3
+RISING = 0.005  # gain per doubling of the rows above which the curve is "still rising"
+
+
+@dataclass
+class LearningCurve:
+    table: pd.DataFrame  # train_rows, score_mean, score_std, source
+    verdict: str
+    note: str | None = None  # fractions skipped for the budget
+
+
+def refit(estimator, X, y):
+    """A fresh fit of ``estimator``'s configuration; a blend refits each member."""
+    from steps.ensemble import EnsembleClassifier
+    if isinstance(estimator, EnsembleClassifier):
+        return EnsembleClassifier({n: clone(m).fit(X, y) for n, m in estimator.members.items()},
+                                  dict(estimator.weights))
+    return clone(estimator).fit(X, y)
+
+
+def _fraction_scores(estimator, X, y, fraction: float, folds, score, seed: int) -> list[float]:
+    out = []
+    for tr, va in folds:
+        X_tr, y_tr = X.iloc[tr], y.iloc[tr]
+        if fraction < 1.0:
+            X_tr, _, y_tr, _ = train_test_split(X_tr, y_tr, train_size=fraction, stratify=y_tr,
+                                                random_state=seed)
+        model = refit(estimator, X_tr, y_tr)
+        out.append(score(y.iloc[va], model, X.iloc[va]))
+    return out
+
+
+def learning_curve(estimator, X: pd.DataFrame, y: pd.Series, score, *, full_rows: int,
+                   full_score: float, budget_s: float = 20.0, seed: int = 0,
+                   fractions=FRACTIONS) -> LearningCurve:
+    """``score(y_true, fitted_model, X)`` -> higher is better. ``full_rows``/``full_score``:
+    the training step's out-of-fold score and the rows each of its fits saw."""
+    y = pd.Series(np.asarray(y), index=X.index)
+    k = min(FOLDS, int(y.value_counts().min()))
+    rows, skipped, start, last = [], [], time.monotonic(), None
+    if k >= 2:
+        folds = list(StratifiedKFold(k, shuffle=True, random_state=seed).split(X, y))
+        train_part = len(X) * (k - 1) / k
+        for f in sorted(fractions):
+            n = int(train_part * f)
+            if last is not None:  # predicted from the previous fraction, at least linear
+                need = last[1] * (n / last[0]) * 1.2
+                if time.monotonic() - start + need > budget_s:
+                    skipped.append(f)
+                    continue
+            if n < 2 * y.nunique():
+                continue
+            t0 = time.monotonic()
+            try:
+                scores = _fraction_scores(estimator, X, y, f, folds, score, seed)
+            except ValueError:  # a fraction too small for a class, a sampler or a fold
+                continue
+            last = (n, time.monotonic() - t0)
+            rows.append({"train_rows": n, "score_mean": float(np.mean(scores)),
+                         "score_std": float(np.std(scores)), "source": f"{k}-fold CV on {f:.0%}"})
+    rows.append({"train_rows": int(full_rows), "score_mean": float(full_score), "score_std": 0.0,
+                 "source": "out-of-fold score of the training step"})
+    table = pd.DataFrame(rows)
+    note = (f"fractions {skipped} skipped: they would pass evaluate.learning_curve_s "
+            f"({budget_s:g} s)") if skipped else None
+    return LearningCurve(table, verdict(table), note)
+
+
+def verdict(table: pd.DataFrame) -> str:
+    """The gain per doubling of the training rows over the last two points, in words."""
+    if len(table) < 2:
+        return "too few points for a learning curve"
+    a, b = table.iloc[-2], table.iloc[-1]
+    doublings = np.log2(b["train_rows"] / a["train_rows"])
+    gain = (b["score_mean"] - a["score_mean"]) / doublings if doublings > 0 else 0.0
+    if gain > RISING:
+        return (f"still rising: {gain:+.3f} per doubling of the training rows; more rows of "
+                "the same kind are likely to help")
+    return (f"flat: {gain:+.3f} per doubling of the training rows; more rows of the same kind "
+            "are unlikely to help much (the model, features or labels are the limit)")
+
+
+def learning_curve_figure(curve: LearningCurve, metric: str):
+    from steps.figures import new_figure
+    fig, axes = new_figure(6.5, 4.0)
+    ax = axes[0, 0]
+    t = curve.table
+    ax.errorbar(t["train_rows"], t["score_mean"], yerr=t["score_std"], marker="o", capsize=4)
+    ax.set_xscale("log")
+    ax.set(xlabel="training rows (log scale)", ylabel=f"out-of-fold {metric}",
+           title="Learning curve of the winner")
+    ax.text(0.02, 0.04, curve.verdict, transform=ax.transAxes, fontsize=8, wrap=True,
+            bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0})
+    return fig
+
+
+def winner_curve(estimator, X: pd.DataFrame, y: pd.Series, classes, metric: str, *,
+                 beta: float, positive_label, cv_score: float, oof_rows: int, cv_folds: int,
+                 budget_s: float, seed: int = 0) -> LearningCurve:
+    """The validation step's call: scores like model selection does (argmax of the
+    probabilities, the primary metric); the full-size point is the training step's
+    out-of-fold score, whose fits each saw ``(cv_folds - 1) / cv_folds`` of its rows."""
+    from steps.ensemble import oof_score
+    from steps.metrics import columns_in_order
+    classes = list(classes)
+
+    def score(y_true, model, X_valid) -> float:
+        proba = columns_in_order(model.predict_proba(X_valid), model.classes_, classes)
+        return oof_score(metric, y_true, proba, classes, beta, positive_label)
+
+    return learning_curve(estimator, X, y, score, full_rows=oof_rows * (cv_folds - 1) // cv_folds,
+                          full_score=cv_score, budget_s=budget_s, seed=seed)
