@@ -64,6 +64,8 @@ def run_row(run: dict, report: dict | None, decision: dict | None) -> dict:
             "winner": report.get("winner") or NO_RESULT, "cv": report.get("cv_score"),
             "test": report.get("score"), "ci_low": ci[0], "ci_high": ci[1],
             "gates": None if not report else bool(report.get("gates_passed")),
+            "selected_by": report.get("selected_by") or NO_RESULT,
+            "leakage": list(report.get("leakage_findings") or []),
             "decision": verdict(decision), "model_id": (decision or {}).get("model_id") or ""}
 
 
@@ -118,13 +120,16 @@ def format_changes(compared: dict) -> str:
     else:
         out.append("same settings")
     out.append("")
-    for label, key in (("winner", "winner"), ("dataset hash", "dataset_hash"), ("test split", "split"),
+    for label, key in (("winner", "winner"), ("chosen by", "selected_by"),
+                       ("dataset hash", "dataset_hash"), ("test split", "split"),
                        ("decision", "decision")):
         out.append(f"{label + ':':<14} A: {row_a[key] or NO_RESULT}   B: {row_b[key] or NO_RESULT}")
     for label, key in (("cv score", "cv"), ("test score", "test")):
         d = compared["delta"][key]
         out.append(f"{label + ':':<14} A: {_number(row_a[key])}   B: {_number(row_b[key])}"
                    + ("" if d is None else f"   B - A: {d:+.4f}"))
+    for label, row in (("A", row_a), ("B", row_b)):
+        out += [f"possible leakage in {label}: {line}" for line in row.get("leakage", [])]
     if not compared["same_test_split"]:
         out.append("the runs were scored on different test splits: their test scores are not comparable")
     return "\n".join(out)

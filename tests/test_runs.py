@@ -66,3 +66,13 @@ def test_verdicts_and_the_different_split_warning():
     assert "same settings" in itself and "not comparable" not in itself
     missing = comparison(same, _row("r3", report=None), [])
     assert missing["delta"] == {"cv": None, "test": None} and missing["same_test_split"]
+
+
+def test_comparison_says_how_each_winner_was_chosen_and_flags_leakage():
+    a = _row("r1", report={**REPORT, "selected_by": "out-of-fold macro_f1"})
+    b = _row("r2", report={**REPORT, "selected_by": "out-of-fold expected cost",
+                           "leakage_findings": ["column 'refund' alone predicts the target"]})
+    text = format_changes(comparison(a, b, []))
+    assert "chosen by:     A: out-of-fold macro_f1   B: out-of-fold expected cost" in text
+    assert "possible leakage in B: column 'refund' alone predicts the target" in text
+    assert "possible leakage in A" not in text
