@@ -12,10 +12,13 @@ from steps.scoring import SPEC_KEY
 def register_candidate(task, estimator, report: dict, project: str) -> str:
     """The winner (threshold included) as this step's output model: the publish candidate."""
     from clearml import OutputModel
+    from steps.model_card import render_model_card
     path = tracking.scratch_dir("candidate") / "model.joblib"
     joblib.dump(estimator, path)
+    card = render_model_card(report)  # the publish step adds its decision
+    tracking.upload_text(task, "model_card", "model_card.md", card)
     model = OutputModel(task=task, name=f"{report['winner']} (candidate)", framework="ScikitLearn",
-                        tags=["candidate", "family:" + report["winner"]],
+                        tags=["candidate", "family:" + report["winner"]], comment=card,
                         label_enumeration={c: i for i, c in enumerate(report["classes"])})
     model.update_weights(weights_filename=str(path), auto_delete_file=False, async_enable=False)
     tracking.set_model_metadata(model, candidate_metadata(report, path))

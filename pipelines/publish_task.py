@@ -99,6 +99,7 @@ def _already_champion(task, champion_id: str, name: str, reasons: list[str]) -> 
 def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
                 run_info: str = "{}") -> tuple[str, str]:
     from clearml import InputModel, Model
+    from steps.model_card import with_decision
     from steps.promotion import decide_promotion
 
     cfg = PublishConfig.model_validate(json.loads(publish_cfg))
@@ -136,6 +137,11 @@ def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
         model_id = _register(task, weights, name, meta, classes)
     registered = Model(model_id=model_id)
     # Everything about the model is written before publishing: a published model is frozen.
+    card = with_decision(candidate.comment or "", {
+        "publish": decision.publish, "model_id": model_id, "name": name,
+        "reasons": decision.reasons}, json.loads(run_info))
+    registered.comment = card
+    tracking.upload_text(task, "model_card", "model_card.md", card)
     tracking.set_model_metadata(registered, {
         "decision": "published" if decision.publish else "kept unpublished",
         "decision_reasons": decision.reasons,

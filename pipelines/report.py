@@ -15,6 +15,7 @@ from pipelines.tracking import is_clearml_id
 from steps.report import Figure, render_report
 
 log = logging.getLogger(__name__)
+MODEL_CARD = "model_card.md"
 PAGE = "index.html"
 
 
@@ -109,11 +110,21 @@ def write_report(run_id: str, out_dir: Path, steps: list[dict] | None = None) ->
                             [s for s in steps if s["task_id"]])
         figures = [fig for figs in per_step for fig in figs]
     ids = {s["name"]: s["task_id"] for s in steps}
+    validation = _artifact(ids.get("validate", ""), "validation_report")
+    decision = _artifact(ids.get("publish", ""), "decision")
+    if validation:
+        _write_model_card(out_dir, validation, decision)
     page = render_report(
         {"id": run.id, "name": run.name, "project": run.get_project_name(),
-         "created": run.data.created}, steps, figures,
-        _artifact(ids.get("validate", ""), "validation_report"),
-        _artifact(ids.get("publish", ""), "decision"))
+         "created": run.data.created}, steps, figures, validation, decision)
     path = out_dir / PAGE
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _write_model_card(out_dir: Path, validation: dict, decision: dict | None) -> None:
+    from steps.model_card import render_model_card, with_decision
+    card = render_model_card(validation)
+    if decision:
+        card = with_decision(card, decision)
+    (out_dir / MODEL_CARD).write_text(card, encoding="utf-8")

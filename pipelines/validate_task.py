@@ -229,6 +229,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     gates = check_gates(result.metrics, baseline, cfg.gates, cfg.metric)
     report_outputs(task, board, winner, result, baseline, gates, cfg, curve)
     report = {"winner": winner, "metric": cfg.metric, "score": row[cfg.metric],
+              "target": recipe["target"],
               "selected_by": "out-of-fold expected cost" if by_cost else f"out-of-fold {cfg.metric}",
               "cv_score": row["cv_score"], "members": meta.get("members"),
               "ci": list(result.ci), "metrics": result.metrics, "baseline": baseline,

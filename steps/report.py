@@ -209,5 +209,7 @@ def render_report(run: dict, steps: list[dict], figures: list[Figure],
             f"<p>Project {_e(run.get('project'))}; started {_e(run.get('created'))}</p>"
             f"<h2>Decision</h2>{_decision(decision)}"
             f"<h2>Validation</h2>{_validation(validation)}"
+            + ("<p>The model card (Markdown, as in the registry's description): "
+               "<a href='model_card.md'>model_card.md</a></p>" if validation else "") +
             f"<h2>Steps</h2>{table(steps, ['name', 'status', 'task_id'])}"
             f"<h2>Figures</h2>{fig_html}</body></html>")

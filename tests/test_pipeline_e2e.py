@@ -77,6 +77,16 @@ def test_registry_holds_one_model_after_identical_runs(first_and_second_run, cap
     models = json.loads(capsys.readouterr().out)
     registered = [m for m in models if m["name"] == "hpc_data-classifier"]
     assert [m["id"] for m in registered] == [first.decision["model_id"]]
+    # its description in the registry is the model card, decision included
+    from localserver.datadir import Layout
+    from localserver.store import Store
+    store = Store(Layout(data_dir).db, readonly=True)
+    try:
+        card = store.get("models", first.decision["model_id"])["comment"]
+    finally:
+        store.close()
+    assert card.startswith("# Model card: hpc_data") and "## Limitations and caveats" in card
+    assert "## Publishing decision" in card and "**published**" in card
 
 
 def test_each_run_writes_its_report_page(first_and_second_run, tmp_path):
@@ -94,6 +104,7 @@ def test_each_run_writes_its_report_page(first_and_second_run, tmp_path):
     assert {"test/confusion_matrix", "test/roc_curve", "test/partial_dependence", "data/class_balance",
             "tuning/optimization_history", "data/feature_signal", "cv/learning_curve"} <= titles
     assert "Possible leakage" not in html  # hpc_data has no column that gives the class away
+    assert (page.parent / "model_card.md").read_text().startswith("# Model card: hpc_data")
     assert all((page.parent / src).stat().st_size > 1000 for src in images)
     # the cached second run's page shows the figures of the tasks that computed them
     second_html = Path(second.report).read_text()
