@@ -16,7 +16,6 @@ def register_candidate(task, estimator, report: dict, project: str) -> str:
     path = tracking.scratch_dir("candidate") / "model.joblib"
     joblib.dump(estimator, path)
     card = render_model_card(report)  # the publish step adds its decision
-    tracking.upload_text(task, "model_card", "model_card.md", card)
     model = OutputModel(task=task, name=f"{report['winner']} (candidate)", framework="ScikitLearn",
                         tags=["candidate", "family:" + report["winner"]], comment=card,
                         label_enumeration={c: i for i, c in enumerate(report["classes"])})

@@ -140,8 +140,7 @@ def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
     card = with_decision(candidate.comment or "", {
         "publish": decision.publish, "model_id": model_id, "name": name,
         "reasons": decision.reasons}, json.loads(run_info))
-    registered.comment = card
-    tracking.upload_text(task, "model_card", "model_card.md", card)
+    registered.comment = card  # the run page rebuilds the same card from the artifacts
     tracking.set_model_metadata(registered, {
         "decision": "published" if decision.publish else "kept unpublished",
         "decision_reasons": decision.reasons,

@@ -74,12 +74,6 @@ def upload_file(task, name: str, path: Path) -> None:
     task.upload_artifact(name=name, artifact_object=str(path), wait_on_upload=True)
 
 
-def upload_text(task, name: str, filename: str, text: str) -> None:
-    path = scratch_dir(name) / filename
-    path.write_text(text, encoding="utf-8")
-    upload_file(task, name, path)
-
-
 def scratch_dir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"tabpipe-{prefix}-"))
 
