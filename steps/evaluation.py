@@ -153,13 +153,6 @@ def stratified_sample(X: pd.DataFrame, y: pd.Series, rows: int, seed: int = 0):
     return X_s, y_s
 
 
-def _sample_rows(X: pd.DataFrame, y: pd.Series, cap: int, seed: int):
-    if len(X) <= cap:
-        return X, y
-    rows = np.sort(np.random.default_rng(seed).choice(len(X), size=cap, replace=False))
-    return X.iloc[rows], y.iloc[rows]
-
-
 def permutation_rows(predict_s: float, rows: int, features: int, repeats: int,
                      budget_s: float | None = None) -> int:
     """Test rows permutation importance can afford: one prediction of ``rows`` rows took
@@ -172,9 +165,11 @@ def permutation_rows(predict_s: float, rows: int, features: int, repeats: int,
 
 def permutation_table(model, X_test: pd.DataFrame, y_test: pd.Series, classes, metric: str,
                       beta: float, positive_label, repeats: int, seed: int = 0,
-                      max_rows: int = PERMUTATION_MAX_ROWS) -> pd.DataFrame:
-    """Drop in ``metric`` when each raw input column is shuffled (seeded row cap)."""
-    X, y = _sample_rows(X_test, y_test, max_rows, seed)
+                      max_rows: int = PERMUTATION_MAX_ROWS, groups=()) -> pd.DataFrame:
+    """Drop in ``metric`` when each raw input column is shuffled (seeded row cap), and each
+    group of redundant columns shuffled together (``steps.importance``)."""
+    from steps.importance import grouped_rows, sample_rows
+    X, y = sample_rows(X_test, y_test, max_rows, seed)
 
     def scorer(estimator, X_, y_) -> float:
         proba = np.asarray(estimator.predict_proba(X_), dtype=float)
@@ -187,6 +182,7 @@ def permutation_table(model, X_test: pd.DataFrame, y_test: pd.Series, classes, m
     table.insert(0, "feature", [str(c) for c in X.columns])
     table.insert(1, "importance_mean", result.importances_mean)
     table.insert(2, "importance_std", result.importances_std)
+    table = pd.concat([table, grouped_rows(model, X, y, scorer, list(groups), repeats, seed)])
     return table.sort_values("importance_mean", ascending=False, kind="mergesort",
                              na_position="last").reset_index(drop=True)
 
@@ -196,7 +192,9 @@ def _dependence(model, X_test, importance, predict_s: float, cfg: EvaluateConfig
     from steps.dependence import affordable_rows, dependence_table
     if importance is None or cfg.dependence_features == 0:
         return None
-    top = importance[importance["importance_mean"] > 0]["feature"].head(cfg.dependence_features)
+    columns = importance["feature"].isin(X_test.columns)  # not the redundant groups' rows
+    top = importance[columns & (importance["importance_mean"] > 0)]["feature"].head(
+        cfg.dependence_features)
     if top.empty:
         return None
     rows = affordable_rows(predict_s / max(len(X_test), 1), len(top))
@@ -268,8 +266,10 @@ def evaluate_model(model, X_test: pd.DataFrame, y_test: pd.Series, cfg: Evaluate
             notes.append(f"permutation importance on a seeded sample of {rows} of {len(X_test)} "
                          f"test rows: one prediction took {predict_s:.2f} s, so all of them "
                          f"would take about {predict_s * X_test.shape[1] * cfg.permutation_repeats:.0f} s")
+        from steps.importance import redundant_groups
         importance = permutation_table(scored, X_test, y_test, classes, cfg.metric, cfg.beta, pos,
-                                       cfg.permutation_repeats, seed, max_rows=rows)
+                                       cfg.permutation_repeats, seed, max_rows=rows,
+                                       groups=redundant_groups(X_train))
     else:
         notes.append("permutation importance skipped: evaluate.permutation_repeats is 0")
     confusion = confusion_frame(y_test, y_pred, classes)
