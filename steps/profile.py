@@ -85,6 +85,7 @@ def redundant_pairs(frame: pd.DataFrame, threshold: float = 0.999,
 
 def redundancy_notes(pairs: pd.DataFrame) -> list[str]:
     """Plain sentences for the run page, one per redundant pair."""
-    return [f"column {r.column!r} repeats {r.same_as!r} (Spearman {r.spearman:+.3f}): their "
-            "permutation importance is split between them; if they are one measurement, drop "
-            "one with preprocess.drop_columns" for r in pairs.itertuples()]
+    return [f"column {r.column!r} repeats {r.same_as!r} (Spearman {r.spearman:+.3f}): shuffled "
+            "alone, each hides the other's importance (the permutation importance also shuffles "
+            "them together); if they are one measurement, drop one with preprocess.drop_columns"
+            for r in pairs.itertuples()]
