@@ -11,7 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
-from steps.config import ConfigError, load_config
+from steps.config import ConfigError, load_config, load_yaml
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
 
@@ -179,9 +179,8 @@ def _cmd_dag(args) -> int:
 
 
 def _cmd_datasets(_args) -> int:
-    import yaml
     for card in sorted((DEFAULT_CONFIG.parent.parent / "datasets").glob("*.yaml")):
-        meta = yaml.safe_load(card.read_text()) or {}
+        meta = load_yaml(card.read_text()) or {}
         print(f"{card.stem:<24} target={meta.get('target', '?'):<12} {meta.get('description', '')}"
               .rstrip()[:120])
     return 0

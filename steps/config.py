@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -21,6 +22,23 @@ Imbalance = Literal[
     "none", "class_weight", "smote", "svm_smote", "borderline_smote",
     "adasyn", "random_over", "random_under", "smoteenn",
 ]
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML with 1.2 booleans (true/false only): YAML 1.1 reads yes/no/on/off as booleans,
+    which turns class labels such as churn's "yes"/"no" into True/False. Boolean settings
+    still accept yes/no: the typed config parses them."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 (a SafeLoader subclass)
 
 
 class ConfigError(ValueError):
@@ -262,7 +280,7 @@ def set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
         node = node.setdefault(key, {})
         if not isinstance(node, dict):
             raise ConfigError(f"cannot set {dotted}: {key} is not a section")
-    node[keys[-1]] = yaml.safe_load(value) if isinstance(value, str) else value
+    node[keys[-1]] = load_yaml(value) if isinstance(value, str) else value
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> PipelineConfig:
@@ -272,7 +290,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         p = Path(path)
         if not p.is_file():
             raise ConfigError(f"config file not found: {p}")
-        raw = yaml.safe_load(p.read_text()) or {}
+        raw = load_yaml(p.read_text()) or {}
         if not isinstance(raw, dict):
             raise ConfigError(f"{p}: top level must be a mapping of sections")
     for item in overrides or []:

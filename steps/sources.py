@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from steps import synthetic
 from steps.columns import DataValidationError, as_text
 from steps.csvfiles import CsvReadError, read_csv_table
-from steps.config import DataConfig
+from steps.config import DataConfig, load_yaml
 
 log = logging.getLogger(__name__)
 FILE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -51,7 +50,7 @@ def read_card(name: str, datasets_dir: Path) -> dict:
         raise DataSourceError(
             f"unknown dataset card {name!r}; available cards: {', '.join(list_cards(datasets_dir)) or 'none'} "
             f"(in {datasets_dir}); or pass a path to a .csv/.parquet file")
-    card = yaml.safe_load(path.read_text()) or {}
+    card = load_yaml(path.read_text()) or {}
     problems = [f"missing key {k!r}" for k in REQUIRED_CARD_KEYS if k not in card]
     if card.get("name") not in (None, name):
         problems.append(f"name {card.get('name')!r} differs from the file name {name!r}")

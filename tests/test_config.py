@@ -48,3 +48,12 @@ def test_missing_file_is_a_clear_error(tmp_path):
 def test_digest_changes_with_any_value():
     a, b = PipelineConfig(), parse_config({"train": {"n_trials": 41}})
     assert a.digest() == PipelineConfig().digest() != b.digest()
+
+
+def test_yes_and_no_stay_class_labels_while_booleans_still_parse():
+    # YAML 1.1 would read yes/no as True/False and lose churn's class labels
+    cfg = load_config(None, ["evaluate.costs={yes: {no: 5}}", "execution.cache=no",
+                             "data.class_order=[no, yes]"])
+    assert cfg.evaluate.costs == {"yes": {"no": 5.0}}
+    assert cfg.execution.cache is False and cfg.data.class_order == ["no", "yes"]
+    assert load_config(None, ["execution.cache=true"]).execution.cache is True
