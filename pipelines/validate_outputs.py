@@ -23,7 +23,8 @@ def learning_curve_of(candidate: dict, data: dict, cfg: EvaluateConfig):
                          data["y_train"].iloc[rows], oof["classes"], cfg.metric, beta=cfg.beta,
                          positive_label=data["positive"], cv_score=candidate["cv"],
                          oof_rows=len(rows), cv_folds=int(candidate["meta"].get("cv_folds", 5)),
-                         budget_s=cfg.learning_curve_s)
+                         budget_s=cfg.learning_curve_s,
+                         groups=None if data.get("groups") is None else data["groups"][rows])
     log.info("learning curve: %s%s", curve.verdict, f" ({curve.note})" if curve.note else "")
     return curve
 

@@ -164,11 +164,14 @@ def load_data(prepared_id: str) -> tuple[dict, dict]:
     recipe = fetch_json(prepared_id, "recipe.json", alias="prepared_dataset")
     target = recipe["target"]
     train, test = fetch_frame(prepared_id, "train.parquet"), fetch_frame(prepared_id, "test.parquet")
-    if recipe.get("group_column"):  # it decided the split; it is not a feature
+    groups = None
+    if recipe.get("group_column"):  # it decided the split and the folds; it is not a feature
+        groups = train[recipe["group_column"]].to_numpy()
         train, test = (f.drop(columns=[recipe["group_column"]]) for f in (train, test))
     data = {"X_train": train.drop(columns=[target]), "y_train": train[target].astype(str),
             "X_test": test.drop(columns=[target]), "y_test": test[target].astype(str)}
     data["positive"] = _positive_label(recipe, data["y_train"])
+    data["groups"] = groups
     return recipe, data
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import train_test_split
 
 FRACTIONS = (0.1, 0.25, 0.5)
 FOLDS = 3
@@ -52,16 +52,26 @@ def _fraction_scores(estimator, X, y, fraction: float, folds, score, seed: int) 
     return out
 
 
+def _folds(y: pd.Series, groups, seed: int) -> list:
+    """Stratified folds, grouped like the training step's when rows come in groups."""
+    from steps.study import _folds as study_folds
+    try:
+        return study_folds(y, FOLDS, seed, [], groups)
+    except ValueError:  # fewer than 2 rows per class or 2 groups: no curve
+        return []
+
+
 def learning_curve(estimator, X: pd.DataFrame, y: pd.Series, score, *, full_rows: int,
                    full_score: float, budget_s: float = 20.0, seed: int = 0,
-                   fractions=FRACTIONS) -> LearningCurve:
+                   fractions=FRACTIONS, groups=None) -> LearningCurve:
     """``score(y_true, fitted_model, X)`` -> higher is better. ``full_rows``/``full_score``:
-    the training step's out-of-fold score and the rows each of its fits saw."""
+    the training step's out-of-fold score and the rows each of its fits saw. ``groups``: one
+    label per row; a group's rows then stay in one fold, as in the training step."""
     y = pd.Series(np.asarray(y), index=X.index)
-    k = min(FOLDS, int(y.value_counts().min()))
+    folds = _folds(y, groups, seed)
+    k = len(folds)
     rows, skipped, start, last = [], [], time.monotonic(), None
     if k >= 2:
-        folds = list(StratifiedKFold(k, shuffle=True, random_state=seed).split(X, y))
         train_part = len(X) * (k - 1) / k
         for f in sorted(fractions):
             n = int(train_part * f)
@@ -118,7 +128,7 @@ def learning_curve_figure(curve: LearningCurve, metric: str):
 
 def winner_curve(estimator, X: pd.DataFrame, y: pd.Series, classes, metric: str, *,
                  beta: float, positive_label, cv_score: float, oof_rows: int, cv_folds: int,
-                 budget_s: float, seed: int = 0) -> LearningCurve:
+                 budget_s: float, seed: int = 0, groups=None) -> LearningCurve:
     """The validation step's call: scores like model selection does (argmax of the
     probabilities, the primary metric); the full-size point is the training step's
     out-of-fold score, whose fits each saw ``(cv_folds - 1) / cv_folds`` of its rows."""
@@ -131,4 +141,4 @@ def winner_curve(estimator, X: pd.DataFrame, y: pd.Series, classes, metric: str,
         return oof_score(metric, y_true, proba, classes, beta, positive_label)
 
     return learning_curve(estimator, X, y, score, full_rows=oof_rows * (cv_folds - 1) // cv_folds,
-                          full_score=cv_score, budget_s=budget_s, seed=seed)
+                          full_score=cv_score, budget_s=budget_s, seed=seed, groups=groups)

@@ -103,3 +103,20 @@ def test_generic_score_function_and_classes_too_small_for_a_fraction():
     assert curve.table["score_mean"].between(0, 1).all()
     # fractions whose subsample cannot hold the rare class are left out, not crashed on
     assert (curve.table["train_rows"].iloc[:-1] >= 40).all()
+
+
+def test_grouped_rows_keep_their_groups_in_one_fold():
+    """Repeated records of one entity: plain folds let a 1-NN find the entity's twin in
+    training and look perfect; grouped folds, as the training step uses, do not."""
+    rng = np.random.default_rng(4)
+    entity = np.repeat(np.arange(150), 8)
+    label = rng.choice(["o", "x"], size=150)[entity]  # the entity's label, unrelated to X
+    X = pd.DataFrame({"a": rng.normal(size=150)[entity] + rng.normal(0, 1e-3, len(entity))})
+    y = pd.Series(label)
+    nn = KNeighborsClassifier(1)
+    plain = winner_curve(nn, X, y, ["o", "x"], "macro_f1", beta=1.0, positive_label="x",
+                         cv_score=0.5, oof_rows=len(y), cv_folds=5, budget_s=60)
+    grouped = winner_curve(nn, X, y, ["o", "x"], "macro_f1", beta=1.0, positive_label="x",
+                           cv_score=0.5, oof_rows=len(y), cv_folds=5, budget_s=60, groups=entity)
+    assert plain.table["score_mean"].iloc[-2] > 0.9  # memorised twins
+    assert grouped.table["score_mean"].iloc[:-1].max() < 0.65  # no signal: about chance
