@@ -193,7 +193,8 @@ def _leakage_checks(train: pd.DataFrame, test: pd.DataFrame, target: str, group:
     from steps.leakage import feature_signal, leakage_findings, repeated_test_rows
     drop = [target, *([group] if group else [])]
     X_train, X_test = train.drop(columns=drop), test.drop(columns=drop)
-    signal = feature_signal(X_train, train[target], cfg.leakage_auc, seed=cfg.split_seed)
+    signal = feature_signal(X_train, train[target], cfg.leakage_auc, seed=cfg.split_seed,
+                            groups=train[group] if group else None)
     findings = leakage_findings(signal, repeated_test_rows(X_train, X_test), len(test))
     for line in findings:
         log.warning("possible leakage: %s", line)

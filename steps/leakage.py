@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from steps.columns import is_numeric
 
@@ -56,19 +56,24 @@ def _auc(y: np.ndarray, proba: np.ndarray, k: int) -> float:
 
 
 def feature_signal(X: pd.DataFrame, y: pd.Series, threshold: float = 0.98, folds: int = 3,
-                   seed: int = 0) -> pd.DataFrame:
+                   seed: int = 0, groups=None) -> pd.DataFrame:
     """Per column, the cross-fitted ROC-AUC of predicting ``y`` from that column alone
-    (0.5 = nothing, 1 = everything), strongest first; ``suspect`` when >= ``threshold``."""
+    (0.5 = nothing, 1 = everything), strongest first; ``suspect`` when >= ``threshold``.
+    ``groups``: folds keep a group's rows together, as the split and the training CV do."""
     if len(X) > MAX_ROWS:
         X = X.sample(MAX_ROWS, random_state=seed) if y.nunique() < 2 else \
             X.groupby(y, group_keys=False).sample(frac=MAX_ROWS / len(X), random_state=seed)
+        groups = None if groups is None else pd.Series(np.asarray(groups), index=y.index).loc[X.index]
         y = y.loc[X.index]
     labels, codes = np.unique(np.asarray(y, dtype=str), return_inverse=True)
     k = len(labels)
-    splits = min(folds, int(np.bincount(codes).min()))
+    splits = min(folds, int(np.bincount(codes).min()),
+                 len(X) if groups is None else pd.Series(np.asarray(groups)).nunique())
     if k < 2 or splits < 2:
         return pd.DataFrame(columns=["column", "auc", "suspect"])
-    cv = list(StratifiedKFold(splits, shuffle=True, random_state=seed).split(X, codes))
+    splitter = (StratifiedKFold(splits, shuffle=True, random_state=seed) if groups is None
+                else StratifiedGroupKFold(splits, shuffle=True, random_state=seed))
+    cv = list(splitter.split(X, codes, None if groups is None else np.asarray(groups)))
     rows = [{"column": str(col),
              "auc": _auc(codes, _cross_fitted_proba(_bins(X[col]), codes, k, cv), k)}
             for col in X.columns]

@@ -101,3 +101,17 @@ def test_columns_that_repeat_another_are_noted():
     page = _lineage({"dataset_id": "d1", "data_notes": notes})
     assert "Notes on the data" in page and "repeats" in page
     assert redundant_pairs(frame[["calls", "plan"]]).empty
+
+
+def test_with_groups_an_entity_attribute_is_not_mistaken_for_a_leak():
+    """40 patients, each with a label of their own and a ward: across plain folds the ward
+    identifies the patient (and so the label); across grouped folds, as the split is, it
+    carries no signal."""
+    rng = np.random.default_rng(5)
+    patient = np.repeat(np.arange(40), 25)
+    y = pd.Series(rng.choice(["no", "yes"], size=40)[patient])
+    X = pd.DataFrame({"ward": [f"w{p}" for p in patient]})
+    plain = feature_signal(X, y).set_index("column")
+    grouped = feature_signal(X, y, groups=patient).set_index("column")
+    assert plain.loc["ward", "suspect"]
+    assert grouped.loc["ward", "auc"] < 0.7 and not grouped.loc["ward", "suspect"]
