@@ -6,7 +6,8 @@ a discharge code for readmission), gives near-perfect scores in CV and on the te
 alike, and fails in production. No model can tell; a one-column predictor can flag it. Each
 column is cut into bins (quantiles; frequent levels) and its class frequencies per bin,
 learnt on other folds, predict each held-out row: the cross-fitted one-vs-rest ROC-AUC says
-how much the column alone knows. Hundreds of columns take well under a second per 10k rows.
+how much the column alone knows. Measured on 2 cores, 220 columns (3 classes) took 2.4 s at
+10k rows and 7.8 s at 100k (sampled to 50k rows).
 """
 from __future__ import annotations
 
