@@ -28,6 +28,8 @@ DOC = ROOT / "docs" / "BENCHMARKS.md"
 # name -> (script, what it measures); order = order in the document
 SECTIONS = {
     "quality": ("benchmarks/quality.py", "model quality against peers"),
+    "learning_curves": ("benchmarks/learning_curves.py",
+                        "test macro-F1 against training rows: short of data, or of signal?"),
     "pipeline_overhead": ("benchmarks/pipeline_bench.py overhead",
                           "orchestration overhead per run (wall minus critical-path compute)"),
     "pipeline_fanout": ("benchmarks/pipeline_bench.py fanout",
