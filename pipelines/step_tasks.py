@@ -160,7 +160,7 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
              "split_id": split_fingerprint(test_rows, dataset_hash)}
     features = frame.drop(columns=[group]) if group else frame
     signal, leakage = _leakage_checks(train, test, target, group, cfg)
-    pairs, notes = _redundancy(train, target)
+    pairs, notes = _data_notes(train, target, group)
     recipe = {"target": target, "dataset_name": summary["name"],
               "roles": column_roles(features, target), "group_column": group,
               "classes": sorted(map(str, frame[target].unique())),
@@ -201,12 +201,15 @@ def _leakage_checks(train: pd.DataFrame, test: pd.DataFrame, target: str, group:
     return signal, findings
 
 
-def _redundancy(train: pd.DataFrame, target: str) -> tuple[pd.DataFrame, list[str]]:
-    from steps.profile import redundancy_notes, redundant_pairs
-    pairs = redundant_pairs(train.drop(columns=[target]))
-    for line in redundancy_notes(pairs):
+def _data_notes(train: pd.DataFrame, target: str, group: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """Redundant column pairs, and notes on them and on rows no model can separate."""
+    from steps.profile import conflict_note, conflicting_rows, redundancy_notes, redundant_pairs
+    X = train.drop(columns=[target, *([group] if group else [])])
+    pairs = redundant_pairs(X)
+    notes = redundancy_notes(pairs) + conflict_note(conflicting_rows(X, train[target]), len(X))
+    for line in notes:
         log.info("data note: %s", line)
-    return pairs, redundancy_notes(pairs)
+    return pairs, notes
 
 
 def _recipe_key(dataset_id: str, cfg: PreprocessConfig) -> str:

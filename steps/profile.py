@@ -89,3 +89,22 @@ def redundancy_notes(pairs: pd.DataFrame) -> list[str]:
             "alone, each hides the other's importance (the permutation importance also shuffles "
             "them together); if they are one measurement, drop one with preprocess.drop_columns"
             for r in pairs.itertuples()]
+
+
+def conflicting_rows(X: pd.DataFrame, y: pd.Series) -> int:
+    """Rows whose every feature value is shared with a row of another class: no model can
+    tell them apart, so they set a floor under the error (label noise, or missing features)."""
+    if X.empty:
+        return 0
+    keys = pd.util.hash_pandas_object(X, index=False).to_numpy()
+    labels = pd.Series(pd.Series(y).astype(str).to_numpy(), index=keys)
+    mixed = labels.groupby(level=0).nunique()
+    return int(labels.index.isin(mixed.index[mixed > 1]).sum())
+
+
+def conflict_note(conflicting: int, rows: int) -> list[str]:
+    if not conflicting:
+        return []
+    return [f"{conflicting} of {rows} training rows ({conflicting / max(rows, 1):.1%}) share every "
+            "feature value with a row of another class: no model can tell them apart, so their "
+            "labels put a floor under the error (label noise, or a missing feature)"]

@@ -115,3 +115,13 @@ def test_with_groups_an_entity_attribute_is_not_mistaken_for_a_leak():
     grouped = feature_signal(X, y, groups=patient).set_index("column")
     assert plain.loc["ward", "suspect"]
     assert grouped.loc["ward", "auc"] < 0.7 and not grouped.loc["ward", "suspect"]
+
+
+def test_rows_no_model_can_separate_are_counted():
+    from steps.profile import conflict_note, conflicting_rows
+    X = pd.DataFrame({"a": [1, 1, 1, 2, 2, 3], "b": ["x", "x", "x", "y", "y", "z"]})
+    y = pd.Series(["p", "q", "p", "p", "p", "q"])  # rows 0-2 share features, two classes
+    assert conflicting_rows(X, y) == 3  # rows 3-4 agree; row 5 is alone
+    note = conflict_note(3, 6)
+    assert note and note[0].startswith("3 of 6 training rows (50.0%) share every feature value")
+    assert conflict_note(0, 6) == [] and conflicting_rows(X.iloc[:0], y.iloc[:0]) == 0
