@@ -159,8 +159,11 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
              "seed": cfg.split_seed, "test_rows": test_rows,
              "split_id": split_fingerprint(test_rows, dataset_hash)}
     features = frame.drop(columns=[group]) if group else frame
-    signal, leakage = _leakage_checks(train, test, target, group, cfg)
-    pairs, notes = _data_notes(train, target, group)
+    drop = [target, *([group] if group else [])]  # the feature columns the checks look at
+    X_train, X_test = train.drop(columns=drop), test.drop(columns=drop)
+    signal, leakage = _leakage_checks(X_train, X_test, train[target],
+                                      train[group] if group else None, cfg)
+    pairs, notes = _data_notes(X_train, train[target])
     recipe = {"target": target, "dataset_name": summary["name"],
               "roles": column_roles(features, target), "group_column": group,
               "classes": sorted(map(str, frame[target].unique())),
@@ -185,28 +188,24 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     return prepared_id
 
 
-def _leakage_checks(train: pd.DataFrame, test: pd.DataFrame, target: str, group: str | None,
+def _leakage_checks(X_train: pd.DataFrame, X_test: pd.DataFrame, y_train: pd.Series, groups,
                     cfg: PreprocessConfig) -> tuple[pd.DataFrame | None, list[str]]:
     """(signal per column, findings) on the training rows; (None, []) when turned off."""
     if cfg.leakage_auc is None:
         return None, []
     from steps.leakage import feature_signal, leakage_findings, repeated_test_rows
-    drop = [target, *([group] if group else [])]
-    X_train, X_test = train.drop(columns=drop), test.drop(columns=drop)
-    signal = feature_signal(X_train, train[target], cfg.leakage_auc, seed=cfg.split_seed,
-                            groups=train[group] if group else None)
-    findings = leakage_findings(signal, repeated_test_rows(X_train, X_test), len(test))
+    signal = feature_signal(X_train, y_train, cfg.leakage_auc, seed=cfg.split_seed, groups=groups)
+    findings = leakage_findings(signal, repeated_test_rows(X_train, X_test), len(X_test))
     for line in findings:
         log.warning("possible leakage: %s", line)
     return signal, findings
 
 
-def _data_notes(train: pd.DataFrame, target: str, group: str | None) -> tuple[pd.DataFrame, list[str]]:
+def _data_notes(X: pd.DataFrame, y: pd.Series) -> tuple[pd.DataFrame, list[str]]:
     """Redundant column pairs, and notes on them and on rows no model can separate."""
     from steps.profile import conflict_note, conflicting_rows, redundancy_notes, redundant_pairs
-    X = train.drop(columns=[target, *([group] if group else [])])
     pairs = redundant_pairs(X)
-    notes = redundancy_notes(pairs) + conflict_note(conflicting_rows(X, train[target]), len(X))
+    notes = redundancy_notes(pairs) + conflict_note(conflicting_rows(X, y), len(X))
     for line in notes:
         log.info("data note: %s", line)
     return pairs, notes

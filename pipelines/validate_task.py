@@ -46,9 +46,9 @@ def _decision_rule(estimator, oof: dict, positive: str | None, cfg: EvaluateConf
         calibration = {"method": method_name(cfg.calibration, positive),
                        "oof_log_loss_before": before,
                        "oof_log_loss_after": float(log_loss(oof["y"], proba, labels=oof["classes"]))}
-    if cfg.costs and cfg.cost_decisions:  # the least expected cost replaces a tuned threshold
+    if cfg.deciding_costs:  # the least expected cost replaces a tuned threshold
         from steps.error_costs import with_cost_decisions
-        return with_cost_decisions(estimator, cfg.costs), None, calibration
+        return with_cost_decisions(estimator, cfg.deciding_costs), None, calibration
     if positive is None or not cfg.threshold_tuning:
         return estimator, None, calibration
     pos = oof["classes"].index(positive)
@@ -81,7 +81,7 @@ def _selection(candidates: dict, data: dict, cfg: EvaluateConfig) -> tuple[str, 
     """(out-of-fold column the winner is ranked by, whether lower is better). Under
     misclassification costs with cost decisions, the model served decides by cost, so the
     candidates compete on the out-of-fold cost of those decisions (after calibration)."""
-    if not (cfg.costs and cfg.cost_decisions):
+    if not cfg.deciding_costs:
         return "cv_score", False
     from steps.calibration import calibrate
     from steps.error_costs import least_cost_expected_cost
@@ -91,7 +91,8 @@ def _selection(candidates: dict, data: dict, cfg: EvaluateConfig) -> tuple[str, 
         if cfg.calibration != "none":
             proba = calibrate(candidate["estimator"], proba, oof["y"], oof["classes"],
                               data["positive"], cfg.calibration)[1]
-        candidate["cv_cost"] = least_cost_expected_cost(proba, oof["y"], oof["classes"], cfg.costs)
+        candidate["cv_cost"] = least_cost_expected_cost(proba, oof["y"], oof["classes"],
+                                                       cfg.deciding_costs)
     return "cv_expected_cost", True
 
 
@@ -140,9 +141,9 @@ def _ensemble_candidate(families: dict, data: dict, cfg: EvaluateConfig):
         return None
     first = next(iter(full.values()))["oof"]
     objective = None
-    if cfg.costs and cfg.cost_decisions:  # blend for what the served model will be judged on
+    if cfg.deciding_costs:  # blend for what the served model will be judged on
         from steps.error_costs import cost_objective
-        objective = cost_objective(cfg.costs)
+        objective = cost_objective(cfg.deciding_costs)
     choice = select_final({f: d["oof"]["proba"] for f, d in full.items()}, first["y"],
                           first["classes"], cfg.metric, beta=cfg.beta,
                           positive_label=data["positive"], rounds=cfg.ensemble_rounds,
@@ -221,7 +222,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
             rows.append(row)
     rows = add_winner_gains(rows, predictions, winner, data["y_test"], cfg.metric,
                             n=cfg.bootstrap, beta=cfg.beta, positive_label=result.positive_label,
-                            costs=cfg.costs if by_cost else None)
+                            costs=cfg.deciding_costs)
     for r in rows:
         log.info("scored %s: cv %s %.4f, test %.4f (%d rows)", r["family"], cfg.metric,
                  r["cv_score"], r[cfg.metric], r["test_rows"])
@@ -240,7 +241,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "gates_passed": gates.passed, "gate_reasons": gates.reasons,
               "threshold": row["threshold"], "positive_label": data["positive"],
               "calibration": calibration, "beta": cfg.beta,
-              "costs": cfg.costs, "cost_decisions": bool(cfg.costs and cfg.cost_decisions),
+              "costs": cfg.costs, "cost_decisions": bool(cfg.deciding_costs),
               "cost_ci": list(result.cost_ci) if result.cost_ci else None,
               "split_id": recipe["split_id"], "dataset_id": recipe["dataset_id"],
               "dataset_hash": recipe["dataset_hash"], "prepared_id": prepared_id,

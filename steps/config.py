@@ -8,37 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from steps.search_config import BUILTIN_FAMILIES, CustomFamily, SearchOverride
+from steps.yaml12 import load_yaml
 
 Metric = Literal["macro_f1", "balanced_accuracy", "f_beta", "roc_auc", "pr_auc"]
 Imbalance = Literal[
     "none", "class_weight", "smote", "svm_smote", "borderline_smote",
     "adasyn", "random_over", "random_under", "smoteenn",
 ]
-
-
-class _Yaml12Loader(yaml.SafeLoader):
-    """YAML with 1.2 booleans (true/false only): YAML 1.1 reads yes/no/on/off as booleans,
-    which turns class labels such as churn's "yes"/"no" into True/False. Boolean settings
-    still accept yes/no: the typed config parses them."""
-
-
-_Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-_Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-
-
-def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 (a SafeLoader subclass)
 
 
 class ConfigError(ValueError):
@@ -198,6 +180,11 @@ class EvaluateConfig(Section):
     # candidate whose decisions cost least out of fold.
     costs: dict[str, dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]]] | None = None
     cost_decisions: bool = True
+
+    @property
+    def deciding_costs(self) -> dict | None:
+        """The costs the served model decides by (``costs`` with ``cost_decisions``), else None."""
+        return self.costs if self.cost_decisions else None
 
     @model_validator(mode="after")
     def _correct_decisions_are_free(self):

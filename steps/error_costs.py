@@ -76,6 +76,18 @@ def cost_objective(costs: Mapping[str, Mapping[str, float]]):
                      lambda y, proba, classes: -least_cost_expected_cost(proba, y, classes, costs))
 
 
+def decision_cost_saving(y_true, pred_a, pred_b, classes: Sequence,
+                         costs: Mapping[str, Mapping[str, float]], n: int = 1000, seed: int = 0):
+    """How much less model a's decisions cost per row than model b's on the same rows, with
+    its paired bootstrap interval (``steps.bootstrap.paired_cost_saving``)."""
+    from steps.bootstrap import paired_cost_saving
+    from steps.metrics import encode
+    matrix = cost_matrix(costs, classes)
+    return paired_cost_saving(row_costs(y_true, pred_a, classes, matrix),
+                              row_costs(y_true, pred_b, classes, matrix),
+                              encode(y_true, classes), n=n, seed=seed)
+
+
 def constant_baseline_cost(y_train, y_test, classes: Sequence, matrix: np.ndarray) -> float:
     """Test cost of the best single answer for every row, chosen on the training priors:
     the cost-aware counterpart of the most-frequent baseline."""

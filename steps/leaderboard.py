@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from steps.bootstrap import gain_verdict, paired_cost_saving, paired_difference
+from steps.bootstrap import gain_verdict, paired_difference
 from steps.figures import new_figure
-from steps.metrics import METRIC_KEYS, columns_in_order, encode
+from steps.metrics import METRIC_KEYS, columns_in_order
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,8 @@ def add_winner_gains(rows: list[dict], predictions: dict, winner: str, y_test, m
         if row["family"] != winner and base is not None and other is not None and n > 0:
             classes = list(base[2])
             if costs:
-                gain = _cost_saving(y_test, base[0], other[0], classes, costs, n, seed)
+                from steps.error_costs import decision_cost_saving
+                gain = decision_cost_saving(y_test, base[0], other[0], classes, costs, n, seed)
             else:
                 gain = paired_difference(y_test, (base[0], base[1]),
                                          (other[0], columns_in_order(other[1], other[2], classes)),
@@ -110,14 +111,6 @@ def add_winner_gains(rows: list[dict], predictions: dict, winner: str, y_test, m
                        winner_gain_verdict=gain_verdict(gain.ci_low, gain.ci_high))
         out.append(row)
     return out
-
-
-def _cost_saving(y_test, winner_pred, other_pred, classes, costs, n: int, seed: int):
-    from steps.error_costs import cost_matrix, row_costs
-    matrix = cost_matrix(costs, classes)
-    return paired_cost_saving(row_costs(y_test, winner_pred, classes, matrix),
-                              row_costs(y_test, other_pred, classes, matrix),
-                              encode(y_test, classes), n=n, seed=seed)
 
 
 def leaderboard_figure(df: pd.DataFrame, metric: str) -> Figure:

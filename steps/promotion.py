@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from steps.bootstrap import PairedDifference, paired_cost_saving, paired_difference
+from steps.bootstrap import PairedDifference, paired_difference
 from steps.config import PublishConfig
-from steps.metrics import columns_in_order, encode
+from steps.metrics import columns_in_order
 
 TOLERANCE = 1e-9
 REQUIRED_KEYS = ("metric", "score", "split_id")
@@ -91,10 +91,8 @@ def head_to_head(candidate, champion, X_test, y_test, metric: str, *, X_champion
                        columns_in_order(proba, model.classes_, classes)))
     y = np.asarray(y_test, dtype=object)
     if costs:
-        from steps.error_costs import cost_matrix, row_costs
-        matrix = cost_matrix(costs, classes)
-        return paired_cost_saving(*(row_costs(y, pred, classes, matrix) for pred, _ in scored),
-                                  encode(y, classes), n=n, seed=seed)
+        from steps.error_costs import decision_cost_saving
+        return decision_cost_saving(y, scored[0][0], scored[1][0], classes, costs, n, seed)
     return paired_difference(y, scored[0], scored[1], classes, metric, n=n, seed=seed,
                              beta=beta, positive_label=positive_label)
 

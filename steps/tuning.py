@@ -223,8 +223,9 @@ class TuningSession:
         X, y, note = cap_rows(X, y, cap, train_cfg.seed)
         self.notes += [note] if note else []
         roles = roles or infer_roles(X)
+        overrides = train_cfg.search.get(family, {})
         plan = plan_rows(family, X, y, roles, prep_cfg, train_cfg, budget, train_cfg.cv_folds,
-                         *starting_config(family, prep_cfg, train_cfg.search.get(family)))
+                         *starting_config(family, prep_cfg, overrides))
         self.refit_data, self.cost_capped = (X, y), bool(plan.rows)
         if plan.rows:  # a single trial on every row would overrun the budget
             if plan.refit_rows:
@@ -241,7 +242,6 @@ class TuningSession:
         # refit time / one fold's fit time: ~ a bit over a fold unless the cost guard measured it
         self.objective.refit_factor = plan.refit_factor(len(folds)) or 1.25
         self.study = _make_study(train_cfg.seed, len(folds))
-        overrides = train_cfg.search.get(family, {})
         for params in starting_trials(family, prep_cfg, bool(self.objective.class_order),
                                       overrides):
             self.study.enqueue_trial(params)

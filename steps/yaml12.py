@@ -1,0 +1,24 @@
+"""YAML as configs and dataset cards are read: YAML 1.2 booleans (true/false only)."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """YAML with 1.2 booleans (true/false only): YAML 1.1 reads yes/no/on/off as booleans,
+    which turns class labels such as churn's "yes"/"no" into True/False. Boolean settings
+    still accept yes/no: the typed config parses them."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 (a SafeLoader subclass)
