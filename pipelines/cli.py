@@ -76,7 +76,11 @@ def _parser() -> argparse.ArgumentParser:
                           "here; remote: controller and steps on clearml-agent queues")
     run.add_argument("--agents", type=int, help="embedded: start N local clearml-agent workers")
     run.add_argument("--force", action="store_true", help="ignore step caches for this run")
-    run.add_argument("--json", action="store_true", help="print the run summary as JSON")
+    run.add_argument("--json", action="store_true",
+                     help="print the run summary as JSON on stdout (progress goes to stderr)")
+    run.add_argument("--verbose", "-v", action="store_true",
+                     help="show every line ClearML prints (default: the pipeline's progress "
+                          "only; each task's full log is on the server either way)")
     dag = sub.add_parser("dag", help="print the DAG built from the config (no server needed)")
     _config_args(dag)
     check = sub.add_parser("check-config", help="validate a config and print the effective values")
@@ -163,7 +167,7 @@ def _cmd_run(args) -> int:
     except (DataValidationError, FileNotFoundError, ValueError) as err:
         print(f"tabpipe: invalid input: {err}", file=sys.stderr)
         return 2
-    result = run_pipeline(cfg)
+    result = run_pipeline(cfg, verbose=args.verbose, progress=sys.stderr if args.json else None)
     print_summary(result, as_json=args.json)
     failed = [n for n, s in result.steps.items() if s["status"] == "failed"]
     return 1 if failed else 0

@@ -91,7 +91,31 @@ def embedded_server(ex: ExecutionConfig):
         handle.stop()
 
 
-def _drive(cfg: PipelineConfig) -> RunResult:
+def _controller_process(cmd: list[str], env: dict, verbose: bool, progress=None) -> int:
+    """Run the controller; unless ``verbose``, its output and its steps' (they inherit the
+    pipe) reach ``progress`` (default stdout) through ``pipelines.console``'s filter."""
+    import sys
+    import threading
+
+    progress = progress or sys.stdout
+    if verbose:
+        return subprocess.run(cmd, env=env, cwd=REPO_ROOT, stdout=progress).returncode
+
+    from pipelines.console import QUIET_ENV, pump
+    env = dict(env, PYTHONUNBUFFERED="1", **QUIET_ENV)  # progress lines as they happen, not per 8 KiB
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    reader = threading.Thread(target=pump, args=(proc.stdout, progress), daemon=True)
+    reader.start()
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:  # Ctrl-C reached the controller too; let it clean up
+        code = proc.wait()
+    reader.join(timeout=10)  # a lingering grandchild may hold the pipe: do not wait on it
+    return code
+
+
+def _drive(cfg: PipelineConfig, verbose: bool = False, progress=None) -> RunResult:
     """Run the controller script (pipelines.controller_main) with this config.
 
     A separate process, so the controller task records that script: a run can then be
@@ -108,17 +132,20 @@ def _drive(cfg: PipelineConfig) -> RunResult:
                               RESULT_ENV: str(result_file)})
     if cfg.execution.report and cfg.execution.mode != "remote":  # remote: nothing ran yet
         env[REPORT_ENV] = str(reports_root(cfg.execution))
-    proc = subprocess.run([sys.executable, "-m", "pipelines.controller_main"], env=env,
-                          cwd=REPO_ROOT)
+    code = _controller_process([sys.executable, "-m", "pipelines.controller_main"], env, verbose,
+                               progress)
     if not result_file.is_file():
-        raise RuntimeError(f"pipeline controller exited with code {proc.returncode} "
+        raise RuntimeError(f"pipeline controller exited with code {code} "
                            "before reporting a result; see its output above")
     out = json.loads(result_file.read_text())
     return RunResult(cfg.execution.mode, out["pipeline_task_id"], out["steps"], out["decision"],
                      report=out.get("report"))
 
 
-def run_pipeline(cfg: PipelineConfig) -> RunResult:
+def run_pipeline(cfg: PipelineConfig, verbose: bool = False, progress=None) -> RunResult:
+    """``verbose``: show every line the controller and steps print (default: the pipeline's
+    progress without ClearML's chatter; the server keeps every task's full log).
+    ``progress``: where that output goes (default stdout; stderr keeps stdout for JSON)."""
     ex = cfg.execution
     if ex.mode == "embedded":
         with embedded_server(ex) as handle:
@@ -128,7 +155,7 @@ def run_pipeline(cfg: PipelineConfig) -> RunResult:
                 agents = start_agents(handle, queues=[ex.queue], count=ex.agents,
                                       work_dir=Path(ex.data_dir).resolve() / "agents")
             try:
-                result = _drive(cfg)
+                result = _drive(cfg, verbose, progress)
             finally:
                 if agents is not None:
                     agents.stop()
@@ -139,4 +166,4 @@ def run_pipeline(cfg: PipelineConfig) -> RunResult:
     if ex.mode == "remote":
         from pipelines.queues import require_workers
         require_workers(sorted({ex.controller_queue, ex.queue, *ex.step_queues.values()}))
-    return _drive(cfg)
+    return _drive(cfg, verbose, progress)

@@ -49,6 +49,10 @@ def report_single_values(task, values: Mapping[str, Any], prefix: str = "") -> N
 
 
 def report_table(task, title: str, frame, series: str = "table") -> None:
+    """A missing value shows as an empty cell (ClearML would write 'nan' into float columns,
+    which pandas now warns about once per table)."""
+    if hasattr(frame, "isna") and frame.isna().any().any():
+        frame = frame.astype(object).where(frame.notna(), "")
     task.get_logger().report_table(title=title, series=series, iteration=0, table_plot=frame)
 
 

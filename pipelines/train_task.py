@@ -16,17 +16,43 @@ from steps.config import PreprocessConfig, TrainConfig
 log = logging.getLogger(__name__)
 
 
-def _trial_reporter(task, metric: str):
-    """Report every trial as it ends, so the study's progress shows live in the web UI."""
+PROGRESS_EVERY = 10  # trials between progress lines; new bests and failures always show
+
+
+def _trial_reporter(task, metric: str, family: str):
+    """Report every trial as it ends, so the study's progress shows live in the web UI; the
+    console gets new bests, failures and a line every few trials, tagged with the family
+    (six studies share one terminal)."""
+    counts = {"COMPLETE": 0, "PRUNED": 0, "FAIL": 0, "repeats": 0}
+
     def on_trial(row: dict) -> None:
-        number = int(row.get("number", 0))
-        value = row.get("value")
+        number, value, state = int(row.get("number", 0)), row.get("value"), row.get("state", "")
         tracking.report_scalars(task, "trial", {metric: value, "duration_s": row.get("duration")},
                                 iteration=number)
-        state = row.get("state", "")
-        log.info("trial %d %s %s %s", number, state, "" if value is None else f"{value:.4f}",
-                 row.get("error") or "")
+        counts[state] = counts.get(state, 0) + 1
+        counts["repeats"] += row.get("repeat_of") is not None
+        best = row.get("best")
+        if state == "FAIL":
+            log.warning("%s trial %d failed: %s", family, number, row.get("error"))
+        elif state == "COMPLETE" and row.get("repeat_of") is None and value == best:
+            log.info("%s trial %d: new best %s %.4f  %s", family, number, metric, value,
+                     _compact(row.get("params", {})))
+        elif (number + 1) % PROGRESS_EVERY == 0:
+            log.info("%s: %d trials (%d complete, %d pruned, %d failed, %d repeats), best %s",
+                     family, number + 1, counts["COMPLETE"], counts["PRUNED"], counts["FAIL"],
+                     counts["repeats"], "-" if best is None else f"{best:.4f}")
     return on_trial
+
+
+def _quiet_optuna() -> None:
+    """Optuna's own line per trial repeats what the trial reporter says, untagged."""
+    import optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _compact(params: dict) -> str:
+    return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                    for k, v in params.items())
 
 
 def _load_training(prepared_id: str):
@@ -68,6 +94,7 @@ def run_train_family(prepared_id: str, family: str, train_cfg: str, preprocess_c
                      project: str) -> str:
     from steps.tuning import tune_family
 
+    _quiet_optuna()
     cfg = TrainConfig.model_validate(json.loads(train_cfg))
     prep = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
     task = tracking.current_task()
@@ -76,7 +103,8 @@ def run_train_family(prepared_id: str, family: str, train_cfg: str, preprocess_c
     # the cores (histogram boosting slowed ~10x under contention without this).
     with threadpool_limits(limits=cfg.n_jobs):
         result = tune_family(family, X, y, prep, cfg, timeout_s=cfg.timeout_s,
-                             roles=recipe["roles"], on_trial=_trial_reporter(task, cfg.metric),
+                             roles=recipe["roles"],
+                             on_trial=_trial_reporter(task, cfg.metric, family),
                              class_order=recipe.get("class_order"), groups=groups)
     return _record(task, result, recipe, y, prepared_id, project)
 
@@ -87,6 +115,7 @@ def run_train_budgeted(prepared_id: str, train_cfg: str, preprocess_cfg: str,
     ``{family: model_id}`` as JSON for every family that completed a round."""
     from steps.budget import tune_with_budget
 
+    _quiet_optuna()
     cfg = TrainConfig.model_validate(json.loads(train_cfg))
     prep = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
     task = tracking.current_task()

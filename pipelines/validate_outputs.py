@@ -3,6 +3,7 @@ figures of the leaderboard and the winner, and the winner's learning curve."""
 from __future__ import annotations
 
 import logging
+import os
 
 import pandas as pd
 
@@ -24,7 +25,8 @@ def learning_curve_of(candidate: dict, data: dict, cfg: EvaluateConfig):
                          positive_label=data["positive"], cv_score=candidate["cv"],
                          oof_rows=len(rows), cv_folds=int(candidate["meta"].get("cv_folds", 5)),
                          budget_s=cfg.learning_curve_s,
-                         groups=None if data.get("groups") is None else data["groups"][rows])
+                         groups=None if data.get("groups") is None else data["groups"][rows],
+                         n_jobs=len(os.sched_getaffinity(0)))  # validation runs alone
     log.info("learning curve: %s%s", curve.verdict, f" ({curve.note})" if curve.note else "")
     return curve
 

@@ -270,7 +270,7 @@ def evaluate_model(model, X_test: pd.DataFrame, y_test: pd.Series, cfg: Evaluate
         importance = permutation_table(scored, X_test, y_test, classes, cfg.metric, cfg.beta, pos,
                                        cfg.permutation_repeats, seed, max_rows=rows,
                                        groups=redundant_groups(X_train))
-    else:
+    elif figures:  # a leaderboard row (no figures) never computes it: nothing to say
         notes.append("permutation importance skipped: evaluate.permutation_repeats is 0")
     confusion = confusion_frame(y_test, y_pred, classes)
     dependence = _dependence(scored, X_test, importance, predict_s, cfg) if figures else None

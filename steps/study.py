@@ -25,7 +25,10 @@ class _Budget:
     def __call__(self, study, trial):
         if self.budget_s is None or trial.duration is None:
             return
-        done = [t.duration.total_seconds() for t in study.trials if t.duration is not None]
+        done = [t.duration.total_seconds() for t in study.trials
+                if t.duration is not None and "repeat_of" not in t.user_attrs]  # repeats are free
+        if not done:
+            return
         per_trial = float(np.median(done))
         refit = per_trial / self.n_folds * self.refit_factor
         if time.monotonic() - self.start + per_trial + refit > self.budget_s:
@@ -37,7 +40,8 @@ def _report(on_trial):
         row = {"number": t.number, "state": t.state.name, "value": t.value,
                "params": dict(t.params),
                "duration": t.duration.total_seconds() if t.duration else None,
-               "error": t.user_attrs.get("error")}
+               "error": t.user_attrs.get("error"), "repeat_of": t.user_attrs.get("repeat_of"),
+               "best": _best_value(study)}
         if t.state.name == "FAIL":
             log.warning("trial %d failed: %s", t.number, row["error"])
         if on_trial is not None:
@@ -48,6 +52,13 @@ def _report(on_trial):
     return callback
 
 
+def _best_value(study) -> float | None:
+    try:
+        return float(study.best_value)
+    except ValueError:  # no complete trial yet
+        return None
+
+
 def trials_table(study) -> pd.DataFrame:
     rows = []
     for t in study.trials:
@@ -56,6 +67,7 @@ def trials_table(study) -> pd.DataFrame:
                      "duration_s": t.duration.total_seconds() if t.duration else None,
                      "error": t.user_attrs.get("error"),
                      "stop_reason": t.user_attrs.get("stop_reason"),
+                     "repeat_of": t.user_attrs.get("repeat_of"),
                      **{f"param_{k}": v for k, v in t.params.items()}})
     return pd.DataFrame(rows)
 

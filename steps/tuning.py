@@ -14,20 +14,20 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import optuna
 import pandas as pd
 from threadpoolctl import threadpool_limits
 from sklearn.model_selection import train_test_split
 
 from steps.config import PreprocessConfig, TrainConfig
 from steps.cost import plan_rows, starting_config
-from steps.search_space import (ConstrainedTrial, nothing_to_search, searches_ordinal,
-                                 starting_trials)
-from steps.metrics import metric_value, minority_label
 from steps.models import FAMILIES
+from steps.objective import Objective, score
 from steps.recipe import build_model_pipeline, infer_roles
+from steps.search_space import nothing_to_search, starting_trials
 from steps.study import _Budget, _folds, _make_study, _report, trials_table
 from steps.tuning_plots import importance_figure, history_figure
+
+__all__ = ["TuneResult", "TuningSession", "cap_rows", "score", "tune_family"]
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +57,6 @@ class TuneResult:
     refit_seconds: float | None = None  # the last refit of the best config
 
 
-def score(metric: str, y_true, proba: np.ndarray, classes, beta: float = 1.0,
-          positive_label=None) -> float:
-    """Primary metric of argmax predictions and probabilities (columns ordered as
-    ``classes``), with the evaluation step's conventions (``steps.metrics``) so
-    CV and test scores mean the same thing; binary positive = training minority."""
-    classes = list(classes)
-    pred = np.asarray(classes, dtype=object)[np.argmax(proba, axis=1)]
-    return metric_value(metric, y_true, pred, proba, classes, beta,
-                        positive_label=positive_label)
-
-
 def cap_rows(X: pd.DataFrame, y: pd.Series, cap: int | None, seed: int, quiet: bool = False):
     """Stratified subsample down to ``cap`` rows; returns (X, y, note or None)."""
     if cap is None or len(X) <= cap:
@@ -77,100 +66,6 @@ def cap_rows(X: pd.DataFrame, y: pd.Series, cap: int | None, seed: int, quiet: b
     if not quiet:
         log.warning(note)
     return X_s, y_s, note
-
-
-def _proba_in_order(model, X, classes) -> np.ndarray:
-    """predict_proba with columns reordered to ``classes`` (a fold can only lack a
-    class if the data is degenerate; missing columns get zero probability)."""
-    proba = model.predict_proba(X)
-    out = np.zeros((len(X), len(classes)))
-    index = {c: i for i, c in enumerate(classes)}
-    for j, c in enumerate(model.classes_):
-        out[:, index[c]] = proba[:, j]
-    return out
-
-
-class Objective:
-    """Callable Optuna objective holding the data, folds and configs."""
-
-    def __init__(self, family, X, y, roles, prep_cfg, train_cfg, folds, classes,
-                 class_order=None):
-        self.family, self.X, self.y, self.roles = family, X, y, roles
-        self.prep_cfg, self.train_cfg, self.folds, self.classes = prep_cfg, train_cfg, folds, classes
-        self.best_value, self.best_oof = -math.inf, None  # oof of the best trial so far
-        self.positive = minority_label(y, classes) if len(classes) == 2 else None
-        self.class_order = class_order if searches_ordinal(family, train_cfg, class_order) else None
-        # set per tune_family call: a trial that cannot finish (plus the best's refit) by the
-        # deadline stops after the fold that shows it, so a budget overruns by one fold at most
-        self.deadline: float | None = None
-        self.refit_factor = 1.25  # refit time / one fold's fit time (TuningSession sets it)
-        self.refit_done: int | None = None  # number of the trial whose refit is already made
-
-    def params(self, trial) -> tuple[dict, str]:
-        overrides = self.train_cfg.search.get(self.family)
-        if overrides:  # the researcher's fixed values, choices and ranges
-            trial = ConstrainedTrial(trial, overrides)
-        params = FAMILIES[self.family].suggest(trial)
-        if self.class_order:
-            params["ordinal"] = trial.suggest_categorical("ordinal", [True, False])
-        search = self.prep_cfg.imbalance.search
-        imbalance = (trial.suggest_categorical("imbalance", list(search)) if search
-                     else self.prep_cfg.imbalance.strategy)
-        return params, imbalance
-
-    def fit_fold(self, params, imbalance, train_idx, valid_idx) -> np.ndarray:
-        y_tr = self.y.iloc[train_idx]
-        model = build_model_pipeline(self.roles, self.prep_cfg, self.family, params, imbalance,
-                                     self.train_cfg.seed, y=y_tr, class_order=self.class_order)
-        # OpenMP/BLAS threads capped at n_jobs: the machine is shared
-        with warnings.catch_warnings(), threadpool_limits(self.train_cfg.n_jobs):
-            warnings.simplefilter("ignore")  # convergence chatter; failures still raise
-            model.fit(self.X.iloc[train_idx], y_tr)
-            return _proba_in_order(model, self.X.iloc[valid_idx], self.classes)
-
-    def _stop_if_late(self, trial, step: int, elapsed: float) -> None:
-        """Prune a trial whose remaining folds and the best's refit would pass the deadline.
-        The study's first complete trial is never stopped: every call returns a model."""
-        left_folds = len(self.folds) - step - 1
-        if self.deadline is None or left_folds == 0:
-            return
-        done = trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-        if not done:
-            return
-        best = max(done, key=lambda t: t.value)
-        refit = 0.0 if best.number == self.refit_done else \
-            best.duration.total_seconds() / len(self.folds) * self.refit_factor
-        need = elapsed / (step + 1) * left_folds + refit
-        if time.monotonic() + need > self.deadline:
-            reason = f"out of time after fold {step + 1}: needs ~{need:.1f}s more"
-            trial.set_user_attr("stop_reason", reason)
-            raise optuna.TrialPruned(reason)
-
-    def __call__(self, trial) -> float:
-        params, imbalance = self.params(trial)
-        oof = np.zeros((len(self.y), len(self.classes)))
-        scores, fold_start = [], time.monotonic()
-        try:
-            for step, (tr, va) in enumerate(self.folds):
-                oof[va] = self.fit_fold(params, imbalance, tr, va)
-                scores.append(score(self.train_cfg.metric, self.y.iloc[va], oof[va],
-                                    self.classes, self.train_cfg.beta, self.positive))
-                if not np.isfinite(scores[-1]):
-                    raise ValueError(f"{self.train_cfg.metric} undefined on fold {step + 1}")
-                trial.report(float(np.mean(scores)), step)
-                if trial.should_prune():
-                    raise optuna.TrialPruned(f"pruned after fold {step + 1}")
-                self._stop_if_late(trial, step, time.monotonic() - fold_start)
-        except optuna.TrialPruned:
-            raise
-        except Exception as err:  # recorded on the trial; the study goes on
-            trial.set_user_attr("error", f"{type(err).__name__}: {err}")
-            raise
-        value = float(np.mean(scores))
-        trial.set_user_attr("score_std", float(np.std(scores)))
-        if value > self.best_value:  # the oof of the winner is reused, not recomputed
-            self.best_value, self.best_oof = value, oof
-        return value
 
 
 def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: PreprocessConfig,
@@ -256,6 +151,19 @@ class TuningSession:
         return _finish(self, start)
 
 
+REPEAT_NOTE = "repeated a scored configuration"
+
+
+def _repeat_note(study) -> list[str]:
+    """How many trials reused an earlier score, and whether the search stopped converged."""
+    repeats = sum("repeat_of" in t.user_attrs for t in study.trials)
+    if not repeats:
+        return []
+    stopped = any("converged" in str(t.user_attrs.get("stop_reason", "")) for t in study.trials)
+    return [f"{repeats} of {len(study.trials)} trials {REPEAT_NOTE} (score reused, not "
+            "recomputed)" + ("; the search stopped: converged" if stopped else "")]
+
+
 def _finish(session: TuningSession, start: float) -> TuneResult:
     study, objective, notes = session.study, session.objective, session.notes
     states = [t.state.name for t in study.trials]
@@ -264,6 +172,7 @@ def _finish(session: TuningSession, start: float) -> TuneResult:
         reasons = sorted({t.user_attrs.get("error", t.state.name) for t in study.trials})
         raise RuntimeError(f"{objective.family}: no trial completed; reasons: {reasons}")
     best = study.best_trial
+    notes = session.notes = [n for n in notes if REPEAT_NOTE not in n] + _repeat_note(study)
     params = {k: v for k, v in best.params.items() if k != "imbalance"}
     imbalance = best.params.get("imbalance", objective.prep_cfg.imbalance.strategy)
     (X, y), cfg = session.refit_data, objective.train_cfg

@@ -194,3 +194,36 @@ def test_a_trial_that_cannot_finish_by_the_deadline_stops_after_one_fold(monkeyp
     assert len(stopped) >= 1 and stopped.str.startswith("out of time after fold 1").all()
     assert (res.trials.loc[stopped.index, "state"] == "PRUNED").all()
     assert res.n_trials_completed >= 2 and elapsed < 3.0 + 1.5
+
+
+def test_a_repeated_configuration_reuses_its_score_and_a_converged_search_stops(monkeypatch):
+    """k-NN narrowed to two configurations: TPE can only repeat them, so each is
+    cross-validated once, the repeats carry the first score, and after REPEATS_TO_STOP
+    repeats in a row the study ends well before its trial budget."""
+    from steps import objective
+    X, y = _data()
+    fits = {"n": 0}
+    fit = objective.Objective.fit_fold
+
+    def counting(self, *args):
+        fits["n"] += 1
+        return fit(self, *args)
+    monkeypatch.setattr(objective.Objective, "fit_fold", counting)
+    cfg = TrainConfig(cv_folds=3, search={"knn": {"n_neighbors": [3, 9], "weights": "distance",
+                                                  "p": 2}})
+    rows = []
+    res = tune_family("knn", X, y, PreprocessConfig(), cfg, n_trials=60, timeout_s=math.inf,
+                      on_trial=rows.append)
+    trials = res.trials
+    assert fits["n"] <= 2 * 3  # two configurations x three folds, never again
+    first = trials[trials["repeat_of"].isna()]
+    assert len(first) <= 2
+    repeats = trials[trials["repeat_of"].notna()]
+    assert len(repeats) == objective.REPEATS_TO_STOP and len(trials) < 60
+    for _, row in repeats.iterrows():  # a repeat's score is its original's
+        original = trials.loc[trials["number"] == row["repeat_of"]].iloc[0]
+        assert row["value"] == original["value"]
+        assert row["param_n_neighbors"] == original["param_n_neighbors"]
+    assert "converged" in str(trials["stop_reason"].dropna().iloc[-1])
+    assert any("repeated a scored configuration" in n and "converged" in n for n in res.notes)
+    assert rows[-1]["repeat_of"] is not None and rows[-1]["best"] == res.best_score

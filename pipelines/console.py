@@ -1,0 +1,78 @@
+"""What a run prints on this terminal: the pipeline's own progress, not ClearML's chatter.
+
+The controller process and every step it launches here write to one pipe; ``pump`` copies
+it to the terminal line by line, dropping lines known to carry nothing for the researcher
+(GPU probing on a machine without GPUs, the controller's parameter dumps, progress-bar
+redraws). Each task's full log still reaches the server: ClearML captures it inside the
+process, before the pipe. ``tabpipe run --verbose`` shows everything.
+"""
+from __future__ import annotations
+
+import re
+from typing import IO, Iterable
+
+# harmless, repeated once per step or per dataset lookup; matched anywhere in the line
+NOISE = tuple(re.compile(p) for p in (
+    r"Could not fetch GPU stats",
+    r"ClearML Monitor: GPU monitoring (failed|is not available)",
+    r"Dataset\.get\(\) did not specify alias",  # inside ClearML's own parent lookups
+    r"No projects were found with name",  # the first version of a dataset
+    r"No repository found, storing script code instead",
+    r"Can't get url information for git repo in .*site-packages",
+    r"^Launching the next \d+ steps?$",
+    r"^Launching step",
+    r"^Skipping cached/executed step",
+    r"TqdmWarning: clamping frac",
+    r"^\s*full_bar = Bar\(frac,$",
+    r"^Generating SHA2 hash for \d+ files?$",
+    r"^Hash generation completed$",
+    r"^\s*\d+%\|.*\| \d+/\d+ \[",  # the file-hashing bar (counts files, not bytes)
+    r"A new study created in memory with name",
+    r"^ClearML results page:",  # one per step; the progress lines name each step's task
+    r"^ClearML Task: created new task id=",
+    r"clearml\.storage - INFO - (Uploading|Downloading|Downloaded) ",
+    r"clearml\.Task - INFO - Completed model upload to",
+    r"^Uploading dataset changes \(",
+    r"^File compression and upload completed",
+))
+# progress bars (tqdm, ClearML's transfers) off: several steps share the terminal, and a bar
+# left without its newline would swallow the next step's line
+QUIET_ENV = {"TQDM_DISABLE": "1"}
+# the controller prints "Parameters:" and the like, then the value on the next line
+HEADER_OF_DUMP = re.compile(r"^(Parameters|Configurations|Overrides):$")
+
+
+class ConsoleFilter:
+    """Decides line by line what reaches the terminal (stateful: a dump header hides the
+    line after it)."""
+
+    def __init__(self) -> None:
+        self._skip_next = False
+
+    def keep(self, line: str) -> str | None:
+        """The line to show (a progress bar's last redraw only), or None to drop it."""
+        line = line.rstrip("\r\n").rsplit("\r", 1)[-1]
+        if self._skip_next:
+            self._skip_next = False
+            return None
+        if HEADER_OF_DUMP.match(line):
+            self._skip_next = True
+            return None
+        if any(p.search(line) for p in NOISE):
+            return None
+        return line
+
+
+def filtered(lines: Iterable[str]) -> list[str]:
+    console = ConsoleFilter()
+    return [kept for line in lines if (kept := console.keep(line)) is not None]
+
+
+def pump(source: IO[bytes], sink: IO[str]) -> None:
+    """Copy ``source`` to ``sink`` as lines arrive, through a ``ConsoleFilter``."""
+    console = ConsoleFilter()
+    for raw in iter(source.readline, b""):
+        kept = console.keep(raw.decode("utf-8", errors="replace"))
+        if kept is not None:
+            sink.write(kept + "\n")
+            sink.flush()

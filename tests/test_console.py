@@ -1,0 +1,62 @@
+"""The run's terminal output: ClearML's chatter filtered, the pipeline's progress kept."""
+import io
+
+from pipelines.console import filtered, pump
+
+CONTROLLER_OUTPUT = """\
+20:06:24 INFO steps start from a warm forkserver (set TABPIPE_WARM_STEPS=0 to disable)
+2026-12-02 20:06:25,231 - clearml.Repository Detection - WARNING - Can't get url information for git repo in /v/lib/python3.11/site-packages/clearml/automation
+20:06:25 INFO No repository found, storing script code instead
+Launching the next 1 steps
+Launching step [dataset]
+Launching step: dataset
+Parameters:
+{'kwargs/data_cfg': '${pipeline.data}', 'kwargs/project': '${pipeline.project}'}
+Configurations:
+{}
+Overrides:
+{}
+20:06:27 INFO [   1.6s] dataset                running (task 56b3)
+2026-12-02 20:06:27,378 - clearml.resource_monitor - WARNING - Could not fetch GPU stats: NVML Shared Library Not Found
+2026-12-02 20:06:27,693 - clearml - WARNING - No projects were found with name(s): tabpipe/.datasets/hpc_data
+2026-12-02 20:06:29,345 - clearml - INFO - Dataset.get() did not specify alias. Dataset information will not be automatically logged in ClearML Server.
+Generating SHA2 hash for 2 files
+  0%|          | 0/2 [00:00<?, ?it/s]\r100%|##########| 2/2 [00:00<00:00, 19463.13it/s]
+Hash generation completed
+ClearML Monitor: GPU monitoring failed getting GPU reading, switching off GPU monitoring
+2026-12-02 20:06:34,025 pipelines.train_task INFO knn trial 0: new best macro_f1 0.6698  n_neighbors=15
+2026-12-02 20:06:35,000 pipelines.train_task WARNING logreg trial 3 failed: ValueError: boom
+Traceback (most recent call last):
+20:08:09 INFO [ 103.7s] publish                completed (task cde5)
+"""
+
+
+def test_clearml_chatter_is_dropped_and_progress_errors_and_tracebacks_kept():
+    kept = filtered(line + "\n" for line in CONTROLLER_OUTPUT.split("\n")[:-1])
+    assert kept == [
+        "20:06:24 INFO steps start from a warm forkserver (set TABPIPE_WARM_STEPS=0 to disable)",
+        "20:06:27 INFO [   1.6s] dataset                running (task 56b3)",
+        "2026-12-02 20:06:34,025 pipelines.train_task INFO knn trial 0: new best macro_f1 0.6698"
+        "  n_neighbors=15",
+        "2026-12-02 20:06:35,000 pipelines.train_task WARNING logreg trial 3 failed: "
+        "ValueError: boom",
+        "Traceback (most recent call last):",
+        "20:08:09 INFO [ 103.7s] publish                completed (task cde5)",
+    ]
+
+
+def test_a_repository_warning_about_the_users_own_code_is_kept():
+    line = "WARNING - Can't get url information for git repo in /home/me/project"
+    assert filtered([line]) == [line]
+
+
+def test_a_transfer_bar_shows_its_last_state_only():
+    bar = "  0% | 0.00/51.62 MB [00:00<?, ?MB/s]\r 100% | 51.62/51.62 MB [00:00<00:00]\n"
+    assert filtered([bar]) == [" 100% | 51.62/51.62 MB [00:00<00:00]"]
+
+
+def test_pump_copies_lines_as_they_come_and_survives_undecodable_bytes():
+    source = io.BytesIO(b"Launching step [x]\nkept \xff line\n")
+    sink = io.StringIO()
+    pump(source, sink)
+    assert sink.getvalue() == "kept \ufffd line\n"
