@@ -21,7 +21,7 @@ PROGRESS_EVERY = 10  # trials between progress lines; new bests and failures alw
 
 def _trial_reporter(task, metric: str, family: str):
     """Report every trial as it ends, so the study's progress shows live in the web UI; the
-    console gets new bests, failures and a line every few trials, tagged with the family
+    console gets new bests and a line every few trials, tagged with the family
     (six studies share one terminal)."""
     counts = {"COMPLETE": 0, "PRUNED": 0, "FAIL": 0, "repeats": 0}
 
@@ -32,9 +32,8 @@ def _trial_reporter(task, metric: str, family: str):
         counts[state] = counts.get(state, 0) + 1
         counts["repeats"] += row.get("repeat_of") is not None
         best = row.get("best")
-        if state == "FAIL":
-            log.warning("%s trial %d failed: %s", family, number, row.get("error"))
-        elif state == "COMPLETE" and row.get("repeat_of") is None and value == best:
+        # a failure is logged, with its family, by the study itself (steps.study)
+        if state == "COMPLETE" and row.get("repeat_of") is None and value == best:
             log.info("%s trial %d: new best %s %.4f  %s", family, number, metric, value,
                      _compact(row.get("params", {})))
         elif (number + 1) % PROGRESS_EVERY == 0:

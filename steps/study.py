@@ -35,7 +35,7 @@ class _Budget:
             study.stop()
 
 
-def _report(on_trial):
+def _report(on_trial, family: str = ""):
     def callback(study, t):
         row = {"number": t.number, "state": t.state.name, "value": t.value,
                "params": dict(t.params),
@@ -43,7 +43,7 @@ def _report(on_trial):
                "error": t.user_attrs.get("error"), "repeat_of": t.user_attrs.get("repeat_of"),
                "best": _best_value(study)}
         if t.state.name == "FAIL":
-            log.warning("trial %d failed: %s", t.number, row["error"])
+            log.warning("%s trial %d failed: %s", family, t.number, row["error"])
         if on_trial is not None:
             try:
                 on_trial(row)

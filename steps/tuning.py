@@ -95,7 +95,7 @@ def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: Preprocess
     if session.all_fixed:  # train.search fixed every parameter: one trial says it all
         n_trials = 0 if any(t.state.name != "WAITING" for t in session.study.trials) else 1
     session.study.optimize(session.objective, n_trials=n_trials, catch=(Exception,),
-                           callbacks=[_report(on_trial), _Budget(budget, start,
+                           callbacks=[_report(on_trial, family), _Budget(budget, start,
                                                                  len(session.objective.folds),
                                                                  session.objective.refit_factor)])
     return session.finish(start)
