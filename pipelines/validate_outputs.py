@@ -3,7 +3,7 @@ figures of the leaderboard and the winner, and the winner's learning curve."""
 from __future__ import annotations
 
 import logging
-import os
+import time
 
 import pandas as pd
 
@@ -20,14 +20,15 @@ def learning_curve_of(candidate: dict, data: dict, cfg: EvaluateConfig):
     from steps.learning_curve import winner_curve
     oof = candidate["oof"]
     rows = oof["rows"]
+    start = time.monotonic()
     curve = winner_curve(candidate["estimator"], data["X_train"].iloc[rows],
                          data["y_train"].iloc[rows], oof["classes"], cfg.metric, beta=cfg.beta,
                          positive_label=data["positive"], cv_score=candidate["cv"],
                          oof_rows=len(rows), cv_folds=int(candidate["meta"].get("cv_folds", 5)),
                          budget_s=cfg.learning_curve_s,
-                         groups=None if data.get("groups") is None else data["groups"][rows],
-                         n_jobs=len(os.sched_getaffinity(0)))  # validation runs alone
-    log.info("learning curve: %s%s", curve.verdict, f" ({curve.note})" if curve.note else "")
+                         groups=None if data.get("groups") is None else data["groups"][rows])
+    log.info("learning curve in %.1f s: %s%s", time.monotonic() - start, curve.verdict,
+             f" ({curve.note})" if curve.note else "")
     return curve
 
 

@@ -31,16 +31,6 @@ class LearningCurve:
     note: str | None = None  # fractions skipped for the budget
 
 
-def unfitted(estimator):
-    """``estimator``'s configuration without its fitted state (cheap to send to a worker);
-    a blend keeps its members and weights."""
-    from steps.ensemble import EnsembleClassifier
-    if isinstance(estimator, EnsembleClassifier):
-        return EnsembleClassifier({n: clone(m) for n, m in estimator.members.items()},
-                                  dict(estimator.weights))
-    return clone(estimator)
-
-
 def refit(estimator, X, y):
     """A fresh fit of ``estimator``'s configuration; a blend refits each member."""
     from steps.ensemble import EnsembleClassifier
@@ -50,47 +40,16 @@ def refit(estimator, X, y):
     return clone(estimator).fit(X, y)
 
 
-def _fold_score(estimator, X, y, fraction: float, tr, va, score, seed: int) -> float:
-    X_tr, y_tr = X.iloc[tr], y.iloc[tr]
-    if fraction < 1.0:
-        X_tr, _, y_tr, _ = train_test_split(X_tr, y_tr, train_size=fraction, stratify=y_tr,
-                                            random_state=seed)
-    return score(y.iloc[va], refit(estimator, X_tr, y_tr), X.iloc[va])
-
-
-class _FoldRunner:
-    """Scores one fraction's folds, in parallel processes when ``n_jobs`` > 1 (the validation
-    step runs alone, so the machine's other cores are idle). The workers start, and import
-    the estimator's modules, before the first fraction is timed: the budget predicts each
-    fraction's time from the last one's, which a cold start would inflate."""
-
-    def __init__(self, estimator, X, y, folds, score, seed: int, n_jobs: int = 1) -> None:
-        self.args = (estimator, X, y)
-        self.folds, self.score, self.seed = folds, score, seed
-        self.parallel = None
-        if n_jobs > 1 and len(folds) > 1:
-            from joblib import Parallel, delayed
-            self.delayed = delayed
-            self.parallel = Parallel(n_jobs=min(n_jobs, len(folds)))
-            self.parallel.__enter__()  # one pool for every fraction
-            self.parallel(delayed(_warm)(estimator) for _ in range(min(n_jobs, len(folds))))
-
-    def __call__(self, fraction: float) -> list[float]:
-        jobs = [(*self.args, fraction, tr, va, self.score, self.seed) for tr, va in self.folds]
-        if self.parallel is None:
-            return [_fold_score(*job) for job in jobs]
-        return self.parallel(self.delayed(_fold_score)(*job) for job in jobs)
-
-    def close(self) -> None:
-        if self.parallel is not None:
-            from joblib.externals.loky import get_reusable_executor
-            self.parallel.__exit__(None, None, None)
-            # idle workers would otherwise outlive the curve and keep the step from exiting
-            get_reusable_executor().shutdown(wait=True)
-
-
-def _warm(estimator) -> None:
-    """Nothing: receiving ``estimator`` makes a worker import what it is built of."""
+def _fraction_scores(estimator, X, y, fraction: float, folds, score, seed: int) -> list[float]:
+    out = []
+    for tr, va in folds:
+        X_tr, y_tr = X.iloc[tr], y.iloc[tr]
+        if fraction < 1.0:
+            X_tr, _, y_tr, _ = train_test_split(X_tr, y_tr, train_size=fraction, stratify=y_tr,
+                                                random_state=seed)
+        model = refit(estimator, X_tr, y_tr)
+        out.append(score(y.iloc[va], model, X.iloc[va]))
+    return out
 
 
 def _folds(y: pd.Series, groups, seed: int) -> list:
@@ -104,53 +63,39 @@ def _folds(y: pd.Series, groups, seed: int) -> list:
 
 def learning_curve(estimator, X: pd.DataFrame, y: pd.Series, score, *, full_rows: int,
                    full_score: float, budget_s: float = 20.0, seed: int = 0,
-                   fractions=FRACTIONS, groups=None, n_jobs: int = 1) -> LearningCurve:
+                   fractions=FRACTIONS, groups=None) -> LearningCurve:
     """``score(y_true, fitted_model, X)`` -> higher is better. ``full_rows``/``full_score``:
     the training step's out-of-fold score and the rows each of its fits saw. ``groups``: one
-    label per row; a group's rows then stay in one fold, as in the training step.
-    ``n_jobs``: processes fitting folds in parallel."""
+    label per row; a group's rows then stay in one fold, as in the training step."""
     y = pd.Series(np.asarray(y), index=X.index)
-    estimator = unfitted(estimator)
     folds = _folds(y, groups, seed)
     k = len(folds)
-    rows, skipped, start = [], [], time.monotonic()  # worker start-up counts against the budget
-    runner = _FoldRunner(estimator, X, y, folds, score, seed, n_jobs) if k >= 2 else None
-    try:
-        if runner is not None:
-            _run_fractions(runner, X, y, k, fractions, budget_s, start, rows, skipped)
-    finally:
-        if runner is not None:
-            runner.close()
+    rows, skipped, start, last = [], [], time.monotonic(), None
+    if k >= 2:
+        train_part = len(X) * (k - 1) / k
+        for f in sorted(fractions):
+            n = int(train_part * f)
+            if last is not None:  # predicted from the previous fraction, at least linear
+                need = last[1] * (n / last[0]) * 1.2
+                if time.monotonic() - start + need > budget_s:
+                    skipped.append(f)
+                    continue
+            if n < 2 * y.nunique():
+                continue
+            t0 = time.monotonic()
+            try:
+                scores = _fraction_scores(estimator, X, y, f, folds, score, seed)
+            except ValueError:  # a fraction too small for a class, a sampler or a fold
+                continue
+            last = (n, time.monotonic() - t0)
+            rows.append({"train_rows": n, "score_mean": float(np.mean(scores)),
+                         "score_std": float(np.std(scores)), "source": f"{k}-fold CV on {f:.0%}"})
     rows.append({"train_rows": int(full_rows), "score_mean": float(full_score), "score_std": 0.0,
                  "source": "out-of-fold score of the training step"})
     table = pd.DataFrame(rows)
     note = (f"fractions {skipped} skipped: they would pass evaluate.learning_curve_s "
             f"({budget_s:g} s)") if skipped else None
     return LearningCurve(table, verdict(table), note)
-
-
-def _run_fractions(runner, X, y, k: int, fractions, budget_s: float, start: float,
-                   rows: list, skipped: list) -> None:
-    """Fractions smallest first; one is skipped when its time, predicted from the last one's
-    (at least linear in rows), would pass the budget."""
-    train_part, last = len(X) * (k - 1) / k, None
-    for f in sorted(fractions):
-        n = int(train_part * f)
-        if last is not None:
-            need = last[1] * (n / last[0]) * 1.2
-            if time.monotonic() - start + need > budget_s:
-                skipped.append(f)
-                continue
-        if n < 2 * y.nunique():
-            continue
-        t0 = time.monotonic()
-        try:
-            scores = runner(f)
-        except ValueError:  # a fraction too small for a class, a sampler or a fold
-            continue
-        last = (n, time.monotonic() - t0)
-        rows.append({"train_rows": n, "score_mean": float(np.mean(scores)),
-                     "score_std": float(np.std(scores)), "source": f"{k}-fold CV on {f:.0%}"})
 
 
 def verdict(table: pd.DataFrame) -> str:
@@ -183,7 +128,7 @@ def learning_curve_figure(curve: LearningCurve, metric: str):
 
 def winner_curve(estimator, X: pd.DataFrame, y: pd.Series, classes, metric: str, *,
                  beta: float, positive_label, cv_score: float, oof_rows: int, cv_folds: int,
-                 budget_s: float, seed: int = 0, groups=None, n_jobs: int = 1) -> LearningCurve:
+                 budget_s: float, seed: int = 0, groups=None) -> LearningCurve:
     """The validation step's call: scores like model selection does (argmax of the
     probabilities, the primary metric); the full-size point is the training step's
     out-of-fold score, whose fits each saw ``(cv_folds - 1) / cv_folds`` of its rows."""
@@ -196,5 +141,4 @@ def winner_curve(estimator, X: pd.DataFrame, y: pd.Series, classes, metric: str,
         return oof_score(metric, y_true, proba, classes, beta, positive_label)
 
     return learning_curve(estimator, X, y, score, full_rows=oof_rows * (cv_folds - 1) // cv_folds,
-                          full_score=cv_score, budget_s=budget_s, seed=seed, groups=groups,
-                          n_jobs=n_jobs)
+                          full_score=cv_score, budget_s=budget_s, seed=seed, groups=groups)

@@ -120,20 +120,3 @@ def test_grouped_rows_keep_their_groups_in_one_fold():
                            cv_score=0.5, oof_rows=len(y), cv_folds=5, budget_s=60, groups=entity)
     assert plain.table["score_mean"].iloc[-2] > 0.9  # memorised twins
     assert grouped.table["score_mean"].iloc[:-1].max() < 0.65  # no signal: about chance
-
-
-def test_folds_in_parallel_processes_give_the_same_curve_and_leave_no_worker_behind():
-    """The step must be able to exit: loky keeps idle workers for minutes unless told."""
-    import psutil
-    X, y = _checkerboard(1500)
-    knn = KNeighborsClassifier(5)
-    serial = winner_curve(knn, X, y, ["o", "x"], "macro_f1", beta=1.0, positive_label="x",
-                          cv_score=0.9, oof_rows=len(y), cv_folds=5, budget_s=60.0)
-    before = {p.pid for p in psutil.Process().children(recursive=True)}
-    parallel = winner_curve(knn, X, y, ["o", "x"], "macro_f1", beta=1.0, positive_label="x",
-                            cv_score=0.9, oof_rows=len(y), cv_folds=5, budget_s=60.0, n_jobs=2)
-    pd.testing.assert_frame_equal(serial.table, parallel.table)
-    workers = {p.pid for p in psutil.Process().children(recursive=True)  # trackers end with us
-               if p.status() != psutil.STATUS_ZOMBIE
-               and "resource_tracker" not in " ".join(p.cmdline())} - before
-    assert not workers
