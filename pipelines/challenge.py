@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from steps.config import PublishConfig
 
 if TYPE_CHECKING:  # the bootstrap imports scikit-learn: only the publish step needs it
-    from steps.bootstrap import PairedDifference
+    from steps.paired import PairedDifference
 
 log = logging.getLogger(__name__)
 

@@ -31,17 +31,27 @@ def _load_model(model_id: str):
     return model, joblib.load(model.get_local_copy(raise_on_error=True))
 
 
-def _decision_rule(estimator, oof: dict, positive: str | None, cfg: EvaluateConfig):
+def _calibrated(candidate: dict, positive: str | None, cfg: EvaluateConfig):
+    """(estimator, out-of-fold proba) with probabilities calibrated on the out-of-fold
+    *training* predictions; computed once per candidate (selection by cost needs it too)."""
+    from steps.calibration import calibrate
+    if "calibrated" not in candidate:
+        oof = candidate["oof"]
+        candidate["calibrated"] = calibrate(candidate["estimator"], oof["proba"], oof["y"],
+                                            oof["classes"], positive, cfg.calibration)
+    return candidate["calibrated"]
+
+
+def _decision_rule(candidate: dict, positive: str | None, cfg: EvaluateConfig):
     """(model, threshold, calibration): probabilities calibrated on out-of-fold *training*
     predictions, then (binary) the decision threshold tuned on the calibrated values."""
-    from steps.calibration import calibrate, method_name
+    from steps.calibration import method_name
     from steps.evaluation import ThresholdedClassifier, tune_threshold
     from sklearn.metrics import log_loss
-    calibration = None
+    estimator, oof, calibration = candidate["estimator"], candidate["oof"], None
     if cfg.calibration != "none":
         before = float(log_loss(oof["y"], oof["proba"], labels=oof["classes"]))
-        estimator, proba = calibrate(estimator, oof["proba"], oof["y"], oof["classes"], positive,
-                                     cfg.calibration)
+        estimator, proba = _calibrated(candidate, positive, cfg)
         oof = dict(oof, proba=proba)
         calibration = {"method": method_name(cfg.calibration, positive),
                        "oof_log_loss_before": before,
@@ -83,14 +93,12 @@ def _selection(candidates: dict, data: dict, cfg: EvaluateConfig) -> tuple[str, 
     candidates compete on the out-of-fold cost of those decisions (after calibration)."""
     if not cfg.deciding_costs:
         return "cv_score", False
-    from steps.calibration import calibrate
     from steps.error_costs import least_cost_expected_cost
     for candidate in candidates.values():
         oof = candidate["oof"]
         proba = oof["proba"]
         if cfg.calibration != "none":
-            proba = calibrate(candidate["estimator"], proba, oof["y"], oof["classes"],
-                              data["positive"], cfg.calibration)[1]
+            proba = _calibrated(candidate, data["positive"], cfg)[1]
         candidate["cv_cost"] = least_cost_expected_cost(proba, oof["y"], oof["classes"],
                                                        cfg.deciding_costs)
     return "cv_expected_cost", True
@@ -107,8 +115,7 @@ def _score_runner_up(name: str, candidate: dict, data: dict, cfg: EvaluateConfig
     """Leaderboard row of a family that did not win: metrics and CI, no figures, and a
     stratified sample of the test split when scoring all of it would be slow (k-NN)."""
     from steps.evaluation import affordable_test_rows
-    final, threshold, _ = _decision_rule(candidate["estimator"], candidate["oof"],
-                                         data["positive"], cfg)
+    final, threshold, _ = _decision_rule(candidate, data["positive"], cfg)
     rows, per_row = affordable_test_rows(final, data["X_test"])
     n = len(data["y_test"])
     if rows < n:
@@ -205,8 +212,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     winner = select_winner(leaderboard([_cv_row(f, c) for f, c in candidates.items()],
                                        "cv_score", rank_by=rank_by, lower_is_better=by_cost))
     meta = candidates[winner]["meta"]
-    final, threshold, calibration = _decision_rule(candidates[winner]["estimator"],
-                                                   candidates[winner]["oof"], data["positive"], cfg)
+    final, threshold, calibration = _decision_rule(candidates[winner], data["positive"], cfg)
     if calibration:
         log.info("%s probabilities calibrated (%s): out-of-fold log loss %.4f -> %.4f", winner,
                  calibration["method"], calibration["oof_log_loss_before"],
@@ -258,11 +264,13 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "learning_curve": None if curve is None else {
                   "points": curve.table.to_dict("records"), "verdict": curve.verdict,
                   "note": curve.note},
-              "best_params": meta.get("best_params"), "imbalance": meta.get("imbalance")}
+              "best_params": meta.get("best_params"), "imbalance": meta.get("imbalance"),
+              "per_class_f1": {str(c): float(f) for c, f in result.per_class["f1"].items()}}
     tracking.upload_json(task, "validation_report", report)
     candidate_id = register_candidate(task, final, report, project)
     return candidate_id, json.dumps({k: report[k] for k in (
         "winner", "metric", "score", "cv_score", "members", "ci", "gates_passed", "gate_reasons", "split_id",
         "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label", "calibration",
-        "beta", "costs", "cost_decisions", "cost_ci", "selected_by", "leakage_findings")},
+        "beta", "costs", "cost_decisions", "cost_ci", "selected_by", "leakage_findings",
+        "per_class_f1", "data_changes", "parent_dataset_id")},
         default=str)

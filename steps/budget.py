@@ -90,6 +90,11 @@ class _State:
         return res.best_score if res is not None else -math.inf
 
 
+def _tagged(on_trial, family: str, round_no: int):
+    """``on_trial`` with each row tagged, so a tracker can tell families and rounds apart."""
+    return lambda row: on_trial({**row, "family": family, "round": round_no})
+
+
 def _tune_once(family, round_no, slice_s, X, y, prep_cfg, train_cfg, roles, on_trial, st):
     """One tune_family call; records a row and keeps the result if it is better."""
     # A study the cost guard sized for a smaller slice is not resumed: a fresh one (new seed,
@@ -97,10 +102,8 @@ def _tune_once(family, round_no, slice_s, X, y, prep_cfg, train_cfg, roles, on_t
     resume = st.sessions.get(family)
     if resume is not None and resume.cost_capped:
         resume, train_cfg = None, train_cfg.model_copy(update={"seed": train_cfg.seed + round_no - 1})
-    seed, forward = train_cfg.seed, None
-    if on_trial is not None:
-        def forward(row):  # tag trials so a tracker can tell families and rounds apart
-            on_trial({**row, "family": family, "round": round_no})
+    seed = train_cfg.seed
+    forward = None if on_trial is None else _tagged(on_trial, family, round_no)
     t0 = time.monotonic()
     row = {"round": round_no, "family": family, "slice_s": slice_s, "cv_score": np.nan,
            "elapsed_s": np.nan, "seed": seed, "status": "ok"}

@@ -79,8 +79,8 @@ def cost_objective(costs: Mapping[str, Mapping[str, float]]):
 def decision_cost_saving(y_true, pred_a, pred_b, classes: Sequence,
                          costs: Mapping[str, Mapping[str, float]], n: int = 1000, seed: int = 0):
     """How much less model a's decisions cost per row than model b's on the same rows, with
-    its paired bootstrap interval (``steps.bootstrap.paired_cost_saving``)."""
-    from steps.bootstrap import paired_cost_saving
+    its paired bootstrap interval (``steps.paired.paired_cost_saving``)."""
+    from steps.paired import paired_cost_saving
     from steps.metrics import encode
     matrix = cost_matrix(costs, classes)
     return paired_cost_saving(row_costs(y_true, pred_a, classes, matrix),

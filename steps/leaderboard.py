@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from steps.bootstrap import gain_verdict, paired_difference
+from steps.paired import gain_verdict, paired_difference
 from steps.figures import new_figure
 from steps.metrics import METRIC_KEYS, columns_in_order
 
@@ -80,7 +80,7 @@ def add_winner_gains(rows: list[dict], predictions: dict, winner: str, y_test, m
                      n: int = 1000, seed: int = 0, beta: float = 1.0,
                      positive_label=None, costs=None) -> list[dict]:
     """Each leaderboard row plus how much the winner beats that family on the same test rows,
-    with a paired bootstrap 95% interval (``steps.bootstrap.paired_difference``).
+    with a paired bootstrap 95% interval (``steps.paired.paired_difference``).
 
     Two families' separate intervals overlap even when one is better on almost every
     resample; the paired gain says whether the winner's lead is more than the test split's

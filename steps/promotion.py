@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from steps.bootstrap import PairedDifference, paired_difference
+from steps.paired import PairedDifference, paired_difference
 from steps.config import PublishConfig
 from steps.metrics import columns_in_order
 

@@ -66,6 +66,8 @@ def run_row(run: dict, report: dict | None, decision: dict | None) -> dict:
             "gates": None if not report else bool(report.get("gates_passed")),
             "selected_by": report.get("selected_by") or NO_RESULT,
             "leakage": list(report.get("leakage_findings") or []),
+            "per_class_f1": report.get("per_class_f1") or {},
+            "data_changes": list(report.get("data_changes") or []),
             "decision": verdict(decision), "model_id": (decision or {}).get("model_id") or ""}
 
 
@@ -105,8 +107,33 @@ def comparison(row_a: dict, row_b: dict, changes: list[tuple[str, Any, Any]]) ->
     return {"a": row_a, "b": row_b,
             "changes": [{"key": k, "a": va, "b": vb} for k, va, vb in changes],
             "delta": {"cv": delta("cv"), "test": delta("test")},
+            "per_class_f1": _per_class(row_a, row_b),
             "same_test_split": not (row_a["split"] and row_b["split"]
                                     and row_a["split"] != row_b["split"])}
+
+
+def _per_class(row_a: dict, row_b: dict) -> list[dict]:
+    """Test F1 of each class both runs know (runs recorded before this lack it): where a
+    change in the headline score came from."""
+    a, b = row_a.get("per_class_f1") or {}, row_b.get("per_class_f1") or {}
+    return [{"class": c, "a": a[c], "b": b[c], "delta": b[c] - a[c]} for c in a if c in b]
+
+
+def _class_lines(compared: dict) -> list[str]:
+    rows = compared["per_class_f1"]
+    if not rows:
+        return []
+    width = max(len(str(r["class"])) for r in rows)
+    return ["test F1 per class:"] + [
+        f"  {str(r['class']):<{width}}  A: {r['a']:.4f}   B: {r['b']:.4f}   B - A: {r['delta']:+.4f}"
+        for r in rows]
+
+
+def _data_lines(row_a: dict, row_b: dict) -> list[str]:
+    """B's recorded changes against its parent version, when the two runs saw different data."""
+    if row_a["dataset_hash"] == row_b["dataset_hash"] or not row_b["data_changes"]:
+        return []
+    return ["B's dataset version, against its parent:"] + [f"  {line}" for line in row_b["data_changes"]]
 
 
 def format_changes(compared: dict) -> str:
@@ -128,6 +155,7 @@ def format_changes(compared: dict) -> str:
         d = compared["delta"][key]
         out.append(f"{label + ':':<14} A: {_number(row_a[key])}   B: {_number(row_b[key])}"
                    + ("" if d is None else f"   B - A: {d:+.4f}"))
+    out += _class_lines(compared) + _data_lines(row_a, row_b)
     for label, row in (("A", row_a), ("B", row_b)):
         out += [f"possible leakage in {label}: {line}" for line in row.get("leakage", [])]
     if not compared["same_test_split"]:

@@ -6,7 +6,7 @@ import pytest
 from sklearn.metrics import (accuracy_score, average_precision_score, balanced_accuracy_score,
                              brier_score_loss, f1_score, fbeta_score, log_loss, roc_auc_score)
 
-from steps.bootstrap import _Data, bootstrap_ci, bootstrap_distribution, metric_from_counts
+from steps.bootstrap import EncodedRows, bootstrap_ci, bootstrap_distribution, metric_from_counts
 from steps.metrics import METRIC_KEYS, compute_metrics, minority_label, per_class_report
 
 
@@ -92,7 +92,7 @@ def test_unit_counts_reproduce_point_metrics(k):
     """The vectorised bootstrap scorer equals compute_metrics on the original sample."""
     y, pred, proba, classes = _synthetic(300, k, seed=k)
     point = compute_metrics(y, pred, proba, classes, beta=2.0)
-    data = _Data(y, pred, proba, classes, 2.0, None)
+    data = EncodedRows(y, pred, proba, classes, 2.0, None)
     ones = np.ones((1, len(y)))
     for metric in METRIC_KEYS:
         assert metric_from_counts(metric, data, ones)[0] == pytest.approx(point[metric]), metric

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from steps.bootstrap import bootstrap_ci, paired_difference
+from steps.bootstrap import bootstrap_ci
+from steps.paired import paired_difference
 from steps.metrics import compute_metrics
 
 

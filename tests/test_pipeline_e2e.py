@@ -146,6 +146,9 @@ def test_runs_lists_and_compares_both_runs(first_and_second_run):
     assert [as_json["a"]["run"], as_json["b"]["run"]] == [first.pipeline_task_id,
                                                           second.pipeline_task_id]
     assert as_json["changes"] == [] and as_json["delta"]["test"] == 0.0
+    per_class = {r["class"]: r for r in as_json["per_class_f1"]}
+    assert set(per_class) == set(report["per_class_f1"])  # every class, from the validate step
+    assert all(r["delta"] == 0.0 for r in per_class.values())
     unknown = _cli("runs", "--compare", first.pipeline_task_id, "f" * 32, data_dir=data_dir)
     assert unknown.returncode == 2 and "no task 'ffff" in unknown.stderr
     not_a_run = _cli("runs", "--compare", first.pipeline_task_id, first.steps["validate"]["task_id"],

@@ -86,7 +86,7 @@ def test_reasons_are_sentences():
 
 
 def _paired(delta, low, high):
-    from steps.bootstrap import PairedDifference
+    from steps.paired import PairedDifference
     return PairedDifference("macro_f1", delta, low, high, 0.3, 867, 1000)
 
 
@@ -135,7 +135,7 @@ def test_head_to_head_scores_both_models_on_the_same_rows():
 
 
 def test_under_costs_the_saving_per_row_decides_whatever_the_champion_was_chosen_by():
-    from steps.bootstrap import PairedDifference
+    from steps.paired import PairedDifference
     saving = PairedDifference("expected_cost", 0.03, 0.01, 0.05, 0.0, 867, 1000, 0.24, 0.27)
     # the champion was chosen for macro_f1 and scores higher on it: costs still decide
     d = decide(summary(0.78), summary(0.83, metric="macro_f1"), paired=saving)

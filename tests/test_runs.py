@@ -76,3 +76,20 @@ def test_comparison_says_how_each_winner_was_chosen_and_flags_leakage():
     assert "chosen by:     A: out-of-fold macro_f1   B: out-of-fold expected cost" in text
     assert "possible leakage in B: column 'refund' alone predicts the target" in text
     assert "possible leakage in A" not in text
+
+
+def test_comparison_shows_per_class_f1_and_the_data_changes_when_the_data_differ():
+    a = _row("r1", report={**REPORT, "per_class_f1": {"F": 0.80, "L": 0.70, "VF": 0.95}})
+    b = _row("r2", report={**REPORT, "dataset_hash": "d" * 64,
+                           "per_class_f1": {"F": 0.82, "L": 0.64, "VF": 0.95},
+                           "data_changes": ["+120 rows", "column 'hour' changed dtype"]})
+    compared = comparison(a, b, [])
+    assert [r["class"] for r in compared["per_class_f1"]] == ["F", "L", "VF"]
+    assert compared["per_class_f1"][1]["delta"] == pytest.approx(-0.06)
+    text = format_changes(compared)
+    assert "L   A: 0.7000   B: 0.6400   B - A: -0.0600" in text
+    assert "  +120 rows" in text and "column 'hour' changed dtype" in text
+    same_data = format_changes(comparison(a, _row("r3", report={**REPORT, **{
+        "per_class_f1": {"F": 0.8}, "data_changes": ["+120 rows"]}}), []))
+    assert "+120 rows" not in same_data  # same dataset hash: nothing to explain
+    assert "test F1 per class" not in format_changes(comparison(_row("old"), a, []))
