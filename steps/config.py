@@ -119,7 +119,8 @@ class TrainConfig(Section):
     beta: float = Field(1.0, gt=0)  # for metric f_beta
     cv_folds: int = Field(5, ge=2, le=20)
     n_trials: int = Field(40, ge=1)  # per family
-    timeout_s: float = Field(60.0, gt=0)  # per family
+    # per family; None: no time limit, n_trials alone decides and a run repeats exactly
+    timeout_s: float | None = Field(60.0, gt=0)
     budget_s: float | None = Field(None, gt=0)  # whole training stage; overrides timeout_s
     # Families whose fit cost grows fastest are tuned and fit on a stratified subsample above
     # these sizes (logged); on one core a 300-tree forest on 80k rows took minutes per fold.

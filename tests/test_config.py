@@ -28,6 +28,7 @@ def test_overrides_are_parsed_as_yaml(tmp_path):
                                 "execution.force_rerun=true"])
     assert cfg.train.families == ["hist_gb", "logreg"]
     assert cfg.train.timeout_s == 12.5 and cfg.execution.force_rerun is True
+    assert load_config(DEFAULT, ["train.timeout_s=null"]).train.timeout_s is None  # untimed
 
 
 def test_override_without_equals_is_rejected():

@@ -106,8 +106,9 @@ def test_on_trial_errors_do_not_stop_the_study():
 def test_fixed_seed_is_deterministic():
     X, y = _data()
     prep = PreprocessConfig(imbalance=ImbalanceConfig(search=["class_weight", "smote", "none"]))
-    runs = [tune_family("logreg", X, y, prep, TrainConfig(cv_folds=3, seed=7), n_trials=4,
-                        timeout_s=math.inf) for _ in range(2)]
+    untimed = TrainConfig(cv_folds=3, seed=7, n_trials=4, timeout_s=None)  # no time limit
+    runs = [tune_family("logreg", X, y, prep, untimed) for _ in range(2)]
+    assert len(runs[0].trials) == 4
     assert runs[0].best_params == runs[1].best_params
     assert runs[0].best_imbalance == runs[1].best_imbalance
     pd.testing.assert_series_equal(runs[0].trials["value"], runs[1].trials["value"])
