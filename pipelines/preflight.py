@@ -1,6 +1,10 @@
 """Checks a run's input before any server or task exists (``tabpipe run``)."""
 from __future__ import annotations
 
+import logging
+
+log = logging.getLogger(__name__)
+
 
 def preflight(cfg) -> None:
     """Load and validate the table before any server or task exists: bad input fails
@@ -20,3 +24,13 @@ def preflight(cfg) -> None:
         from steps.custom_families import family_spec
         for name, custom in cfg.train.custom_families.items():
             family_spec(name, custom)
+        if cfg.execution.mode == "remote":  # checked here; the agents' environments are not
+            packages = sorted({c.estimator.split(".")[0].split(":")[0]
+                               for c in cfg.train.custom_families.values()})
+            ex = cfg.execution
+            queues = sorted({ex.step_queues.get(f"train_{n}", ex.queue)
+                             for n in cfg.train.custom_families})
+            log.warning("custom families import %s: the clearml-agent workers on queue %s "
+                        "need %s installed too, or their training steps fail",
+                        ", ".join(packages), ", ".join(map(repr, queues)),
+                        "it" if len(packages) == 1 else "them")

@@ -110,3 +110,15 @@ def test_the_dag_gets_a_training_step_for_a_custom_family():
     dag = build_dag(cfg)
     assert dag.step("train_bayes").kwargs["family"] == "bayes"
     assert "model_bayes" in dag.step("validate").kwargs
+
+
+def test_remote_runs_are_reminded_that_agents_need_the_package(caplog):
+    from pipelines.preflight import preflight
+    train = {"families": ["bayes"], "custom_families": {"bayes": BAYES}}
+    with caplog.at_level("WARNING", logger="pipelines.preflight"):
+        preflight(parse_config({"train": train}))
+    assert not caplog.records  # embedded: the steps run here, where the import just worked
+    remote = {"train": train, "execution": {"mode": "remote", "step_queues": {"train_bayes": "cpu"}}}
+    with caplog.at_level("WARNING", logger="pipelines.preflight"):
+        preflight(parse_config(remote))
+    assert "import sklearn" in caplog.text and "queue 'cpu' need it installed" in caplog.text
