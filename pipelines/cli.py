@@ -26,6 +26,8 @@ examples:
   tabpipe run --set train.families='[hist_gb, logreg]' --set train.timeout_s=30
   tabpipe run --set 'train.search.hist_gb={learning_rate: 0.05, max_iter: {low: 200, high: 900}}'
                                                 # fix or narrow a family's search space
+  tabpipe run --set train.timeout_s=null --set train.n_trials=20
+                                                # no time limit: the same config repeats exactly
   tabpipe run --agents 2                        # steps executed by 2 local clearml-agent workers
   tabpipe run --mode remote                     # controller on 'services', steps on 'default'
   tabpipe dag                                   # print the DAG the config produces
