@@ -91,6 +91,7 @@ def _record(task, result, recipe: dict, y: pd.Series, prepared_id: str, project:
 
 def run_train_family(prepared_id: str, family: str, train_cfg: str, preprocess_cfg: str,
                      project: str) -> str:
+    from steps.study import short_search_note
     from steps.tuning import tune_family
 
     _quiet_optuna()
@@ -105,6 +106,9 @@ def run_train_family(prepared_id: str, family: str, train_cfg: str, preprocess_c
                              roles=recipe["roles"],
                              on_trial=_trial_reporter(task, cfg.metric, family),
                              class_order=recipe.get("class_order"), groups=groups)
+    short = short_search_note(result.trials, cfg.n_trials, cfg.timeout_s)
+    if short:  # the step's notes are printed on its console and kept in its log
+        result.notes.append(f"{family}: {short}")
     return _record(task, result, recipe, y, prepared_id, project)
 
 

@@ -72,6 +72,29 @@ def trials_table(study) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SHORT_SEARCH = 5  # fewer scored configurations than this: TPE has hardly started
+WORTHWHILE_SEARCH = 20  # configurations the advice sizes the time limit for
+
+
+def short_search_note(trials: pd.DataFrame, n_trials: int, timeout_s: float | None) -> str | None:
+    """Advice when the time limit, not ``n_trials``, ended a search after so few scored
+    configurations that it barely left the starting one (six families sharing two cores
+    can get one or two trials each in 60 s); None when the search had room."""
+    if timeout_s is None or trials.empty or len(trials) >= n_trials:
+        return None
+    if trials["stop_reason"].astype(str).str.contains("converged").any():
+        return None
+    scored = trials[(trials["state"] == "COMPLETE") & trials["repeat_of"].isna()]
+    if len(scored) >= SHORT_SEARCH or scored["duration_s"].isna().all():
+        return None
+    each = float(scored["duration_s"].mean())
+    what = "configuration" if len(scored) == 1 else "configurations"
+    return (f"only {len(scored)} {what} cross-validated in train.timeout_s="
+            f"{timeout_s:g} s (~{each:.0f} s each here): the search hardly left its starting "
+            f"point; about {each * WORTHWHILE_SEARCH:.0f} s would score {WORTHWHILE_SEARCH}, "
+            "as would fewer train.cv_folds or fewer families sharing the cores")
+
+
 def _make_study(seed: int, n_folds: int) -> optuna.Study:
     sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=8, multivariate=True)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=min(1, n_folds - 1))

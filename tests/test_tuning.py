@@ -228,3 +228,27 @@ def test_a_repeated_configuration_reuses_its_score_and_a_converged_search_stops(
     assert "converged" in str(trials["stop_reason"].dropna().iloc[-1])
     assert any("repeated a scored configuration" in n and "converged" in n for n in res.notes)
     assert rows[-1]["repeat_of"] is not None and rows[-1]["best"] == res.best_score
+
+
+def test_a_search_cut_short_by_the_time_limit_says_how_much_time_a_real_one_needs():
+    from steps.study import short_search_note
+
+    def table(states, repeat_of=None, stop=None):
+        n = len(states)
+        return pd.DataFrame({"number": range(n), "state": states, "duration_s": [15.0] * n,
+                             "repeat_of": repeat_of or [None] * n, "stop_reason": stop or [None] * n})
+    cut = short_search_note(table(["COMPLETE", "COMPLETE", "PRUNED"]), n_trials=40, timeout_s=60)
+    assert "only 2 configurations cross-validated" in cut and "timeout_s=60 s (~15 s each" in cut
+    assert "about 300 s would score 20" in cut
+    # a repeat is not a new configuration
+    assert "only 1 configuration cross" in short_search_note(table(["COMPLETE", "COMPLETE"], repeat_of=[None, 0]),
+                                          n_trials=40, timeout_s=60)
+    assert short_search_note(table(["COMPLETE"] * 3), n_trials=3, timeout_s=60) is None  # n_trials
+    assert short_search_note(table(["COMPLETE"] * 2), n_trials=40, timeout_s=None) is None
+    assert short_search_note(table(["COMPLETE"] * 6), n_trials=40, timeout_s=60) is None
+    assert short_search_note(table(["COMPLETE"] * 2, stop=[None, "converged: ..."]),
+                             n_trials=40, timeout_s=60) is None
+    X, y = _data()  # the real trials table has the columns the note reads
+    res = tune_family("logreg", X, y, PreprocessConfig(), TrainConfig(cv_folds=3), n_trials=2,
+                      timeout_s=math.inf)
+    assert short_search_note(res.trials, n_trials=40, timeout_s=60.0).startswith("only 2 ")
