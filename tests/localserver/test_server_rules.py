@@ -190,7 +190,7 @@ def test_transport_auth_envelope_and_routing(server, api):
     token = api.login()
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     tid = new_task(api, "routing")
-    for path in (f"/v2.23/tasks.get_by_id", "/tasks.get_by_id", "/v2.5/tasks.get_by_id"):
+    for path in ("/v2.23/tasks.get_by_id", "/tasks.get_by_id", "/v2.5/tasks.get_by_id"):
         code, headers, body = _http(server.api_url + path, {"task": tid, "method": "get"}, auth)
         assert code == 200 and body["meta"]["result_code"] == 200 and body["data"]["task"]["id"] == tid
         assert headers["Connection"] == "close"
