@@ -50,7 +50,7 @@ def importance_figure(study: optuna.Study):
         if not importances and reason is None:
             reason = "no parameter varied across completed trials"
     if reason:
-        log.info("parameter importance skipped: %s", reason)
+        log.debug("parameter importance skipped: %s", reason)
         ax.text(0.5, 0.5, f"Parameter importance unavailable:\n{reason}",
                 ha="center", va="center", wrap=True)
         ax.set_axis_off()
