@@ -62,6 +62,13 @@ instead of each family's best (2026-12-03, one-off script, same protocol): test 
 Under the 60 s budget the library is small (8-11 configurations per split; hist_gb
 completes one or two full-row trials at about 15 s each), so it is nearly the same blend.
 Not adopted.
+
+The pipeline itself under the same protocol (2026-12-03: ``tabpipe run --set
+preprocess.split_seed=S``, default config, six training steps in parallel with 60 s each):
+0.860 / 0.831 / 0.806 (0.832), the benchmark entry's level. With ``train.timeout_s=300``
+on seed 1: 0.825 (60 s: 0.831); hist_gb then scored 2 configurations (~105 s per 5-fold
+trial with six steps sharing 2 cores), so more time per family does not buy a search
+worth having on this table either.
 """
 from __future__ import annotations
 
