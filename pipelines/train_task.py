@@ -106,7 +106,8 @@ def run_train_family(prepared_id: str, family: str, train_cfg: str, preprocess_c
                              roles=recipe["roles"],
                              on_trial=_trial_reporter(task, cfg.metric, family),
                              class_order=recipe.get("class_order"), groups=groups)
-    short = short_search_note(result.trials, cfg.n_trials, cfg.timeout_s)
+    searched = 1 if result.session.all_fixed else cfg.n_trials  # every parameter fixed: 1 trial
+    short = short_search_note(result.trials, searched, cfg.timeout_s)
     if short:  # the step's notes are printed on its console and kept in its log
         result.notes.append(f"{family}: {short}")
     return _record(task, result, recipe, y, prepared_id, project)
