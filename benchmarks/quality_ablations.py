@@ -69,6 +69,16 @@ preprocess.split_seed=S``, default config, six training steps in parallel with 6
 on seed 1: 0.825 (60 s: 0.831); hist_gb then scored 2 configurations (~105 s per 5-fold
 trial with six steps sharing 2 cores), so more time per family does not buy a search
 worth having on this table either.
+
+Prior knowledge and variance reduction for hist_gb's ordinal decomposition (2026-12-03,
+one-off script, the same 3 splits, quick-start parameters, one-hot columns, 5-fold out of
+fold / test macro-F1 per seed): unconstrained 0.818/0.862, 0.815/0.814, 0.819/0.804.
+Monotone increasing in compounds, input_fields and iterations (``monotonic_cst`` on each
+cumulative binary model): 0.786/0.812, 0.778/0.783 (adding num_pending: lower still), so
+run time is not monotone in the work columns once the protocol is known; dropped after two
+seeds. A soft-vote bag of 5 with ``max_features=0.5`` and 5 seeds: 0.821/0.857,
+0.821/0.820, 0.816/0.802, test mean 0.826 against 0.827 for one model, at 5 times the fit.
+Neither is adopted.
 """
 from __future__ import annotations
 
