@@ -49,6 +49,15 @@ def _quiet_optuna() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
+def _step_inputs(prepared_id: str, train_cfg: str, preprocess_cfg: str):
+    """What both training entry points start from: the typed config sections, the step's
+    task, and the training rows (``_load_training``)."""
+    _quiet_optuna()
+    cfg = TrainConfig.model_validate(json.loads(train_cfg))
+    prep = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
+    return cfg, prep, tracking.current_task(), *_load_training(prepared_id)
+
+
 def _compact(params: dict) -> str:
     return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                     for k, v in params.items())
@@ -94,11 +103,7 @@ def run_train_family(prepared_id: str, family: str, train_cfg: str, preprocess_c
     from steps.study import short_search_note
     from steps.tuning import tune_family
 
-    _quiet_optuna()
-    cfg = TrainConfig.model_validate(json.loads(train_cfg))
-    prep = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
-    task = tracking.current_task()
-    recipe, X, y, groups = _load_training(prepared_id)
+    cfg, prep, task, recipe, X, y, groups = _step_inputs(prepared_id, train_cfg, preprocess_cfg)
     # Families train in parallel steps: OpenMP/BLAS threads beyond n_jobs would oversubscribe
     # the cores (histogram boosting slowed ~10x under contention without this).
     with threadpool_limits(limits=cfg.n_jobs):
@@ -119,11 +124,7 @@ def run_train_budgeted(prepared_id: str, train_cfg: str, preprocess_cfg: str,
     ``{family: model_id}`` as JSON for every family that completed a round."""
     from steps.budget import tune_with_budget
 
-    _quiet_optuna()
-    cfg = TrainConfig.model_validate(json.loads(train_cfg))
-    prep = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
-    task = tracking.current_task()
-    recipe, X, y, groups = _load_training(prepared_id)
+    cfg, prep, task, recipe, X, y, groups = _step_inputs(prepared_id, train_cfg, preprocess_cfg)
     with threadpool_limits(limits=cfg.n_jobs):
         budget = tune_with_budget(cfg.families, X, y, prep, cfg, cfg.budget_s,
                                   roles=recipe["roles"], class_order=recipe.get("class_order"),
