@@ -112,7 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--limit", type=int, default=20, help="newest N runs (default 20)")
     runs.add_argument("--compare", nargs="*", metavar="RUN_ID",
                       help="two run IDs (A B), or none for the two newest: the settings that "
-                           "differ, then winner, scores and decision side by side")
+                           "differ, then winner, scores and decision side by side, test F1 per "
+                           "class and each family's cv and test score in A and B")
     runs.add_argument("--json", action="store_true",
                       help="the rows (or, with --compare, the comparison) as JSON")
     _read_mode_arg(runs)

@@ -198,7 +198,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
                  model_ids: dict[str, str]) -> tuple[str, str]:
     from steps.evaluation import baseline_metrics, check_gates, leaderboard, select_winner
     from steps.ensemble import ENSEMBLE
-    from steps.leaderboard import add_winner_gains
+    from steps.leaderboard import add_winner_gains, family_scores
 
     cfg = EvaluateConfig.model_validate(json.loads(evaluate_cfg))
     task = tracking.current_task()
@@ -265,12 +265,13 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
                   "points": curve.table.to_dict("records"), "verdict": curve.verdict,
                   "note": curve.note},
               "best_params": meta.get("best_params"), "imbalance": meta.get("imbalance"),
-              "per_class_f1": {str(c): float(f) for c, f in result.per_class["f1"].items()}}
+              "per_class_f1": {str(c): float(f) for c, f in result.per_class["f1"].items()},
+              "family_scores": family_scores(board, cfg.metric)}
     tracking.upload_json(task, "validation_report", report)
     candidate_id = register_candidate(task, final, report, project)
     return candidate_id, json.dumps({k: report[k] for k in (
         "winner", "metric", "score", "cv_score", "members", "ci", "gates_passed", "gate_reasons", "split_id",
         "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label", "calibration",
         "beta", "costs", "cost_decisions", "cost_ci", "selected_by", "leakage_findings",
-        "per_class_f1", "data_changes", "parent_dataset_id")},
+        "per_class_f1", "data_changes", "parent_dataset_id", "family_scores")},
         default=str)

@@ -113,6 +113,17 @@ def add_winner_gains(rows: list[dict], predictions: dict, winner: str, y_test, m
     return out
 
 
+def family_scores(board: pd.DataFrame, metric: str) -> dict[str, dict]:
+    """Per leaderboard row (each family, and the blend): its out-of-fold and test ``metric``,
+    None where missing, in rank order; small enough to travel with the step's return so
+    runs can be compared family by family."""
+    def number(value):
+        value = pd.to_numeric(value, errors="coerce")
+        return None if pd.isna(value) else float(value)
+    return {str(r["family"]): {"cv": number(r.get("cv_score")), "test": number(r.get(metric))}
+            for r in board.to_dict(orient="records")}
+
+
 def leaderboard_figure(df: pd.DataFrame, metric: str) -> Figure:
     """Horizontal bars of the primary metric per family with bootstrap CI error bars."""
     board = df.sort_values("rank") if "rank" in df.columns else df

@@ -67,6 +67,7 @@ def run_row(run: dict, report: dict | None, decision: dict | None) -> dict:
             "selected_by": report.get("selected_by") or NO_RESULT,
             "leakage": list(report.get("leakage_findings") or []),
             "per_class_f1": report.get("per_class_f1") or {},
+            "family_scores": report.get("family_scores") or {},
             "data_changes": list(report.get("data_changes") or []),
             "decision": verdict(decision), "model_id": (decision or {}).get("model_id") or ""}
 
@@ -108,6 +109,7 @@ def comparison(row_a: dict, row_b: dict, changes: list[tuple[str, Any, Any]]) ->
             "changes": [{"key": k, "a": va, "b": vb} for k, va, vb in changes],
             "delta": {"cv": delta("cv"), "test": delta("test")},
             "per_class_f1": _per_class(row_a, row_b),
+            "families": _per_family(row_a, row_b),
             "same_test_split": not (row_a["split"] and row_b["split"]
                                     and row_a["split"] != row_b["split"])}
 
@@ -117,6 +119,37 @@ def _per_class(row_a: dict, row_b: dict) -> list[dict]:
     change in the headline score came from."""
     a, b = row_a.get("per_class_f1") or {}, row_b.get("per_class_f1") or {}
     return [{"class": c, "a": a[c], "b": b[c], "delta": b[c] - a[c]} for c in a if c in b]
+
+
+def _per_family(row_a: dict, row_b: dict) -> list[dict]:
+    """Out-of-fold and test scores of every family (and the blend) in either run, B's order
+    first: a setting can help one family and hurt another under an unchanged winner. A
+    family only one run trained has None on the other side."""
+    a, b = row_a.get("family_scores") or {}, row_b.get("family_scores") or {}
+
+    def diff(x, y):
+        return None if x is None or y is None else y - x
+    out = []
+    for family in dict.fromkeys([*b, *a]):
+        sa, sb = a.get(family) or {}, b.get(family) or {}
+        out.append({"family": family, "cv_a": sa.get("cv"), "cv_b": sb.get("cv"),
+                    "cv_delta": diff(sa.get("cv"), sb.get("cv")), "test_a": sa.get("test"),
+                    "test_b": sb.get("test"), "test_delta": diff(sa.get("test"), sb.get("test"))})
+    return out
+
+
+def _family_lines(compared: dict) -> list[str]:
+    rows = compared.get("families") or []
+    if not rows:
+        return []
+    width = max(len(r["family"]) for r in rows)
+
+    def pair(r, key):
+        d = r[f"{key}_delta"]
+        return (f"{_number(r[f'{key}_a'])} -> {_number(r[f'{key}_b'])}"
+                + ("" if d is None else f" ({d:+.4f})"))
+    return ["per family, A -> B (B - A):", f"  {'':<{width}}  {'cv':<29}test"] + [
+        f"  {r['family']:<{width}}  {pair(r, 'cv'):<29}{pair(r, 'test')}" for r in rows]
 
 
 def _class_lines(compared: dict) -> list[str]:
@@ -155,7 +188,7 @@ def format_changes(compared: dict) -> str:
         d = compared["delta"][key]
         out.append(f"{label + ':':<14} A: {_number(row_a[key])}   B: {_number(row_b[key])}"
                    + ("" if d is None else f"   B - A: {d:+.4f}"))
-    out += _class_lines(compared) + _data_lines(row_a, row_b)
+    out += _class_lines(compared) + _family_lines(compared) + _data_lines(row_a, row_b)
     for label, row in (("A", row_a), ("B", row_b)):
         out += [f"possible leakage in {label}: {line}" for line in row.get("leakage", [])]
     if not compared["same_test_split"]:

@@ -149,6 +149,9 @@ def test_runs_lists_and_compares_both_runs(first_and_second_run):
     per_class = {r["class"]: r for r in as_json["per_class_f1"]}
     assert set(per_class) == set(report["per_class_f1"])  # every class, from the validate step
     assert all(r["delta"] == 0.0 for r in per_class.values())
+    families = {r["family"]: r for r in as_json["families"]}  # from the validate step's leaderboard
+    assert {"logreg", "hist_gb"} <= set(families) and set(families) <= {"logreg", "hist_gb", "ensemble"}
+    assert all(r["cv_delta"] == 0.0 and r["test_delta"] == 0.0 for r in families.values())
     unknown = _cli("runs", "--compare", first.pipeline_task_id, "f" * 32, data_dir=data_dir)
     assert unknown.returncode == 2 and "no task 'ffff" in unknown.stderr
     not_a_run = _cli("runs", "--compare", first.pipeline_task_id, first.steps["validate"]["task_id"],

@@ -93,3 +93,31 @@ def test_comparison_shows_per_class_f1_and_the_data_changes_when_the_data_differ
         "per_class_f1": {"F": 0.8}, "data_changes": ["+120 rows"]}}), []))
     assert "+120 rows" not in same_data  # same dataset hash: nothing to explain
     assert "test F1 per class" not in format_changes(comparison(_row("old"), a, []))
+
+
+def test_comparison_lists_every_family_of_either_run_with_its_deltas():
+    import pandas as pd
+
+    from steps.leaderboard import family_scores
+    board = pd.DataFrame([{"family": "ensemble", "cv_score": 0.82, "macro_f1": 0.85},
+                          {"family": "hist_gb", "cv_score": 0.81, "macro_f1": float("nan")},
+                          {"family": "svm", "cv_score": 0.69, "macro_f1": 0.72}])
+    scores_a = family_scores(board, "macro_f1")
+    assert list(scores_a) == ["ensemble", "hist_gb", "svm"]  # rank order kept
+    assert scores_a["hist_gb"] == {"cv": 0.81, "test": None}  # NaN travels as None
+    scores_b = {"hist_gb": {"cv": 0.83, "test": 0.86}, "ensemble": {"cv": 0.825, "test": 0.84},
+                "knn": {"cv": 0.72, "test": 0.73}}
+    compared = comparison(_row("r1", report={**REPORT, "family_scores": scores_a}),
+                          _row("r2", report={**REPORT, "family_scores": scores_b}), [])
+    rows = {r["family"]: r for r in compared["families"]}
+    assert list(rows) == ["hist_gb", "ensemble", "knn", "svm"]  # B's order, then A-only ones
+    assert rows["ensemble"]["cv_delta"] == pytest.approx(0.005)
+    assert rows["ensemble"]["test_delta"] == pytest.approx(-0.01)
+    assert rows["hist_gb"]["test_delta"] is None  # A has no test score for it
+    assert rows["knn"]["cv_a"] is None and rows["svm"]["cv_b"] is None
+    text = format_changes(compared)
+    assert "per family, A -> B (B - A):" in text
+    assert "ensemble  0.8200 -> 0.8250 (+0.0050)" in text and "0.8500 -> 0.8400 (-0.0100)" in text
+    assert "svm       0.6900 -> -" in text
+    json.dumps(compared)  # what `runs --compare --json` prints
+    assert "per family" not in format_changes(comparison(_row("old"), _row("older"), []))
