@@ -101,10 +101,15 @@ def _value(v) -> str:
     return json.dumps(v) if not isinstance(v, str) else v
 
 
+def _change(a, b):
+    """b - a, or None when either is missing."""
+    return None if a is None or b is None else b - a
+
+
 def comparison(row_a: dict, row_b: dict, changes: list[tuple[str, Any, Any]]) -> dict:
     """Runs A and B as data: both rows, the settings that differ, B - A, comparability."""
     def delta(key):
-        return None if row_a[key] is None or row_b[key] is None else row_b[key] - row_a[key]
+        return _change(row_a[key], row_b[key])
     return {"a": row_a, "b": row_b,
             "changes": [{"key": k, "a": va, "b": vb} for k, va, vb in changes],
             "delta": {"cv": delta("cv"), "test": delta("test")},
@@ -126,15 +131,12 @@ def _per_family(row_a: dict, row_b: dict) -> list[dict]:
     first: a setting can help one family and hurt another under an unchanged winner. A
     family only one run trained has None on the other side."""
     a, b = row_a.get("family_scores") or {}, row_b.get("family_scores") or {}
-
-    def diff(x, y):
-        return None if x is None or y is None else y - x
     out = []
     for family in dict.fromkeys([*b, *a]):
         sa, sb = a.get(family) or {}, b.get(family) or {}
         out.append({"family": family, "cv_a": sa.get("cv"), "cv_b": sb.get("cv"),
-                    "cv_delta": diff(sa.get("cv"), sb.get("cv")), "test_a": sa.get("test"),
-                    "test_b": sb.get("test"), "test_delta": diff(sa.get("test"), sb.get("test"))})
+                    "cv_delta": _change(sa.get("cv"), sb.get("cv")), "test_a": sa.get("test"),
+                    "test_b": sb.get("test"), "test_delta": _change(sa.get("test"), sb.get("test"))})
     return out
 
 
