@@ -108,11 +108,9 @@ def _change(a, b):
 
 def comparison(row_a: dict, row_b: dict, changes: list[tuple[str, Any, Any]]) -> dict:
     """Runs A and B as data: both rows, the settings that differ, B - A, comparability."""
-    def delta(key):
-        return _change(row_a[key], row_b[key])
     return {"a": row_a, "b": row_b,
             "changes": [{"key": k, "a": va, "b": vb} for k, va, vb in changes],
-            "delta": {"cv": delta("cv"), "test": delta("test")},
+            "delta": {key: _change(row_a[key], row_b[key]) for key in ("cv", "test")},
             "per_class_f1": _per_class(row_a, row_b),
             "families": _per_family(row_a, row_b),
             "same_test_split": not (row_a["split"] and row_b["split"]
