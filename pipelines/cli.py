@@ -113,7 +113,11 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--compare", nargs="*", metavar="RUN_ID",
                       help="two run IDs (A B), or none for the two newest: the settings that "
                            "differ, then winner, scores and decision side by side, test F1 per "
-                           "class and each family's cv and test score in A and B")
+                           "class and each family's cv and test score in A and B; on the same "
+                           "test split, B - A paired on its rows with a 95%% bootstrap interval "
+                           "(is the change more than the split's noise?)")
+    runs.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                      help="resamples for --compare's paired intervals (default 1000; 0: none)")
     runs.add_argument("--json", action="store_true",
                       help="the rows (or, with --compare, the comparison) as JSON")
     _read_mode_arg(runs)
@@ -236,7 +240,7 @@ def _cmd_runs(args) -> int:
     try:
         with existing_server(args.mode, cfg.execution):
             if args.compare is not None:
-                result, text = runs.compare(args.compare), format_changes
+                result, text = runs.compare(args.compare, max(args.bootstrap, 0)), format_changes
             else:
                 result, text = runs.list_runs(max(args.limit, 1)), format_runs
     except (LookupError, RuntimeError) as err:

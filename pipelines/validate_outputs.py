@@ -61,3 +61,14 @@ def report_outputs(task, board, winner, result, baseline, gates, cfg, curve=None
         tracking.report_figures(task, "cv", {"learning_curve": learning_curve_figure(curve, cfg.metric)})
     task.get_logger().report_text(
         f"winner: {winner}; gates {'PASSED' if gates.passed else 'FAILED'}: " + "; ".join(gates.reasons))
+
+
+
+def upload_test_predictions(task, predictions: dict, data: dict) -> None:
+    """Every fully scored family's test decisions and probabilities, keyed by the prepared
+    test rows: ``tabpipe runs --compare`` pairs two runs on them (``steps.run_pairs``)."""
+    from steps.run_pairs import ARTIFACT, predictions_table
+    table = predictions_table(predictions, data["y_test"], data["X_test"].index)
+    path = tracking.scratch_dir("predictions") / f"{ARTIFACT}.parquet"
+    table.to_parquet(path, index=False)
+    tracking.upload_file(task, ARTIFACT, path)

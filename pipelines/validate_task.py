@@ -10,7 +10,7 @@ import pandas as pd
 
 from pipelines import tracking
 from pipelines.candidate import register_candidate
-from pipelines.validate_outputs import learning_curve_of, report_outputs
+from pipelines.validate_outputs import learning_curve_of, report_outputs, upload_test_predictions
 from pipelines.datastore import fetch_frame, fetch_json
 from pipelines.train_task import load_oof
 from steps.config import EvaluateConfig
@@ -233,6 +233,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
         log.info("scored %s: cv %s %.4f, test %.4f (%d rows)", r["family"], cfg.metric,
                  r["cv_score"], r[cfg.metric], r["test_rows"])
     board = leaderboard(rows, cfg.metric, rank_by=rank_by, lower_is_better=by_cost)
+    upload_test_predictions(task, predictions, data)
     row = rows[0]
     baseline = baseline_metrics(data["y_train"], data["y_test"], recipe["classes"], cfg.beta,
                                 positive_label=data["positive"], costs=cfg.costs)

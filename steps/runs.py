@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from steps.run_pairs import gain_text
+
 CONFIG_PREFIX = "Args/"
 NOT_CONFIG = {"run_info"}  # bookkeeping, not a setting
 NO_RESULT = "-"
@@ -138,18 +140,31 @@ def _per_family(row_a: dict, row_b: dict) -> list[dict]:
     return out
 
 
+def _paired_lines(compared: dict) -> list[str]:
+    """B - A of the winners, paired on the same test rows (``steps.run_pairs``), or why not."""
+    paired, note = compared.get("paired"), compared.get("paired_note")
+    if not paired:
+        return [f"paired test comparison: {note}"] if note else []
+    unit = " (cost saved per row)" if paired["in"] == "expected_cost" else ""
+    return [f"paired on the same {paired['rows']} test rows, B - A in {paired['in']}{unit}: "
+            f"{paired['winner']['delta']:+.4f} ({gain_text(paired['winner'])})"]
+
+
 def _family_lines(compared: dict) -> list[str]:
     rows = compared.get("families") or []
     if not rows:
         return []
     width = max(len(r["family"]) for r in rows)
+    gains = (compared.get("paired") or {}).get("families") or {}
 
     def pair(r, key):
         d = r[f"{key}_delta"]
         return (f"{_number(r[f'{key}_a'])} -> {_number(r[f'{key}_b'])}"
                 + ("" if d is None else f" ({d:+.4f})"))
-    return ["per family, A -> B (B - A):", f"  {'':<{width}}  {'cv':<29}test"] + [
-        f"  {r['family']:<{width}}  {pair(r, 'cv'):<29}{pair(r, 'test')}" for r in rows]
+    head = f"  {'':<{width}}  {'cv':<29}{'test':<29}" + ("test B - A, paired" if gains else "")
+    return ["per family, A -> B (B - A):", head.rstrip()] + [
+        f"  {r['family']:<{width}}  {pair(r, 'cv'):<29}{pair(r, 'test'):<29}"
+        f"{gain_text(gains.get(r['family']))}".rstrip() for r in rows]
 
 
 def _class_lines(compared: dict) -> list[str]:
@@ -188,6 +203,7 @@ def format_changes(compared: dict) -> str:
         d = compared["delta"][key]
         out.append(f"{label + ':':<14} A: {_number(row_a[key])}   B: {_number(row_b[key])}"
                    + ("" if d is None else f"   B - A: {d:+.4f}"))
+    out += _paired_lines(compared)
     out += _class_lines(compared) + _family_lines(compared) + _data_lines(row_a, row_b)
     for label, row in (("A", row_a), ("B", row_b)):
         out += [f"possible leakage in {label}: {line}" for line in row.get("leakage", [])]

@@ -152,6 +152,13 @@ def test_runs_lists_and_compares_both_runs(first_and_second_run):
     families = {r["family"]: r for r in as_json["families"]}  # from the validate step's leaderboard
     assert {"logreg", "hist_gb"} <= set(families) and set(families) <= {"logreg", "hist_gb", "ensemble"}
     assert all(r["cv_delta"] == 0.0 and r["test_delta"] == 0.0 for r in families.values())
+    # paired on the stored test predictions: the winner's score recomputed from them is the
+    # reported one, and the cached second run gains exactly nothing
+    paired = as_json["paired"]
+    assert paired["winner"]["value_b"] == pytest.approx(report["score"])
+    assert paired["winner"]["delta"] == 0.0 and paired["winner"]["verdict"] == "within noise"
+    assert set(paired["families"]) == set(families)
+    assert "paired on the same" in compared.stdout
     unknown = _cli("runs", "--compare", first.pipeline_task_id, "f" * 32, data_dir=data_dir)
     assert unknown.returncode == 2 and "no task 'ffff" in unknown.stderr
     not_a_run = _cli("runs", "--compare", first.pipeline_task_id, first.steps["validate"]["task_id"],
