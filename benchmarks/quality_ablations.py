@@ -79,6 +79,17 @@ run time is not monotone in the work columns once the protocol is known; dropped
 seeds. A soft-vote bag of 5 with ``max_features=0.5`` and 5 seeds: 0.821/0.857,
 0.821/0.820, 0.816/0.802, test mean 0.826 against 0.827 for one model, at 5 times the fit.
 Neither is adopted.
+
+Two more views of hpc_data's target and columns (2026-12-03, one-off scripts, same 3 splits
+and 5 folds, quick-start parameters, out of fold / test macro-F1 means). Ordinal regression:
+HistGradientBoostingRegressor on the class index (balanced sample weights) with cut points
+tuned for macro-F1 on out-of-fold predictions, 0.789 / 0.799, against 0.799 / 0.810 for the
+plain balanced classifier on the same one-hot columns; the ordinal decomposition the pipeline
+uses scores 0.817 / 0.826. Protocol-relative work: log(compounds), log(input_fields) and
+log(iterations) minus their median within the row's protocol (medians from the fitting rows
+only) plus their sum, for the ordinal hist_gb: 0.820 / 0.826 against 0.817 / 0.826, per seed
+test 0.836 / 0.822 / 0.820 against 0.862 / 0.814 / 0.804: the split moves more than the
+features do. Neither is adopted.
 """
 from __future__ import annotations
 
