@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 import tempfile
 from pathlib import Path
 from typing import Any, Mapping
+
+from steps.numbers import is_finite_number
 
 log = logging.getLogger(__name__)
 
@@ -30,21 +31,18 @@ def current_task():
     return task
 
 
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
 
 def report_scalars(task, title: str, values: Mapping[str, Any], iteration: int = 0) -> None:
     logger = task.get_logger()
     for series, value in values.items():
-        if _finite(value):
+        if is_finite_number(value):
             logger.report_scalar(title=title, series=str(series), value=float(value), iteration=iteration)
 
 
 def report_single_values(task, values: Mapping[str, Any], prefix: str = "") -> None:
     logger = task.get_logger()
     for name, value in values.items():
-        if _finite(value):
+        if is_finite_number(value):
             logger.report_single_value(f"{prefix}{name}", float(value))
 
 

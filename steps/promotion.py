@@ -24,7 +24,6 @@ higher-is-better.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +31,7 @@ import numpy as np
 from steps.paired import PairedDifference, paired_difference
 from steps.config import PublishConfig
 from steps.metrics import columns_in_order
+from steps.numbers import is_finite_number
 
 TOLERANCE = 1e-9
 REQUIRED_KEYS = ("metric", "score", "split_id")
@@ -47,9 +47,6 @@ def _short(split_id: str | None) -> str:
     return str(split_id)[:12] if split_id else "unknown"
 
 
-def _valid_score(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
 
 def _comparability(candidate: dict, champion: dict) -> str | None:
     """Why the two scores cannot be compared, or None if they can."""
@@ -62,7 +59,7 @@ def _comparability(candidate: dict, champion: dict) -> str | None:
         if champion.get("dataset_hash") and champion.get("dataset_hash") != candidate.get("dataset_hash"):
             why += " (a different dataset version)"
         return why
-    if not _valid_score(champion.get("score")):
+    if not is_finite_number(champion.get("score")):
         return "the champion has no recorded score"
     return None
 
@@ -146,7 +143,7 @@ def decide_promotion(candidate: dict, champion: dict | None, gates_passed: bool,
     if not gates_passed:
         details = "; ".join(gate_reasons) if gate_reasons else "no reason given"
         return Decision(False, [f"Not published: the quality gates failed ({details})."])
-    if not _valid_score(score):
+    if not is_finite_number(score):
         return Decision(False, [f"Not published: the candidate's {metric} score {score!r} is not a number."])
     reasons = ["The quality gates passed" + (f" ({'; '.join(gate_reasons)})." if gate_reasons else ".")]
     if champion is None:

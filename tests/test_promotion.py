@@ -168,3 +168,11 @@ def test_head_to_head_prices_both_models_by_the_costs():
     assert saving.delta == pytest.approx(saving.value_b - saving.value_a) and saving.significant
     # by macro-F1 the cost-aware decisions lose: the criterion, not the model, changed
     assert head_to_head(aware, plain, X[1200:], y[1200:], "macro_f1", n=300).delta < 0
+
+
+@pytest.mark.parametrize("value, expected", [(1, True), (0.5, True), (-2.0, True), (True, False),
+                                             (float("nan"), False), (float("inf"), False),
+                                             ("0.9", False), (None, False)])
+def test_only_finite_real_numbers_count_as_scores(value, expected):
+    from steps.numbers import is_finite_number
+    assert is_finite_number(value) is expected
