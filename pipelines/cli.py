@@ -37,6 +37,7 @@ examples:
   tabpipe report                                # the latest run as an HTML page with its figures
   tabpipe runs                                  # every run: winner, scores, decision
   tabpipe runs --compare                        # what changed between the two newest runs
+  tabpipe runs --splits                         # each setting's mean and spread over test splits
 
 Every run: a dataset version (reused when the content is unchanged), a prepared
 version with a frozen test split, one tuned model per family, a validation report
@@ -116,6 +117,10 @@ def _parser() -> argparse.ArgumentParser:
                            "class and each family's cv and test score in A and B; on the same "
                            "test split, B - A paired on its rows with a 95%% bootstrap interval "
                            "(is the change more than the split's noise?)")
+    runs.add_argument("--splits", action="store_true",
+                      help="group the runs by setting across test splits (runs that differ only "
+                           "in preprocess.split_seed): mean, sd and range of the test score per "
+                           "setting, and each setting against the newest one, paired split by split")
     runs.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                       help="resamples for --compare's paired intervals (default 1000; 0: none)")
     runs.add_argument("--json", action="store_true",
@@ -241,6 +246,9 @@ def _cmd_runs(args) -> int:
         with existing_server(args.mode, cfg.execution):
             if args.compare is not None:
                 result, text = runs.compare(args.compare, max(args.bootstrap, 0)), format_changes
+            elif args.splits:
+                from steps.split_summary import format_split_groups
+                result, text = runs.split_summary(max(args.limit, 1)), format_split_groups
             else:
                 result, text = runs.list_runs(max(args.limit, 1)), format_runs
     except (LookupError, RuntimeError) as err:

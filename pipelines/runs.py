@@ -60,6 +60,13 @@ def list_runs(limit: int) -> list[dict]:
     return [row for row, _, _ in _rows(_controllers(limit))]
 
 
+def split_summary(limit: int) -> list[dict]:
+    """The ``limit`` newest runs grouped by setting across test splits
+    (``steps.split_summary.split_groups``)."""
+    from steps.split_summary import split_groups
+    return split_groups([(row, settings) for row, settings, _ in _rows(_controllers(limit))])
+
+
 def compare(run_ids: list[str], bootstrap: int = 1000) -> dict:
     """Runs A and B (two IDs, or none: the two newest, older first): ``steps.runs.comparison``
     plus, on the same test split, B - A paired on its rows with ``bootstrap`` resamples

@@ -159,6 +159,10 @@ def test_runs_lists_and_compares_both_runs(first_and_second_run):
     assert paired["winner"]["delta"] == 0.0 and paired["winner"]["verdict"] == "within noise"
     assert set(paired["families"]) == set(families)
     assert "paired on the same" in compared.stdout
+    # the same settings on the same split: one group, one split, the rerun counted once
+    groups = json.loads(_cli("runs", "--splits", "--json", data_dir=data_dir).stdout)
+    assert [(g["splits"], g["runs"]) for g in groups] == [(1, [second.pipeline_task_id])]
+    assert groups[0]["test"]["mean"] == report["score"]
     unknown = _cli("runs", "--compare", first.pipeline_task_id, "f" * 32, data_dir=data_dir)
     assert unknown.returncode == 2 and "no task 'ffff" in unknown.stderr
     not_a_run = _cli("runs", "--compare", first.pipeline_task_id, first.steps["validate"]["task_id"],
