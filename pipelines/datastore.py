@@ -5,6 +5,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -45,10 +46,14 @@ def create_version(project: str, name: str, files: Mapping[str, Any], *, parent=
     folder = scratch_dir("dataset")
     _write(folder, files)
     ds.add_files(str(folder))
-    for table_name, table in (tables or {}).items():
-        ds.set_metadata(table, metadata_name=table_name, ui_visible=True)
-    ds.upload()
-    ds.finalize()
+    with warnings.catch_warnings():
+        # ClearML fills missing cells of metadata tables and data previews with the text
+        # 'nan', which pandas 3 warns about once per float column: noise on the user's console
+        warnings.filterwarnings("ignore", message=".*is not supported as a fill value")
+        for table_name, table in (tables or {}).items():
+            ds.set_metadata(table, metadata_name=table_name, ui_visible=True)
+        ds.upload()
+        ds.finalize()
     log.info("created dataset version %s/%s %s", project, name, ds.id)
     return ds.id
 
