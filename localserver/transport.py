@@ -6,6 +6,8 @@
   query-string parameters into it.
 * ``meta.result_code`` always equals the HTTP status and never exceeds 500 (the SDK retries
   forever on > 500 and waits endlessly on 503).
+* GET on a web-app address the SDK prints (``/projects/<p>/experiments/<task>/...``, a model,
+  ``/`` from a browser) answers with a read-only HTML page (``localserver.webpages``).
 * Every response carries ``Connection: close`` and the socket is closed afterwards: the SDK
   forks a reporter process that may share a pooled keep-alive socket with its parent.
 """
@@ -21,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from .core import ENDPOINTS, ApiError, Context
+from .webpages import web_page
 
 log = logging.getLogger("localserver.api")
 _VERSION_RE = re.compile(r"^v?(\d+\.\d+)$")
@@ -98,7 +101,21 @@ class ApiHandler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         self.close_connection = True
 
+    def _reply_html(self, code: int, text: str):
+        data = text.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+        self.close_connection = True
+
     def _handle(self):
+        if self.command == "GET":  # the SDK's printed web-app links (read-only pages)
+            page = web_page(self.app.store, self.path, self.headers.get("Accept", ""))
+            if page is not None:
+                return self._reply_html(*page)
         started = time.perf_counter()
         name, version = parse_route(self.path)
         # errors still carry an (empty) data object: the SDK builds its response class from it

@@ -160,7 +160,8 @@ def run_pipeline(cfg: PipelineConfig, verbose: bool = False, progress=None) -> R
                 if agents is not None:
                     agents.stop()
             result.server = {"api": handle.api_url, "files": handle.files_url,
-                             "config": str(handle.config_path)}
+                             "config": str(handle.config_path),
+                             "stays_up": not handle.owned}  # a server started before the run
             return result
     require_server(f"execution.mode={ex.mode}")
     if ex.mode == "remote":

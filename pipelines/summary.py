@@ -40,4 +40,7 @@ def print_summary(result, as_json: bool = False) -> None:
     if result.report:
         print(f"\nreport: {Path(result.report).as_uri()}")
     if result.server:
-        print(f"\nserver: {result.server['api']}  (inspect: tabpipe show tasks | models)")
+        how = ("open it in a browser for each task's and model's page" if result.server.get("stays_up")
+               else "stopped with this run: `tabpipe server start` serves its task and model pages "
+                    "again; or `tabpipe show tasks | models`")
+        print(f"\nserver: {result.server['api']}  ({how})")

@@ -1,0 +1,177 @@
+"""Read-only HTML pages at the web-app addresses the SDK prints.
+
+The clearml SDK prints links such as ``<web_server>/projects/<p>/experiments/<task>/output/log``
+("ClearML results page", "pipeline page", "dataset page"). With this server they point at
+the API port, so each link opens a plain page of what the server holds for that task or
+model: status, parameters, artifacts, models, last scalars, debug images, console log.
+``/`` lists the newest tasks and models. No web app, no JavaScript, nothing editable.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import datetime, timezone
+from urllib.parse import urlsplit
+
+TASK_PATH = re.compile(r"/(?:experiments|tasks)/([0-9a-f]{32})(?:/|$)")
+MODEL_PATH = re.compile(r"/models/([0-9a-f]{32})(?:/|$)")
+ID = re.compile(r"[0-9a-f]{32}")
+LOG_LINES = 300
+LIST_LIMIT = 100
+STYLE = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}"
+         "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;"
+         "padding:3px 8px;text-align:left;vertical-align:top}pre{background:#f6f6f6;padding:1em;"
+         "overflow-x:auto;font-size:12px}img{max-width:560px;margin:4px;border:1px solid #ddd}"
+         "code{font-size:12px}")
+
+
+def _e(value) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _page(title: str, body: list[str]) -> str:
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{_e(title)}</title>"
+            f"<style>{STYLE}</style></head><body><p><a href='/'>all tasks and models</a></p>"
+            + "".join(body) + "</body></html>")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    """``rows`` hold ready-made HTML cells (escape text with ``_e`` first)."""
+    if not rows:
+        return "<p>(none)</p>"
+    head = "".join(f"<th>{_e(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _link(url) -> str:
+    url = str(url or "")
+    return f"<a href='{_e(url)}'>{_e(url)}</a>" if url.startswith(("http://", "https://")) else _e(url)
+
+
+def _task_link(task_id) -> str:
+    return f"<a href='/tasks/{_e(task_id)}'>{_e(task_id)}</a>" if task_id else ""
+
+
+def _model_link(model_id) -> str:
+    return f"<a href='/models/{_e(model_id)}'>{_e(model_id)}</a>" if model_id else ""
+
+
+def _when(ms) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%H:%M:%S") if ms else ""
+
+
+def _facts(doc: dict, keys: list[str], store) -> str:
+    """Field/value rows of ``doc``; the project by name, the parent task as a link."""
+    projects = {p["id"]: p["name"] for p in store.scan("projects")}
+    render = {"project": lambda p: _e(projects.get(p, p)), "parent": _task_link}
+    rows = [[_e(k), render.get(k, _e)(doc.get(k))] for k in keys
+            if doc.get(k) not in (None, "", [], {})]
+    return _table(["field", "value"], rows)
+
+
+def _value(store, value) -> str:
+    """A parameter value; an ID of a task, dataset or model here becomes a link to its page."""
+    text = str(value or "")
+    if ID.fullmatch(text):
+        if store.get("tasks", text) is not None:
+            return _task_link(text)
+        if store.get("models", text) is not None:
+            return _model_link(text)
+    return f"<code>{_e(text)}</code>"
+
+
+def _parameters(store, doc: dict) -> list[str]:
+    rows = [[_e(section), _e(name), _value(store, p.get("value"))]
+            for section, params in sorted((doc.get("hyperparams") or {}).items())
+            for name, p in sorted(params.items())]
+    configs = [f"<details><summary>{_e(name)}</summary><pre>{_e(c.get('value'))}</pre></details>"
+               for name, c in sorted((doc.get("configuration") or {}).items())]
+    return ["<h2>Parameters</h2>", _table(["section", "name", "value"], rows),
+            "<h2>Configuration objects</h2>", "".join(configs) or "<p>(none)</p>"]
+
+
+def _artifacts_and_models(doc: dict) -> list[str]:
+    artifacts = [[_e(a.get("key")), _e(a.get("type")), _e(a.get("content_size")), _link(a.get("uri"))]
+                 for a in (doc.get("execution") or {}).get("artifacts") or []]
+    models = [[_e(kind), _e(m.get("name")), _model_link(m.get("model"))]
+              for kind in ("input", "output") for m in (doc.get("models") or {}).get(kind) or []]
+    return ["<h2>Artifacts</h2>", _table(["name", "type", "bytes", "file"], artifacts),
+            "<h2>Models</h2>", _table(["", "name", "model"], models)]
+
+
+def _scalars(doc: dict) -> list[str]:
+    rows = sorted((v.get("metric"), v.get("variant"), v.get("value"))
+                  for variants in (doc.get("last_metrics") or {}).values()
+                  for v in variants.values())
+    return ["<h2>Last scalar values</h2>",
+            _table(["metric", "variant", "value"], [[_e(m), _e(v), _e(x)] for m, v, x in rows])]
+
+
+def _images_and_log(store, task_id: str) -> list[str]:
+    images = [doc for _, doc in store.events(task_id, types=["training_debug_image"])]
+    tags = "".join(f"<a href='{_e(d.get('url'))}'><img src='{_e(d.get('url'))}' "
+                   f"alt='{_e(d.get('metric'))}' title='{_e(d.get('metric'))}/{_e(d.get('variant'))}'></a>"
+                   for d in images if str(d.get("url", "")).startswith(("http://", "https://")))
+    lines = [f"{_when(doc.get('timestamp'))} {doc.get('msg', '')}".rstrip()
+             for _, doc in reversed(store.events(task_id, types=["log"], limit=LOG_LINES, descending=True))]
+    return ["<h2>Images</h2>", tags or "<p>(none)</p>",
+            f"<h2>Console (last {LOG_LINES} reports)</h2>", f"<pre>{_e(chr(10).join(lines))}</pre>"]
+
+
+def task_page(store, task_id: str) -> tuple[int, str]:
+    doc = store.get("tasks", task_id)
+    if doc is None:
+        return 404, _page("not found", [f"<h1>No task {_e(task_id)} on this server</h1>"])
+    body = [f"<h1>{_e(doc.get('name'))}</h1>",
+            _facts(doc, ["id", "type", "status", "status_message", "project", "parent", "created",
+                         "started", "completed", "tags", "system_tags", "comment"], store)]
+    body += _parameters(store, doc) + _artifacts_and_models(doc) + _scalars(doc)
+    body += _images_and_log(store, task_id)
+    return 200, _page(doc.get("name") or task_id, body)
+
+
+def model_page(store, model_id: str) -> tuple[int, str]:
+    doc = store.get("models", model_id)
+    if doc is None:
+        return 404, _page("not found", [f"<h1>No model {_e(model_id)} on this server</h1>"])
+    metadata = [[_e(m.get("key", k)), f"<code>{_e(m.get('value'))}</code>"]
+                for k, m in sorted((doc.get("metadata") or {}).items())]
+    body = [f"<h1>{_e(doc.get('name'))}</h1>",
+            _facts(doc, ["id", "project", "framework", "ready", "tags", "system_tags", "created",
+                         "comment"], store),
+            f"<p>weights: {_link(doc.get('uri'))}</p><p>created by task {_task_link(doc.get('task'))}</p>",
+            "<h2>Labels</h2>", _table(["label", "index"], [[_e(k), _e(v)] for k, v in
+                                                          (doc.get("labels") or {}).items()]),
+            "<h2>Metadata</h2>", _table(["key", "value"], metadata)]
+    return 200, _page(doc.get("name") or model_id, body)
+
+
+def index_page(store) -> tuple[int, str]:
+    projects = {p["id"]: p["name"] for p in store.scan("projects")}
+    tasks = [[_task_link(d["id"]), _e(d.get("name")), _e(d.get("type")), _e(d.get("status")),
+              _e(projects.get(d.get("project"))), _e(d.get("last_update"))]
+             for d in reversed(store.scan("tasks")[-LIST_LIMIT:])]
+    models = [[_model_link(d["id"]), _e(d.get("name")), _e(d.get("ready")), _e(json.dumps(d.get("tags") or []))]
+              for d in reversed(store.scan("models")[-LIST_LIMIT:])]
+    return 200, _page("local ClearML-compatible server", [
+        "<h1>Local ClearML-compatible server</h1>",
+        f"<h2>Newest tasks (up to {LIST_LIMIT})</h2>",
+        _table(["id", "name", "type", "status", "project", "last update"], tasks),
+        f"<h2>Newest models (up to {LIST_LIMIT})</h2>",
+        _table(["id", "name", "published", "tags"], models)])
+
+
+def web_page(store, path: str, accept: str = "") -> tuple[int, str] | None:
+    """(status, HTML) for a web-app address, or None for anything else (an API call)."""
+    route = urlsplit(path).path
+    if route.rstrip("/") == "":
+        return index_page(store) if "text/html" in accept else None
+    found = TASK_PATH.search(route)
+    if found and "." not in route.rsplit("/", 1)[-1]:
+        return task_page(store, found.group(1))
+    found = MODEL_PATH.search(route)
+    if found:
+        return model_page(store, found.group(1))
+    return None

@@ -1,0 +1,96 @@
+"""The web-app links the SDK prints open read-only HTML pages: a task's parameters (IDs as
+links), artifacts, models, last scalars, images and console; a model's metadata; the newest
+tasks at ``/`` for a browser. Text is escaped, unknown IDs are 404, API calls are untouched."""
+import urllib.error
+import urllib.request
+
+import pytest
+
+from localserver.launch import start_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    handle = start_server(tmp_path_factory.mktemp("web"), background=False)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="module")
+def stored(server):
+    api = server.api()
+    pid = api.call("projects.create", name="web/p")["id"]
+    parent = api.call("tasks.create", name="pipeline", type="controller", project=pid)["id"]
+    tid = api.call("tasks.create", name="train <b>hgb</b>", type="training", project=pid,
+                   parent=parent,
+                   hyperparams={"kwargs": {
+                       "seed": {"section": "kwargs", "name": "seed", "value": "7"},
+                       "upstream": {"section": "kwargs", "name": "upstream", "value": parent}}},
+                   configuration={"train": {"name": "train", "value": '{"n_trials": 40}'}})["id"]
+    api.call("tasks.started", task=tid)
+    api.call("events.add_batch", requests=[
+        {"type": "training_stats_scalar", "task": tid, "iter": 0, "metric": "cv", "variant": "macro_f1",
+         "value": 0.8123},
+        {"type": "log", "task": tid, "msg": "trial 3 finished <script>x</script>", "level": "info"},
+        {"type": "training_debug_image", "task": tid, "iter": 0, "metric": "optuna", "variant": "history",
+         "url": "http://files.example/history.png"}])
+    api.call("tasks.add_or_update_artifacts", task=tid, artifacts=[
+        {"key": "trials", "type": "pandas", "uri": "http://files.example/trials.csv.gz", "content_size": 99}])
+    mid = api.call("models.create", name="hpc-classifier", uri="http://files.example/m.joblib", task=tid,
+                   project=pid, labels={"VF": 0, "L": 1})["id"]
+    api.call("tasks.add_or_update_model", task=tid, name="model", model=mid, type="output")
+    api.call("models.add_or_update_metadata", model=mid,
+             metadata=[{"key": "dataset_hash", "type": "str", "value": "abc123"}])
+    return {"project": pid, "parent": parent, "task": tid, "model": mid}
+
+
+def _get(server, path, accept="text/html"):
+    req = urllib.request.Request(server.api_url + path, headers={"Accept": accept})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.headers.get("Content-Type"), resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Content-Type"), err.read().decode()
+
+
+def test_the_sdk_results_link_opens_the_task_page(server, stored):
+    tid = stored["task"]
+    for path in (f"/projects/{stored['project']}/experiments/{tid}/output/log",  # results page
+                 f"/pipelines/{stored['project']}/experiments/{tid}",
+                 f"/datasets/simple/{stored['project']}/experiments/{tid}"):
+        code, kind, page = _get(server, path, accept="*/*")
+        assert (code, kind) == (200, "text/html; charset=utf-8"), path
+    assert "<h1>train &lt;b&gt;hgb&lt;/b&gt;</h1>" in page  # escaped, never markup
+    assert "web/p" in page and "in_progress" in page
+    assert f"href='/tasks/{stored['parent']}'" in page  # the parent and an ID parameter link on
+    assert page.count(f"href='/tasks/{stored['parent']}'") == 2
+    assert "<code>7</code>" in page and "{&quot;n_trials&quot;: 40}" in page
+    assert "href='http://files.example/trials.csv.gz'" in page
+    assert f"href='/models/{stored['model']}'" in page
+    assert "macro_f1" in page and "0.8123" in page
+    assert "<img src='http://files.example/history.png'" in page
+    assert "trial 3 finished &lt;script&gt;" in page and "<script>" not in page
+
+
+def test_the_model_page_shows_weights_labels_metadata_and_its_task(server, stored):
+    code, _, page = _get(server, f"/projects/*/models/{stored['model']}")
+    assert code == 200 and "<h1>hpc-classifier</h1>" in page
+    assert "href='http://files.example/m.joblib'" in page and f"href='/tasks/{stored['task']}'" in page
+    assert "dataset_hash" in page and "abc123" in page and "VF" in page
+
+
+def test_unknown_ids_are_404_pages_and_the_index_lists_the_newest(server, stored):
+    code, kind, page = _get(server, "/projects/p/experiments/" + "f" * 32)
+    assert code == 404 and kind.startswith("text/html") and "No task" in page
+    code, _, page = _get(server, "/models/" + "e" * 32)
+    assert code == 404 and "No model" in page
+    code, _, page = _get(server, "/")
+    assert code == 200 and f"/tasks/{stored['task']}" in page and f"/models/{stored['model']}" in page
+    assert page.index("train &lt;b&gt;") < page.index(">pipeline<")  # newest first
+
+
+def test_api_requests_are_not_pages(server, stored):
+    code, kind, body = _get(server, "/", accept="application/json")  # not a browser: the API's 404
+    assert code == 404 and kind == "application/json" and "Unsupported endpoint" in body
+    task = server.api().call("tasks.get_by_id", task=stored["task"])["task"]
+    assert task["name"] == "train <b>hgb</b>"
