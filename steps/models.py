@@ -44,11 +44,30 @@ def class_weights(class_weight, params: dict, y=None):
     1 = fully balanced). Partial weighting often wins on macro-F1 because full
     balancing over-predicts the rare class; the power needs the training labels."""
     power = params.get("class_weight_power", 1.0)
-    if class_weight != "balanced" or power == 1.0 or y is None:
+    if class_weight != "balanced" or y is None:
         return class_weight
     counts = Counter(np.asarray(y))
+    integer_like = [label for label in counts if _integer_text(label) is not None]
+    if power == 1.0 and not integer_like:
+        return class_weight
     n, k = sum(counts.values()), len(counts)
-    return {label: float((n / (k * c)) ** power) for label, c in counts.items()}
+    weights = {label: float((n / (k * c)) ** power) for label, c in counts.items()}
+    # scikit-learn (1.9) looks a label up in a class_weight dict as int(label) when it parses
+    # as one, so labels such as '0'/'1' (an integer target read as text) would be missing, and
+    # forests expand 'balanced' into such a dict themselves: list each weight under both keys
+    for label in integer_like:
+        weights.setdefault(_integer_text(label), weights[label])
+    return weights
+
+
+def _integer_text(label) -> int | None:
+    """``int(label)`` for a text label that parses as an integer ('0', '12'), else None."""
+    if not isinstance(label, str):
+        return None
+    try:
+        return int(label)
+    except ValueError:
+        return None
 
 
 class ScoreSVC(SVC):
@@ -97,7 +116,8 @@ def _suggest_forest(t):
 # --- histogram gradient boosting -----------------------------------------------------
 def _make_hgb(p, seed, cw):
     if isinstance(cw, dict):  # HGB looks weights up by its encoded labels 0..k-1 (sorted)
-        cw = {i: w for i, (_, w) in enumerate(sorted(cw.items()))}
+        labels = {k: w for k, w in cw.items() if isinstance(k, str)} or cw  # not int aliases
+        cw = {i: w for i, (_, w) in enumerate(sorted(labels.items()))}
     # no early stopping: on hpc_data/mlc_churn its loss-based stop on a 10% split
     # halted at ~60 trees and cost 1-2 macro-F1 points; max_iter is tuned instead
     return HistGradientBoostingClassifier(

@@ -81,6 +81,25 @@ def test_class_weight_power_interpolates_none_and_balanced():
     assert class_weights("balanced", {"class_weight_power": 0.0}, y) == {"a": 1.0, "b": 1.0}
 
 
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize("power", [1.0, 0.5])
+def test_integer_labels_read_as_text_are_weighted_like_any_other(family, power):
+    # a 0/1 target read from a CSV reaches the models as '0'/'1'; scikit-learn 1.9 looks such
+    # labels up in class_weight as ints, and forests failed with "The classes, [0, 1], are not
+    # in class_weight"
+    X, letters = mixed_frame()
+    y = letters.map({"a": "0", "b": "1", "c": "10"})
+    params = {**FAMILIES[family].defaults, **FAST, "class_weight_power": power}
+    model = build_model_pipeline(infer_roles(X), PreprocessConfig(), family, params,
+                                 "class_weight", seed=0, y=y).fit(X, y)
+    assert list(model.classes_) == ["0", "1", "10"] and set(model.predict(X)) <= {"0", "1", "10"}
+    weights = class_weights("balanced", {"class_weight_power": power}, y)
+    counts = y.value_counts()
+    for label in ("0", "1", "10"):
+        expected = (len(y) / (3 * counts[label])) ** power
+        assert weights[label] == weights[int(label)] == pytest.approx(expected)
+
+
 def test_score_svc_proba_is_consistent_with_predict():
     X, y = mixed_frame(n=90)
     Xn = X[["x1", "x2", "n"]].fillna(0).to_numpy()
