@@ -82,6 +82,18 @@ def _drop_outliers(X, y, contamination: float, seed: int):
     return X[inlier], y_arr[inlier]
 
 
+_SAID: set[str] = set()
+
+
+def _say_once(level: int, msg: str, *args) -> None:
+    """Log a sampler adjustment once per process: every CV fold of every trial refits the
+    sampler, and the same sentence would fill the console."""
+    text = msg % args
+    if text not in _SAID:
+        _SAID.add(text)
+        log.log(level, text)
+
+
 class AdaptiveSampler(BaseEstimator):
     """Builds the imblearn sampler at fit time from the class counts it is given.
 
@@ -115,14 +127,14 @@ class AdaptiveSampler(BaseEstimator):
         majority = max(counts.values())
         smallest = min((n for n in counts.values() if n < majority), default=majority)
         if smallest < 2:
-            log.warning("%s: a class has %d row(s) in this fit; using random oversampling",
-                        kind, smallest)
+            _say_once(logging.WARNING, "%s: a class has %d row(s) in this fit; using random "
+                      "oversampling", kind, smallest)
             self.k_used_ = 0
             return RandomOverSampler(random_state=seed)
         k = min(self.k_neighbors, smallest - 1)
         if k < self.k_neighbors:
-            log.info("%s: k_neighbors reduced %d -> %d (smallest class has %d rows)",
-                     kind, self.k_neighbors, k, smallest)
+            _say_once(logging.INFO, "%s: k_neighbors reduced %d -> %d (smallest class has %d "
+                      "rows)", kind, self.k_neighbors, k, smallest)
         self.k_used_ = k
         if kind == "smote":
             return SMOTE(k_neighbors=k, random_state=seed)

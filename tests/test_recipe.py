@@ -8,6 +8,7 @@ from imblearn import FunctionSampler
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 
 from steps.config import ImbalanceConfig, OutlierConfig, PreprocessConfig
+from steps import recipe
 from steps.recipe import AdaptiveSampler, build_model_pipeline, infer_roles
 
 SEEN: list[np.ndarray] = []  # module level: clone() deep-copies estimator params
@@ -71,11 +72,13 @@ def test_smote_k_neighbors_reduced_for_tiny_minority(caplog):
     X = rng.normal(size=(43, 2))
     y = np.array(["big"] * 40 + ["tiny"] * 3)
     sampler = AdaptiveSampler("smote", k_neighbors=5, seed=0)
+    recipe._SAID.clear()  # said once per process: start from nothing said
     with caplog.at_level(logging.INFO, logger="steps.recipe"):
         X_res, y_res = sampler.fit_resample(X, y)
+        sampler.fit_resample(X, y)  # the next CV fold, the next trial: not said again
     assert sampler.k_used_ == 2
     assert (y_res == "tiny").sum() == 40
-    assert "k_neighbors reduced 5 -> 2" in caplog.text
+    assert caplog.text.count("k_neighbors reduced 5 -> 2") == 1
 
 
 @pytest.mark.parametrize("kind", ["smote", "borderline_smote", "svm_smote", "adasyn", "smoteenn"])
@@ -93,6 +96,7 @@ def test_single_row_class_falls_back_to_random_oversampling(caplog):
     X = np.arange(20, dtype=float).reshape(10, 2)
     y = np.array(["a"] * 9 + ["b"])
     sampler = AdaptiveSampler("smote", seed=0)
+    recipe._SAID.clear()
     with caplog.at_level(logging.WARNING, logger="steps.recipe"):
         _, y_res = sampler.fit_resample(X, y)
     assert (y_res == "b").sum() == 9
