@@ -3,7 +3,7 @@
 The clearml SDK prints links such as ``<web_server>/projects/<p>/experiments/<task>/output/log``
 ("ClearML results page", "pipeline page", "dataset page"). With this server they point at
 the API port, so each link opens a plain page of what the server holds for that task or
-model: status, parameters, artifacts, models, last scalars, debug images, console log.
+model: status, parameters, artifacts, models, last scalars, tables, images, console log.
 ``/`` lists the newest tasks and models. No web app, no JavaScript, nothing editable.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ TASK_PATH = re.compile(r"/(?:experiments|tasks)/([0-9a-f]{32})(?:/|$)")
 MODEL_PATH = re.compile(r"/models/([0-9a-f]{32})(?:/|$)")
 ID = re.compile(r"[0-9a-f]{32}")
 LOG_LINES = 300
+TABLE_ROWS = 200
 LIST_LIMIT = 100
 STYLE = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}"
          "table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;"
@@ -109,6 +110,36 @@ def _scalars(doc: dict) -> list[str]:
             _table(["metric", "variant", "value"], [[_e(m), _e(v), _e(x)] for m, v, x in rows])]
 
 
+def _cell(store, value) -> str:
+    if isinstance(value, str) and ID.fullmatch(value):
+        return _value(store, value)  # a model or task ID: a link to its page
+    return _e(f"{value:.4f}" if isinstance(value, float) else value)
+
+
+def _tables(store, task_id: str) -> list[str]:
+    """The task's reported tables (plotly table plots, as ``Logger.report_table`` sends them),
+    newest report of each title, at most ``TABLE_ROWS`` rows each."""
+    newest = {}
+    for _, doc in store.events(task_id, types=["plot"]):
+        try:
+            data = (json.loads(doc.get("plot_str") or "{}").get("data") or [{}])[0]
+        except (ValueError, AttributeError):
+            continue
+        if data.get("type") == "table":
+            newest[f"{doc.get('metric')} / {doc.get('variant')}"] = data
+    out = []
+    for title, data in sorted(newest.items()):
+        header = [h[0] if isinstance(h, list) and h else h
+                  for h in (data.get("header") or {}).get("values") or []]
+        columns = (data.get("cells") or {}).get("values") or []
+        rows = [list(r) for r in zip(*columns)]
+        more = f"<p>({len(rows) - TABLE_ROWS} more rows)</p>" if len(rows) > TABLE_ROWS else ""
+        out += [f"<h3>{_e(title)}</h3>",
+                _table([str(h) for h in header], [[_cell(store, v) for v in r] for r in rows[:TABLE_ROWS]]),
+                more]
+    return ["<h2>Tables</h2>"] + (out or ["<p>(none)</p>"])
+
+
 def _images_and_log(store, task_id: str) -> list[str]:
     images = [doc for _, doc in store.events(task_id, types=["training_debug_image"])]
     tags = "".join(f"<a href='{_e(d.get('url'))}'><img src='{_e(d.get('url'))}' "
@@ -128,7 +159,7 @@ def task_page(store, task_id: str) -> tuple[int, str]:
             _facts(doc, ["id", "type", "status", "status_message", "project", "parent", "created",
                          "started", "completed", "tags", "system_tags", "comment"], store)]
     body += _parameters(store, doc) + _artifacts_and_models(doc) + _scalars(doc)
-    body += _images_and_log(store, task_id)
+    body += _tables(store, task_id) + _images_and_log(store, task_id)
     return 200, _page(doc.get("name") or task_id, body)
 
 

@@ -1,6 +1,7 @@
 """The web-app links the SDK prints open read-only HTML pages: a task's parameters (IDs as
-links), artifacts, models, last scalars, images and console; a model's metadata; the newest
+links), artifacts, models, last scalars, tables, images and console; a model's metadata; the newest
 tasks at ``/`` for a browser. Text is escaped, unknown IDs are 404, API calls are untouched."""
+import json
 import urllib.error
 import urllib.request
 
@@ -33,7 +34,14 @@ def stored(server):
          "value": 0.8123},
         {"type": "log", "task": tid, "msg": "trial 3 finished <script>x</script>", "level": "info"},
         {"type": "training_debug_image", "task": tid, "iter": 0, "metric": "optuna", "variant": "history",
-         "url": "http://files.example/history.png"}])
+         "url": "http://files.example/history.png"},
+        {"type": "plot", "task": tid, "iter": 0, "metric": "validation/leaderboard", "variant": "table",
+         "plot_str": json.dumps({"data": [{"type": "table",
+                                           "header": {"values": [["family"], ["macro_f1"], ["task"]]},
+                                           "cells": {"values": [["hist_gb", "logreg"], [0.83251, 0.6],
+                                                                [parent, "-"]]}}]})},
+        {"type": "plot", "task": tid, "iter": 0, "metric": "curve", "variant": "v",
+         "plot_str": json.dumps({"data": [{"type": "scatter", "x": [1], "y": [2]}]})}])
     api.call("tasks.add_or_update_artifacts", task=tid, artifacts=[
         {"key": "trials", "type": "pandas", "uri": "http://files.example/trials.csv.gz", "content_size": 99}])
     mid = api.call("models.create", name="hpc-classifier", uri="http://files.example/m.joblib", task=tid,
@@ -63,13 +71,16 @@ def test_the_sdk_results_link_opens_the_task_page(server, stored):
     assert "<h1>train &lt;b&gt;hgb&lt;/b&gt;</h1>" in page  # escaped, never markup
     assert "web/p" in page and "in_progress" in page
     assert f"href='/tasks/{stored['parent']}'" in page  # the parent and an ID parameter link on
-    assert page.count(f"href='/tasks/{stored['parent']}'") == 2
+    assert page.count(f"href='/tasks/{stored['parent']}'") == 3  # and a table cell
     assert "<code>7</code>" in page and "{&quot;n_trials&quot;: 40}" in page
     assert "href='http://files.example/trials.csv.gz'" in page
     assert f"href='/models/{stored['model']}'" in page
     assert "macro_f1" in page and "0.8123" in page
     assert "<img src='http://files.example/history.png'" in page
     assert "trial 3 finished &lt;script&gt;" in page and "<script>" not in page
+    tables = page[page.index("<h2>Tables</h2>"):page.index("<h2>Images</h2>")]
+    assert "<h3>validation/leaderboard / table</h3>" in tables and "curve" not in tables  # tables only
+    assert "<td>hist_gb</td><td>0.8325</td><td><a href='/tasks/" in tables  # rounded; IDs link
 
 
 def test_the_model_page_shows_weights_labels_metadata_and_its_task(server, stored):
