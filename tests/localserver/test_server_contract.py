@@ -2,17 +2,6 @@
 wrong type makes the SDK drop the whole response. Parse each answer with the SDK classes."""
 import importlib
 
-import pytest
-
-from localserver.launch import start_server
-
-
-@pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    handle = start_server(tmp_path_factory.mktemp("contract"), background=False)
-    yield handle.api()
-    handle.stop()
-
 
 def parse(endpoint: str, data: dict):
     service, action = endpoint.split(".")

@@ -1,5 +1,4 @@
 """Flow 2: Dataset versions on the local server (create/add/upload/finalize, parent, get, local copy)."""
-import urllib.error
 
 import pytest
 

@@ -4,22 +4,8 @@ import json
 import urllib.error
 import urllib.request
 
-import pytest
 
-from localserver.launch import start_server
 from localserver.services.tasks_status import check_editable, check_transition
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    handle = start_server(tmp_path_factory.mktemp("rules"), background=False)
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture(scope="module")
-def api(server):
-    return server.api()
 
 
 def new_task(api, name="t", **extra):

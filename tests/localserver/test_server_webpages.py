@@ -7,15 +7,6 @@ import urllib.request
 
 import pytest
 
-from localserver.launch import start_server
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    handle = start_server(tmp_path_factory.mktemp("web"), background=False)
-    yield handle
-    handle.stop()
-
 
 @pytest.fixture(scope="module")
 def stored(server):
