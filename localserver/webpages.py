@@ -93,6 +93,27 @@ def _parameters(store, doc: dict) -> list[str]:
             "<h2>Configuration objects</h2>", "".join(configs) or "<p>(none)</p>"]
 
 
+def _steps(store, doc: dict) -> list[str]:
+    """A pipeline's steps: from its ``Pipeline`` configuration (the task each step ran as, or
+    reused from an earlier run when cached), else the tasks whose parent it is."""
+    try:
+        dag = json.loads(((doc.get("configuration") or {}).get("Pipeline") or {}).get("value") or "{}")
+    except ValueError:
+        dag = {}
+    if isinstance(dag, dict) and dag:
+        steps = [(name, (node or {}).get("executed") or (node or {}).get("job_id"))
+                 for name, node in dag.items()]
+    else:
+        steps = [(d.get("name"), d["id"]) for d in store.scan("tasks", parent=[doc["id"]])]
+    rows = []
+    for name, task_id in steps:
+        task = store.get("tasks", task_id) if task_id else None
+        reused = task is not None and task.get("parent") not in (None, doc["id"])
+        rows.append([_e(name), _task_link(task_id), _e((task or {}).get("status")),
+                     "reused (cached)" if reused else ""])
+    return ["<h2>Pipeline steps</h2>", _table(["step", "task", "status", ""], rows)] if rows else []
+
+
 def _artifacts_and_models(doc: dict) -> list[str]:
     artifacts = [[_e(a.get("key")), _e(a.get("type")), _e(a.get("content_size")), _link(a.get("uri"))]
                  for a in (doc.get("execution") or {}).get("artifacts") or []]
@@ -158,7 +179,7 @@ def task_page(store, task_id: str) -> tuple[int, str]:
     body = [f"<h1>{_e(doc.get('name'))}</h1>",
             _facts(doc, ["id", "type", "status", "status_message", "project", "parent", "created",
                          "started", "completed", "tags", "system_tags", "comment"], store)]
-    body += _parameters(store, doc) + _artifacts_and_models(doc) + _scalars(doc)
+    body += _steps(store, doc) + _parameters(store, doc) + _artifacts_and_models(doc) + _scalars(doc)
     body += _tables(store, task_id) + _images_and_log(store, task_id)
     return 200, _page(doc.get("name") or task_id, body)
 

@@ -74,6 +74,25 @@ def test_the_sdk_results_link_opens_the_task_page(server, stored):
     assert "<td>hist_gb</td><td>0.8325</td><td><a href='/tasks/" in tables  # rounded; IDs link
 
 
+def test_a_pipeline_page_lists_its_steps(server, stored):
+    code, _, page = _get(server, f"/pipelines/{stored['project']}/experiments/{stored['parent']}")
+    steps = page[page.index("<h2>Pipeline steps</h2>"):page.index("<h2>Parameters")]
+    assert code == 200 and f"href='/tasks/{stored['task']}'" in steps and "in_progress" in steps
+    _, _, step_page = _get(server, f"/tasks/{stored['task']}")
+    assert "Pipeline steps" not in step_page  # a task without steps has no such section
+
+
+def test_a_cached_pipeline_lists_the_steps_it_reused(server, stored):
+    api = server.api()
+    dag = {"train": {"executed": stored["task"], "parents": []}, "publish": {"executed": None}}
+    rerun = api.call("tasks.create", name="pipeline again", type="controller", project=stored["project"],
+                     configuration={"Pipeline": {"name": "Pipeline", "value": json.dumps(dag)}})["id"]
+    _, _, page = _get(server, f"/tasks/{rerun}")
+    steps = page[page.index("<h2>Pipeline steps</h2>"):page.index("<h2>Parameters")]
+    assert f"<td>train</td><td><a href='/tasks/{stored['task']}'" in steps and "reused (cached)" in steps
+    assert "<td>publish</td><td></td>" in steps  # not run (yet)
+
+
 def test_the_model_page_shows_weights_labels_metadata_and_its_task(server, stored):
     code, _, page = _get(server, f"/projects/*/models/{stored['model']}")
     assert code == 200 and "<h1>hpc-classifier</h1>" in page
