@@ -93,7 +93,8 @@ def _predictions(validate_id: str | None):
     import pandas as pd
     from steps.run_pairs import ARTIFACT
     artifact = Task.get_task(task_id=validate_id).artifacts.get(ARTIFACT) if validate_id else None
-    return None if artifact is None else pd.read_parquet(artifact.get_local_copy())
+    path = artifact.get_local_copy() if artifact is not None else None
+    return None if path is None else pd.read_parquet(path)  # None: absent or not downloadable
 
 
 def _paired(val_a: dict, val_b: dict, n: int) -> tuple[dict | None, str | None]:
@@ -106,7 +107,8 @@ def _paired(val_a: dict, val_b: dict, n: int) -> tuple[dict | None, str | None]:
         return None, f"the runs score different metrics ({ra.get('metric')}, {rb.get('metric')})"
     tables = [_predictions(v["task"]) for v in (val_a, val_b)]
     if any(t is None for t in tables):
-        return None, "a run has no stored test predictions (recorded before they were kept)"
+        return None, ("a run has no stored test predictions (recorded before they were kept, "
+                      "or its file could not be downloaded)")
     try:
         return paired_runs(*tables, ra["winner"], rb["winner"], rb["metric"], n=n,
                            beta=float(rb.get("beta") or 1.0), positive_label=rb.get("positive_label"),
