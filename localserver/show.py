@@ -16,7 +16,7 @@ def collect(data_dir, what: str = "summary", project: str | None = None, limit: 
                                 "yet (`tabpipe run` from this folder creates it; or pass --data-dir)")
     store = Store(layout.db, readonly=True)
     try:
-        projects = {p["id"]: p["name"] for p in store.scan("projects")}
+        projects = store.project_names()
         if what == "summary":
             return {"data_dir": str(layout.root), **{k: store.count(k) for k in
                                                     ("projects", "tasks", "models", "queues", "workers")}}

@@ -125,6 +125,10 @@ class Store:
             rows = self.conn.execute(sql, args).fetchall()
         return [json.loads(r[0]) for r in rows]
 
+    def project_names(self) -> dict[str, str]:
+        """Project ID -> name, for views that show tasks and models by project name."""
+        return {p["id"]: p["name"] for p in self.scan("projects")}
+
     def count(self, kind: str) -> int:
         with self.lock:
             return self.conn.execute(f"SELECT COUNT(*) FROM {kind}").fetchone()[0]

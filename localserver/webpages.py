@@ -65,7 +65,7 @@ def _when(ms) -> str:
 
 def _facts(doc: dict, keys: list[str], store) -> str:
     """Field/value rows of ``doc``; the project by name, the parent task as a link."""
-    projects = {p["id"]: p["name"] for p in store.scan("projects")}
+    projects = store.project_names()
     render = {"project": lambda p: _e(projects.get(p, p)), "parent": _task_link}
     rows = [[_e(k), render.get(k, _e)(doc.get(k))] for k in keys
             if doc.get(k) not in (None, "", [], {})]
@@ -201,7 +201,7 @@ def model_page(store, model_id: str) -> tuple[int, str]:
 
 
 def index_page(store) -> tuple[int, str]:
-    projects = {p["id"]: p["name"] for p in store.scan("projects")}
+    projects = store.project_names()
     tasks = [[_task_link(d["id"]), _e(d.get("name")), _e(d.get("type")), _e(d.get("status")),
               _e(projects.get(d.get("project"))), _e(d.get("last_update"))]
              for d in reversed(store.scan("tasks")[-LIST_LIMIT:])]

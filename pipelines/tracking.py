@@ -31,7 +31,6 @@ def current_task():
     return task
 
 
-
 def report_scalars(task, title: str, values: Mapping[str, Any], iteration: int = 0) -> None:
     logger = task.get_logger()
     for series, value in values.items():

@@ -63,7 +63,6 @@ def report_outputs(task, board, winner, result, baseline, gates, cfg, curve=None
         f"winner: {winner}; gates {'PASSED' if gates.passed else 'FAILED'}: " + "; ".join(gates.reasons))
 
 
-
 def upload_test_predictions(task, predictions: dict, data: dict) -> None:
     """Every fully scored family's test decisions and probabilities, keyed by the prepared
     test rows: ``tabpipe runs --compare`` pairs two runs on them (``steps.run_pairs``)."""

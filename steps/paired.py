@@ -102,12 +102,13 @@ def paired_cost_saving(costs_a, costs_b, y_codes, n: int = 1000, seed: int = 0,
                    float(a.mean()), float(b.mean()))
 
 
-def gain_verdict(low: float, high: float) -> str:
-    """Plain words for a paired 95% interval of the winner's gain over another model."""
+def gain_verdict(low: float, high: float, better: str = "winner") -> str:
+    """Plain words for a paired 95% interval of ``better``'s gain over another model (the
+    leaderboard's winner; B when two runs are compared)."""
     if not (np.isfinite(low) and np.isfinite(high)):
         return "not compared"
     if low > 0:
-        return "winner better beyond noise"
+        return f"{better} better beyond noise"
     if high < 0:
-        return "winner worse beyond noise"
+        return f"{better} worse beyond noise"
     return "within noise"

@@ -47,7 +47,6 @@ def _short(split_id: str | None) -> str:
     return str(split_id)[:12] if split_id else "unknown"
 
 
-
 def _comparability(candidate: dict, champion: dict) -> str | None:
     """Why the two scores cannot be compared, or None if they can."""
     if champion.get("metric") != candidate["metric"]:

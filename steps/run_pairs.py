@@ -70,8 +70,7 @@ def _gain(y, b: tuple, a: tuple, classes, metric, n, beta, positive_label, costs
     else:
         gain = paired_difference(y, b, a, classes, metric, n=n, beta=beta,
                                  positive_label=positive_label)
-    return {**gain.to_dict(), "verdict": gain_verdict(gain.ci_low, gain.ci_high)
-            .replace("winner better", "B better").replace("winner worse", "B worse")}
+    return {**gain.to_dict(), "verdict": gain_verdict(gain.ci_low, gain.ci_high, better="B")}
 
 
 def classes_of(table: pd.DataFrame, family: str) -> list[str]:
@@ -103,9 +102,3 @@ def paired_runs(table_a: pd.DataFrame, table_b: pd.DataFrame, winner_a: str, win
             "winner": gain(winner_b, winner_a),
             "families": {f: gain(f, f) for f in in_b if f in in_a}}
 
-
-def gain_text(gain: dict | None) -> str:
-    """A paired gain (``paired_runs``' entries) in a few words, or '' without one."""
-    if not gain:
-        return ""
-    return (f"95% CI {gain['ci_low']:+.4f} to {gain['ci_high']:+.4f}, {gain['verdict']}")

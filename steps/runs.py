@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from steps.run_pairs import gain_text
-
 CONFIG_PREFIX = "Args/"
 NOT_CONFIG = {"run_info"}  # bookkeeping, not a setting
 NO_RESULT = "-"
@@ -138,6 +136,13 @@ def _per_family(row_a: dict, row_b: dict) -> list[dict]:
                     "cv_delta": _change(sa.get("cv"), sb.get("cv")), "test_a": sa.get("test"),
                     "test_b": sb.get("test"), "test_delta": _change(sa.get("test"), sb.get("test"))})
     return out
+
+
+def gain_text(gain: dict | None) -> str:
+    """A paired gain (``steps.run_pairs.paired_runs``' entries) in a few words, or ''."""
+    if not gain:
+        return ""
+    return f"95% CI {gain['ci_low']:+.4f} to {gain['ci_high']:+.4f}, {gain['verdict']}"
 
 
 def _paired_lines(compared: dict) -> list[str]:

@@ -5,9 +5,8 @@ import numpy as np
 import pytest
 
 from steps.metrics import metric_value
-from steps.run_pairs import (classes_of, families_in, gain_text, paired_runs, predictions_table,
-                             scored)
-from steps.runs import comparison, format_changes, run_row
+from steps.run_pairs import classes_of, families_in, paired_runs, predictions_table, scored
+from steps.runs import comparison, format_changes, gain_text, run_row
 
 CLASSES = ["F", "L", "M", "VF"]
 RNG = np.random.default_rng(0)
