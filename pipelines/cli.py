@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
                           "here; remote: controller and steps on clearml-agent queues")
     run.add_argument("--agents", type=int, help="embedded: start N local clearml-agent workers")
     run.add_argument("--force", action="store_true", help="ignore step caches for this run")
+    run.add_argument("--split-seeds", type=int, nargs="+", metavar="SEED",
+                     help="a split study: one run per seed (preprocess.split_seed), then the "
+                          "test score's mean, sd and range over the splits and against earlier "
+                          "settings (as `tabpipe runs --splits`); winners are registered as "
+                          "<dataset>-split-study unless publish.model_name is set")
     run.add_argument("--json", action="store_true",
                      help="print the run summary as JSON on stdout (progress goes to stderr)")
     run.add_argument("--verbose", "-v", action="store_true",
@@ -130,13 +135,19 @@ def _cmd_run(args) -> int:
     from pipelines.summary import print_summary
     from steps.data import DataValidationError
     from pipelines.preflight import preflight
-    cfg = load_config(args.config, _run_overrides(args))
+    if args.split_seeds:
+        from pipelines import split_study
+        cfgs = split_study.study_configs(args.config, _run_overrides(args), args.split_seeds)
+    else:
+        cfgs = [load_config(args.config, _run_overrides(args))]
     try:
-        preflight(cfg)
+        preflight(cfgs[0])  # the data and the config's columns, the same for every seed
     except (DataValidationError, FileNotFoundError, ValueError) as err:
         print(f"tabpipe: invalid input: {err}", file=sys.stderr)
         return 2
-    result = run_pipeline(cfg, verbose=args.verbose, progress=sys.stderr if args.json else None)
+    if args.split_seeds:
+        return split_study.run_and_print(cfgs, args.verbose, args.json)
+    result = run_pipeline(cfgs[0], verbose=args.verbose, progress=sys.stderr if args.json else None)
     print_summary(result, as_json=args.json)
     failed = [n for n, s in result.steps.items() if s["status"] == "failed"]
     return 1 if failed else 0

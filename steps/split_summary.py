@@ -105,5 +105,5 @@ def format_split_groups(groups: list[dict]) -> str:
                    + f", range {paired['min']:+.4f} to {paired['max']:+.4f}")
     if all(g["splits"] == 1 for g in groups):
         out += ["", "every setting has one test split; repeat it on others with "
-                    "`tabpipe run --set preprocess.split_seed=N`"]
+                    "`tabpipe run --split-seeds 0 1 2`"]
     return "\n".join(out)

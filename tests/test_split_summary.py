@@ -58,5 +58,5 @@ def test_settings_are_paired_on_the_splits_they_share():
 
 def test_a_single_split_per_setting_says_how_to_add_more():
     text = format_split_groups(split_groups([_run("r0", 0, 0.86)]))
-    assert "repeat it on others with `tabpipe run --set preprocess.split_seed=N`" in text
+    assert "repeat it on others with `tabpipe run --split-seeds 0 1 2`" in text
     assert format_split_groups([]).startswith("no finished pipeline runs")
