@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="group the runs by setting across test splits (runs that differ only "
                            "in preprocess.split_seed): mean, sd and range of the test score per "
                            "setting, and each setting against the newest one, paired split by split")
+    runs.add_argument("--out", type=Path, metavar="DIR",
+                      help="with --splits: also write DIR/index.html, the groups with a figure "
+                           "of each setting's test score by split, linked to each run's report")
     runs.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                       help="resamples for --compare's paired intervals (default 1000; 0: none)")
     runs.add_argument("--json", action="store_true",
@@ -210,6 +213,9 @@ def _cmd_runs(args) -> int:
     from pipelines.runner import existing_server
     from steps.runs import format_changes, format_runs
     cfg = load_config(args.config, args.overrides)
+    if args.out and not args.splits:
+        print("tabpipe runs: --out writes the --splits page; add --splits", file=sys.stderr)
+        return 2
     try:
         with existing_server(args.mode, cfg.execution):
             if args.compare is not None:
@@ -217,6 +223,11 @@ def _cmd_runs(args) -> int:
             elif args.splits:
                 from steps.split_summary import format_split_groups
                 result, text = runs.split_summary(max(args.limit, 1)), format_split_groups
+                if args.out:
+                    from pipelines.runner import reports_root
+                    from pipelines.split_study import write_split_page
+                    page = write_split_page(result, args.out, reports_root(cfg.execution))
+                    print(f"split page: {page.resolve().as_uri()}", file=sys.stderr)
             else:
                 result, text = runs.list_runs(max(args.limit, 1)), format_runs
     except (LookupError, RuntimeError) as err:

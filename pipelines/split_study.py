@@ -104,23 +104,51 @@ def failed_steps(study: StudyResult) -> list[str]:
             for name, step in result.steps.items() if step["status"] == "failed"]
 
 
+def write_split_page(groups: list[dict], out_dir: Path, reports: Path | None = None) -> Path:
+    """``out_dir/index.html`` and its figure (``steps.split_page``); runs with a report page
+    under ``reports`` (``<reports>/<run id>/index.html``) are linked to it."""
+    import os
+
+    from steps.split_page import FIGURE, render_split_page, split_figure
+    out_dir.mkdir(parents=True, exist_ok=True)
+    links = {}
+    for group in groups:
+        for run in group["runs"]:
+            page = reports / run / "index.html" if reports else None
+            if page is not None and page.is_file():
+                links[run] = Path(os.path.relpath(page, out_dir)).as_posix()
+    if groups:
+        split_figure(groups).savefig(out_dir / FIGURE, dpi=110)
+    path = out_dir / "index.html"
+    path.write_text(render_split_page(groups, links, "Settings over test splits"), encoding="utf-8")
+    return path
+
+
 def run_and_print(cfgs: list[PipelineConfig], verbose: bool, as_json: bool) -> int:
     """The CLI's study: each run's summary as it ends, then the seeds and the group table
     (or everything as one JSON document on stdout); 1 if any step failed."""
-    from pipelines.runner import run_pipeline
+    from pipelines.runner import reports_root, run_pipeline
     from pipelines.summary import print_summary, summary_dict
     from steps.split_summary import format_split_groups
     progress = sys.stderr if as_json else None
     study = run_study(cfgs, lambda cfg: run_pipeline(cfg, verbose=verbose, progress=progress),
                       on_run=None if as_json else lambda _seed, result: print_summary(result),
                       progress=progress)
+    page = None
+    if cfgs[0].execution.report and study.runs and study.runs[0].pipeline_task_id:
+        root = reports_root(cfgs[0].execution)
+        page = write_split_page(study.groups, root / f"splits-{study.runs[0].pipeline_task_id}",
+                                root)
     if as_json:
         print(json.dumps({"seeds": study.seeds, "runs": [summary_dict(r) for r in study.runs],
-                          "groups": study.groups}, indent=2, default=str))
+                          "groups": study.groups, "page": str(page) if page else None},
+                         indent=2, default=str))
     else:
         print(f"\nsplit study over seeds {', '.join(map(str, study.seeds))}:")
         print("\n".join(study_lines(study)))
         print("\n" + format_split_groups(study.groups))
+        if page:
+            print(f"\nsplit study page: {page.as_uri()}")
     failed = failed_steps(study)
     if failed:
         print(f"failed steps: {'; '.join(failed)}", file=sys.stderr)

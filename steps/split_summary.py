@@ -59,6 +59,7 @@ def _summary(number: int, group: dict) -> dict:
             "settings": group["settings"], "splits": len(runs),
             "seeds": [r["seed"] for r in runs], "runs": [r["run"] for r in runs],
             "test_by_split": {r["split"]: r["test"] for r in runs},
+            "test_by_run": {r["run"]: r["test"] for r in runs},
             "test": _spread([r["test"] for r in runs]),
             "cv": _spread([r["cv"] for r in runs if r.get("cv") is not None]),
             "winners": dict(Counter(r["winner"] for r in runs))}
@@ -72,6 +73,27 @@ def paired_over_splits(group: dict, reference: dict) -> dict | None:
         return None
     diffs = [group["test_by_split"][s] - reference["test_by_split"][s] for s in shared]
     return {"reference": reference["group"], "splits": len(shared), **_spread(diffs)}
+
+
+def contrasts(groups: list[dict]) -> list[dict]:
+    """Each group after the first against group 1: ``what`` differs (its settings, or the
+    dataset version) and ``paired`` (``paired_over_splits``, None without a shared split)."""
+    first = groups[0] if groups else None
+    out = []
+    for g in groups[1:]:
+        changes = config_changes(first["settings"], g["settings"])
+        what = "; ".join(f"{k}: {json.dumps(a)} -> {json.dumps(b)}" for k, a, b in changes) \
+            or "the dataset version"
+        out.append({"group": g["group"], "what": what, "paired": paired_over_splits(g, first)})
+    return out
+
+
+def paired_text(paired: dict | None) -> str:
+    if paired is None:
+        return "no test split in common: not paired"
+    return (f"paired over {paired['splits']} shared split(s): mean difference {paired['mean']:+.4f}"
+            + (f", sd {paired['sd']:.4f}" if paired["sd"] else "")
+            + f", range {paired['min']:+.4f} to {paired['max']:+.4f}")
 
 
 def _num(value, digits: int = 4) -> str:
@@ -92,17 +114,8 @@ def format_split_groups(groups: list[dict]) -> str:
     widths = [max(len(x) for x in col) for col in zip(header, *lines)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [fmt.format(*header).rstrip()] + [fmt.format(*line).rstrip() for line in lines]
-    first = groups[0]
-    for g in groups[1:]:
-        changes = config_changes(first["settings"], g["settings"])
-        what = "; ".join(f"{k}: {json.dumps(a)} -> {json.dumps(b)}" for k, a, b in changes) \
-            or "the dataset version"
-        out += ["", f"group {g['group']} against group 1: {what}"]
-        paired = paired_over_splits(g, first)
-        out.append("  no test split in common: not paired" if paired is None else
-                   f"  paired over {paired['splits']} shared split(s): mean difference "
-                   f"{paired['mean']:+.4f}" + (f", sd {paired['sd']:.4f}" if paired["sd"] else "")
-                   + f", range {paired['min']:+.4f} to {paired['max']:+.4f}")
+    for c in contrasts(groups):
+        out += ["", f"group {c['group']} against group 1: {c['what']}", "  " + paired_text(c["paired"])]
     if all(g["splits"] == 1 for g in groups):
         out += ["", "every setting has one test split; repeat it on others with "
                     "`tabpipe run --split-seeds 0 1 2`"]

@@ -99,6 +99,10 @@ def test_cli_study_runs_each_split_and_prints_their_spread(tmp_path, capsys):
     assert all("hpc_data-split-study published" in line for line in seed_lines)
     table = out[out.index("group  dataset"):].splitlines()
     assert table[1].split()[:4] == ["1", "hpc_data", "2", "0,1"]  # one group, both splits
+    # the study's page: the figure, and each run linked to its own report page
+    page = out.split("split study page: file://", 1)[1].split()[0]
+    html = open(page, encoding="utf-8").read()
+    assert "<img src='splits.png'" in html and html.count("/index.html'><code>") == 2
     # each split's winner is registered under the study's name, the working name untouched
     assert server_main(["show", "models", "--data-dir", str(tmp_path), "--json"]) == 0
     names = [m["name"] for m in json.loads(capsys.readouterr().out)]
