@@ -278,6 +278,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"tabpipe: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\ntabpipe: interrupted. Steps that completed are cached: the same command "
+              "continues from them. Steps that were running may still show as running on the "
+              "server.", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

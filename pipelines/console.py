@@ -68,11 +68,13 @@ def filtered(lines: Iterable[str]) -> list[str]:
     return [kept for line in lines if (kept := console.keep(line)) is not None]
 
 
-def pump(source: IO[bytes], sink: IO[str]) -> None:
-    """Copy ``source`` to ``sink`` as lines arrive, through a ``ConsoleFilter``."""
+def pump(source: IO[bytes], sink: IO[str], mute=None) -> None:
+    """Copy ``source`` to ``sink`` as lines arrive, through a ``ConsoleFilter``; once the
+    ``mute`` event is set (Ctrl-C: every process prints its KeyboardInterrupt traceback) the
+    rest is read and dropped."""
     console = ConsoleFilter()
     for raw in iter(source.readline, b""):
         kept = console.keep(raw.decode("utf-8", errors="replace"))
-        if kept is not None:
+        if kept is not None and not (mute is not None and mute.is_set()):
             sink.write(kept + "\n")
             sink.flush()

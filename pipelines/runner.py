@@ -105,12 +105,16 @@ def _controller_process(cmd: list[str], env: dict, verbose: bool, progress=None)
     env = dict(env, PYTHONUNBUFFERED="1", **QUIET_ENV)  # progress lines as they happen, not per 8 KiB
     proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
-    reader = threading.Thread(target=pump, args=(proc.stdout, progress), daemon=True)
+    interrupted = threading.Event()
+    reader = threading.Thread(target=pump, args=(proc.stdout, progress, interrupted), daemon=True)
     reader.start()
     try:
         code = proc.wait()
-    except KeyboardInterrupt:  # Ctrl-C reached the controller too; let it clean up
-        code = proc.wait()
+    except KeyboardInterrupt:  # Ctrl-C reached the controller too; let it clean up, then stop
+        interrupted.set()
+        proc.wait()
+        reader.join(timeout=10)
+        raise
     reader.join(timeout=10)  # a lingering grandchild may hold the pipe: do not wait on it
     return code
 

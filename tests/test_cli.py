@@ -47,3 +47,16 @@ def test_server_commands_answer_their_own_help(capsys):
             main(argv)
         assert done.value.code == 0
         assert capsys.readouterr().out.startswith(usage)
+
+
+def test_ctrl_c_ends_a_run_with_a_sentence_and_the_shell_code_130(monkeypatch, capsys):
+    import pipelines.runner
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(pipelines.runner, "run_pipeline", interrupted)
+    monkeypatch.setattr("pipelines.preflight.preflight", lambda cfg: None)
+    assert main(["run", "--set", "train.families=[logreg]"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "the same command continues from them" in err
+    assert "Traceback" not in err

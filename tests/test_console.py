@@ -60,3 +60,21 @@ def test_pump_copies_lines_as_they_come_and_survives_undecodable_bytes():
     sink = io.StringIO()
     pump(source, sink)
     assert sink.getvalue() == "kept \ufffd line\n"
+
+
+def test_after_ctrl_c_the_rest_is_drained_but_not_shown():
+    import io
+    import threading
+    mute = threading.Event()
+
+    class Source(io.BytesIO):  # Ctrl-C arrives after the first line
+        def readline(self, *args):
+            line = super().readline(*args)
+            if line.startswith(b"Traceback"):
+                mute.set()
+            return line
+    source = Source(b"step 1 running\nTraceback (most recent call last):\nKeyboardInterrupt\n")
+    sink = io.StringIO()
+    pump(source, sink, mute)
+    assert sink.getvalue() == "step 1 running\n"
+    assert source.read() == b""  # drained: the processes writing to the pipe never block
