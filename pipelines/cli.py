@@ -279,9 +279,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tabpipe: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("\ntabpipe: interrupted. Steps that completed are cached: the same command "
-              "continues from them. Steps that were running may still show as running on the "
-              "server.", file=sys.stderr)
+        print("\ntabpipe: interrupted. The run's unfinished tasks are marked stopped; steps "
+              "that completed are cached, so the same command continues from them.",
+              file=sys.stderr)
         return 130
 
 

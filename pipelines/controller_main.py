@@ -19,6 +19,7 @@ from steps.config import parse_config
 log = logging.getLogger("tabpipe.controller")
 CONFIG_ENV, RESULT_ENV, RUN_INFO_ENV = "TABPIPE_CONFIG_JSON", "TABPIPE_RESULT_FILE", "TABPIPE_RUN_INFO"
 REPORT_ENV = "TABPIPE_REPORT_DIR"  # set: write the run's HTML report under <dir>/<run id>/
+RUN_ID_SUFFIX = ".run_id"  # <result file><this>: the controller task's ID, as soon as it has one
 
 
 def config_from_parameters(params: dict) -> "object":
@@ -44,6 +45,13 @@ def _write_result(result: dict) -> None:
     if os.environ.get(RESULT_ENV):
         with open(os.environ[RESULT_ENV], "w") as fh:
             json.dump(result, fh, default=str)
+
+
+def _write_run_id(run_id: str) -> None:
+    """Before the steps start: if the run is interrupted, the launcher knows which tasks to stop."""
+    if os.environ.get(RESULT_ENV):
+        with open(os.environ[RESULT_ENV] + RUN_ID_SUFFIX, "w") as fh:
+            fh.write(run_id)
 
 
 def _report(run_id: str, outputs: dict[str, dict]) -> str | None:
@@ -103,6 +111,7 @@ def main() -> int:
                            "enqueued_on": ex.controller_queue})
         pipe.start(queue=ex.controller_queue)
     else:
+        _write_run_id(pipe.id)
         pipe.start_locally(run_pipeline_steps_locally=steps_here)
     outputs = step_outputs(pipe)
     _write_result({"pipeline_task_id": pipe.id, "steps": outputs, "decision": decision_of(outputs),

@@ -119,6 +119,31 @@ def _controller_process(cmd: list[str], env: dict, verbose: bool, progress=None)
     return code
 
 
+UNFINISHED = ("created", "queued", "in_progress")
+
+
+def stop_unfinished(run_id_file: Path) -> list[str]:
+    """Mark an interrupted run's controller and its unfinished steps stopped, so the server
+    does not show them running forever; the IDs stopped. Best effort: the run is over anyway."""
+    try:
+        run_id = run_id_file.read_text().strip()
+    except OSError:
+        return []  # interrupted before the controller existed
+    try:
+        from clearml import Task
+        tasks = [Task.get_task(task_id=run_id),
+                 *Task.get_tasks(task_filter={"parent": run_id, "status": list(UNFINISHED)})]
+        stopped = []
+        for task in tasks:
+            if str(task.status) in UNFINISHED:
+                task.mark_stopped(force=True, status_message="interrupted (Ctrl-C)")
+                stopped.append(task.id)
+        return stopped
+    except Exception as err:  # noqa: BLE001 - never hide the interrupt behind this
+        log.warning("could not mark the interrupted run %s stopped: %s", run_id, err)
+        return []
+
+
 def _drive(cfg: PipelineConfig, verbose: bool = False, progress=None) -> RunResult:
     """Run the controller script (pipelines.controller_main) with this config.
 
@@ -129,15 +154,20 @@ def _drive(cfg: PipelineConfig, verbose: bool = False, progress=None) -> RunResu
     import sys
     import tempfile
 
-    from pipelines.controller_main import CONFIG_ENV, REPORT_ENV, RESULT_ENV, RUN_INFO_ENV
+    from pipelines.controller_main import (CONFIG_ENV, REPORT_ENV, RESULT_ENV, RUN_ID_SUFFIX,
+                                           RUN_INFO_ENV)
     result_file = Path(tempfile.mkdtemp(prefix="tabpipe-run-")) / "result.json"
     env = dict(os.environ, **{CONFIG_ENV: json.dumps(cfg.model_dump(mode="json")),
                               RUN_INFO_ENV: json.dumps(run_info(cfg)),
                               RESULT_ENV: str(result_file)})
     if cfg.execution.report and cfg.execution.mode != "remote":  # remote: nothing ran yet
         env[REPORT_ENV] = str(reports_root(cfg.execution))
-    code = _controller_process([sys.executable, "-m", "pipelines.controller_main"], env, verbose,
-                               progress)
+    try:
+        code = _controller_process([sys.executable, "-m", "pipelines.controller_main"], env,
+                                   verbose, progress)
+    except KeyboardInterrupt:
+        stop_unfinished(result_file.with_name(result_file.name + RUN_ID_SUFFIX))
+        raise
     if not result_file.is_file():
         raise RuntimeError(f"pipeline controller exited with code {code} "
                            "before reporting a result; see its output above")
