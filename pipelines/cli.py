@@ -59,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
                          help="a model ID, or a model name for its published champion "
                               "(default: the only published champion)")
     predict.add_argument("--out", type=Path, help="where to write the scored table "
-                                                  "(.csv or .parquet; default <table>-predictions.csv)")
+                                                  "(.csv or .parquet; default <table>-predictions.csv beside "
+                                                  "the table)")
     predict.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     _read_mode_arg(predict)
     report = sub.add_parser("report", help="a run as an HTML page: decision, leaderboard, every figure")

@@ -86,7 +86,8 @@ def score_table(frame: pd.DataFrame, ref: str | None, champion_tag: str = "champ
 
 
 def default_output(source: Path) -> Path:
-    return Path.cwd() / f"{source.stem}-predictions.csv"
+    """Beside the scored table, whatever the working directory."""
+    return source.with_name(f"{source.stem}-predictions.csv")
 
 
 def check_output(out: Path, overwrite: bool) -> None:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from steps.search_config import BUILTIN_FAMILIES, CustomFamily, SearchOverride
-from steps.yaml12 import load_yaml
+from steps.yaml12 import YAMLError, load_yaml, yaml_problem
 
 Metric = Literal["macro_f1", "balanced_accuracy", "f_beta", "roc_auc", "pr_auc"]
 Imbalance = Literal[
@@ -268,7 +268,11 @@ def set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
         node = node.setdefault(key, {})
         if not isinstance(node, dict):
             raise ConfigError(f"cannot set {dotted}: {key} is not a section")
-    node[keys[-1]] = load_yaml(value) if isinstance(value, str) else value
+    try:
+        node[keys[-1]] = load_yaml(value) if isinstance(value, str) else value
+    except YAMLError as err:
+        raise ConfigError(f"--set {dotted}: {value!r} is not valid YAML "
+                          f"({yaml_problem(err)}); quote text, close brackets") from None
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> PipelineConfig:
@@ -278,7 +282,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         p = Path(path)
         if not p.is_file():
             raise ConfigError(f"config file not found: {p}")
-        raw = load_yaml(p.read_text()) or {}
+        try:
+            raw = load_yaml(p.read_text()) or {}
+        except YAMLError as err:
+            raise ConfigError(f"{p}: not valid YAML: {yaml_problem(err)}") from None
         if not isinstance(raw, dict):
             raise ConfigError(f"{p}: top level must be a mapping of sections")
     for item in overrides or []:

@@ -22,3 +22,13 @@ _Yaml12Loader.add_implicit_resolver(
 
 def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 (a SafeLoader subclass)
+
+
+YAMLError = yaml.YAMLError
+
+
+def yaml_problem(err: Exception) -> str:
+    """The parser's complaint and where, in one line."""
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    mark = getattr(err, "problem_mark", None)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else problem

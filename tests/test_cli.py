@@ -37,6 +37,13 @@ def test_predict_refuses_to_replace_an_output_and_unknown_formats(tmp_path, monk
     assert ".csv or .parquet" in capsys.readouterr().err
     assert main(["predict", "missing.csv"]) == 2
     assert "not found" in capsys.readouterr().err
+    # the default output goes beside the table, not into the working directory
+    elsewhere = tmp_path / "batch"
+    elsewhere.mkdir()
+    (elsewhere / "new.csv").write_text("a,b\n1,2\n")
+    (elsewhere / "new-predictions.csv").write_text("earlier results\n")
+    assert main(["predict", str(elsewhere / "new.csv")]) == 2
+    assert str(elsewhere / "new-predictions.csv") in capsys.readouterr().err
 
 
 def test_server_commands_answer_their_own_help(capsys):

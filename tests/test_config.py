@@ -58,3 +58,12 @@ def test_yes_and_no_stay_class_labels_while_booleans_still_parse():
     assert cfg.evaluate.costs == {"yes": {"no": 5.0}}
     assert cfg.execution.cache is False and cfg.data.class_order == ["no", "yes"]
     assert load_config(None, ["execution.cache=true"]).execution.cache is True
+
+
+def test_malformed_yaml_names_the_override_or_file_and_where(tmp_path):
+    with pytest.raises(ConfigError, match=r"--set train.families: '\[logreg' is not valid YAML"):
+        load_config(None, ["train.families=[logreg"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train:\n  families: [logreg\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: not valid YAML: .* at line 3, column 1"):
+        load_config(bad)

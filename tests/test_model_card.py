@@ -63,3 +63,10 @@ def test_the_decision_is_appended_once():
     noted = with_decision("snapshot model.joblib stored\nCreated by task id: t1\n" + card,
                           {"publish": True, "model_id": "m3", "name": "n", "reasons": []})
     assert noted.startswith("# Model card: mlc_churn hist_gb")
+
+
+def test_a_rerun_of_the_champion_is_called_the_champion_not_unpublished():
+    card = with_decision(render_model_card(REPORT), {
+        "publish": False, "already_champion": True, "model_id": "m1", "name": "n",
+        "reasons": ["Already the champion"]})
+    assert "**already the champion**" in card and "unpublished" not in card
