@@ -7,8 +7,8 @@ DAG once per seed (the same server throughout, so later seeds reuse the dataset 
 and ends with ``tabpipe runs --splits``: the study's group first, earlier settings against it.
 
 A study registers its winners under a model name of its own (``<dataset>-split-study``
-unless ``publish.model_name`` is set): each seed scores on another test split, so each
-winner would otherwise replace the working champion without a head-to-head comparison.
+unless ``publish.model_name`` is set), so it never touches the working champion: seed 0
+shares the champion's test split and would compete with it head to head.
 """
 from __future__ import annotations
 

@@ -204,6 +204,9 @@ class PublishConfig(Section):
     bootstrap: int = Field(1000, ge=0)
     require_significant_gain: bool = False  # publish only if the paired 95% interval of the
     # gain lies above min_improvement, not just the point estimate
+    # a champion scored on another test split (another dataset version or split seed) or
+    # metric cannot be compared head to head: keep it, or publish the gated candidate anyway
+    other_split: Literal["keep", "publish"] = "keep"
 
 
 class ExecutionConfig(Section):

@@ -5,10 +5,11 @@ Rules, in order (every rule that applies adds a sentence to ``reasons``):
 1. Gates failed -> never publish; the gate reasons are repeated.
 2. No champion -> publish (nothing to beat).
 3. Champion scored on a different frozen test split, with a different metric, or with no
-   recorded score -> the scores cannot be compared. This does NOT block: the champion's score
-   belongs to another test set (usually an older dataset version) and cannot be recomputed
-   here, so the gated candidate is published and the reasons say plainly that no head-to-head
-   comparison was made.
+   recorded score -> the scores cannot be compared (the champion's score belongs to another
+   test set, usually an older dataset version or another split seed). By default
+   (``other_split: keep``) the champion stays and the reasons say how to publish anyway;
+   ``other_split: publish`` publishes the gated candidate and says plainly that no
+   head-to-head comparison was made.
 4. Same split and metric -> publish only if ``score > champion + min_improvement``
    (strictly greater, also when min_improvement is 0: a tie keeps the incumbent, which avoids
    churning the registry on noise). A 1e-9 tolerance absorbs float rounding, so a candidate
@@ -155,12 +156,20 @@ def decide_promotion(candidate: dict, champion: dict | None, gates_passed: bool,
         reasons.append(sentence)
         return Decision(publish, reasons)
     blocked = _comparability(candidate, champion)
-    if blocked:
-        reasons.append(f"Cannot compare with the champion: {blocked}. A champion on another split or "
-                       "metric does not block promotion, so the candidate is published without a "
-                       f"head-to-head comparison ({metric} = {score:.4f} on split "
+    if blocked and cfg.other_split == "publish":
+        reasons.append(f"Cannot compare with the champion: {blocked}. With publish.other_split="
+                       "publish that does not block promotion, so the candidate is published "
+                       f"without a head-to-head comparison ({metric} = {score:.4f} on split "
                        f"{_short(candidate['split_id'])}).")
         return Decision(True, reasons)
+    if blocked:
+        reasons.append(f"Not published: cannot compare with the champion: {blocked}, so the "
+                       f"candidate ({metric} = {score:.4f} on split "
+                       f"{_short(candidate['split_id'])}) has not been shown to beat it and the "
+                       "champion stays. To replace it without a head-to-head comparison (e.g. "
+                       "after a new dataset version), rerun with --set publish.other_split=publish; "
+                       "or register under another publish.model_name.")
+        return Decision(False, reasons)
     publish, sentence = _head_to_head_rule(metric, score, float(champion["score"]), paired, cfg)
     reasons.append(sentence)
     return Decision(publish, reasons)

@@ -52,22 +52,28 @@ def test_min_improvement_is_a_strict_margin(score, publish):
     assert decide(summary(score), summary(0.80), cfg=cfg).publish is publish
 
 
-def test_champion_on_another_split_does_not_block_but_is_reported():
-    d = decide(summary(0.60, split="split-b", dataset="data-2"), summary(0.95, split="split-a"))
-    assert d.publish
-    text = " ".join(d.reasons)
-    assert "Cannot compare" in text and "different dataset version" in text
-    assert "without a head-to-head comparison" in text
+def test_champion_on_another_split_stays_unless_told_otherwise():
+    candidate, champion = summary(0.60, split="split-b", dataset="data-2"), summary(0.95, split="split-a")
+    kept = decide(candidate, champion)
+    assert not kept.publish
+    text = " ".join(kept.reasons)
+    assert "cannot compare with the champion" in text and "different dataset version" in text
+    assert "champion stays" in text and "--set publish.other_split=publish" in text
+    anyway = decide(candidate, champion, cfg=PublishConfig(other_split="publish"))
+    assert anyway.publish
+    assert "without a head-to-head comparison" in " ".join(anyway.reasons)
 
 
 def test_champion_with_another_metric_is_not_compared():
     d = decide(summary(0.6), summary(0.9, metric="roc_auc"))
-    assert d.publish and "scored with roc_auc" in " ".join(d.reasons)
+    assert not d.publish and "scored with roc_auc" in " ".join(d.reasons)
+    assert decide(summary(0.6), summary(0.9, metric="roc_auc"),
+                  cfg=PublishConfig(other_split="publish")).publish
 
 
 def test_champion_without_score_is_not_compared():
     d = decide(summary(0.6), {"metric": "macro_f1", "score": None, "split_id": "split-a"})
-    assert d.publish and "no recorded score" in " ".join(d.reasons)
+    assert not d.publish and "no recorded score" in " ".join(d.reasons)
 
 
 def test_non_numeric_candidate_score_is_refused():
@@ -150,7 +156,7 @@ def test_under_costs_the_saving_per_row_decides_whatever_the_champion_was_chosen
     assert not decide(summary(0.90), summary(0.83), paired=dearer).publish
     # another split: no head-to-head, as without costs
     other = decide(summary(0.78, split="split-b"), summary(0.83), paired=saving)
-    assert "Cannot compare" in " ".join(other.reasons)
+    assert not other.publish and "cannot compare" in " ".join(other.reasons)
 
 
 def test_head_to_head_prices_both_models_by_the_costs():
