@@ -127,6 +127,14 @@ def _score_runner_up(name: str, candidate: dict, data: dict, cfg: EvaluateConfig
     return _row(name, candidate, result, threshold, min(rows, n)), _predictions(result, rows, n)
 
 
+def _selected_by(by_cost: bool, threshold, metric: str) -> str:
+    if by_cost:
+        return "out-of-fold expected cost"
+    if threshold is not None:  # measured: ranking at each one's tuned threshold did no better
+        return f"out-of-fold {metric} of argmax decisions; served with the tuned threshold"
+    return f"out-of-fold {metric}"
+
+
 def _load_family(model_id: str, data: dict, cfg: EvaluateConfig) -> dict:
     """A trained family's estimator, metadata, out-of-fold predictions and their score."""
     from steps.ensemble import oof_score
@@ -241,7 +249,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     report_outputs(task, board, winner, result, baseline, gates, cfg, curve)
     report = {"winner": winner, "metric": cfg.metric, "score": row[cfg.metric],
               "target": recipe["target"],
-              "selected_by": "out-of-fold expected cost" if by_cost else f"out-of-fold {cfg.metric}",
+              "selected_by": _selected_by(by_cost, threshold, cfg.metric),
               "cv_score": row["cv_score"], "members": meta.get("members"),
               "ci": list(result.ci), "metrics": result.metrics, "baseline": baseline,
               "per_class": result.per_class.rename_axis("class").reset_index().to_dict(orient="records"),
