@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -242,8 +243,6 @@ SERVER_COMMANDS = ("server", "show", "agents")
 
 
 def _server_command(command: str, rest: list[str]) -> int:
-    import os
-
     from localserver.cli import main as server_main
     from steps.config import ExecutionConfig
     # Same data dir as the embedded runs, so `tabpipe show` sees what `tabpipe run` made.
@@ -260,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in SERVER_COMMANDS:  # before parsing: their own --help must reach them
         return _server_command(argv[0], argv[1:])
     args = _parser().parse_args(argv)
+    if args.command != "run":  # downloads in this process: no progress bars between results
+        from pipelines.console import QUIET_ENV
+        for key, value in QUIET_ENV.items():
+            os.environ.setdefault(key, value)
     try:
         if args.command == "run":
             return _cmd_run(args)

@@ -30,7 +30,7 @@ NOISE = tuple(re.compile(p) for p in (
     r"A new study created in memory with name",
     r"^ClearML results page:",  # one per step; the progress lines name each step's task
     r"^ClearML Task: created new task id=",
-    r"clearml\.storage - INFO - (Uploading|Downloading|Downloaded) ",
+    r"clearml\.storage - INFO - (Uploading|Downloading|Downloaded)\b",
     r"clearml\.Task - INFO - Completed model upload to",
     r"^Uploading dataset changes \(",
     r"^File compression and upload completed",

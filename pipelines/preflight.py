@@ -1,14 +1,33 @@
 """Checks a run's input before any server or task exists (``tabpipe run``)."""
 from __future__ import annotations
 
+import contextlib
 import logging
 
 log = logging.getLogger(__name__)
 
 
+@contextlib.contextmanager
+def _steps_quiet():
+    """The steps log what they load and drop; the pipeline's own steps say it again moments
+    later, so here only their warnings show."""
+    logger = logging.getLogger("steps")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def preflight(cfg) -> None:
     """Load and validate the table before any server or task exists: bad input fails
     fast with the column at fault, and nothing is written."""
+    with _steps_quiet():
+        _check(cfg)
+
+
+def _check(cfg) -> None:
     from pipelines.step_tasks import DATASETS_DIR
     from steps.data import load_table, prepare_frame, split_frame
     table = load_table(cfg.data, DATASETS_DIR)

@@ -193,6 +193,9 @@ def format_changes(compared: dict) -> str:
     """What differs between run A and run B (``comparison``): settings first, then results."""
     row_a, row_b, changes = compared["a"], compared["b"], compared["changes"]
     out = [f"A = {row_a['run']}  ({row_a['created']})", f"B = {row_b['run']}  ({row_b['created']})", ""]
+    if not compared["same_test_split"]:  # first: every test difference below depends on it
+        out += ["NOTE: the runs were scored on different test splits: their test scores are not "
+                "comparable (for settings over splits: tabpipe runs --splits)", ""]
     if changes:
         width = max(len(c["key"]) for c in changes)
         out.append("settings that differ:")
@@ -212,6 +215,4 @@ def format_changes(compared: dict) -> str:
     out += _class_lines(compared) + _family_lines(compared) + _data_lines(row_a, row_b)
     for label, row in (("A", row_a), ("B", row_b)):
         out += [f"possible leakage in {label}: {line}" for line in row.get("leakage", [])]
-    if not compared["same_test_split"]:
-        out.append("the runs were scored on different test splits: their test scores are not comparable")
     return "\n".join(out)

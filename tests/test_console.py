@@ -24,6 +24,7 @@ Generating SHA2 hash for 2 files
   0%|          | 0/2 [00:00<?, ?it/s]\r100%|##########| 2/2 [00:00<00:00, 19463.13it/s]
 Hash generation completed
 ClearML Monitor: GPU monitoring failed getting GPU reading, switching off GPU monitoring
+2026-12-03 10:48:12,748 - clearml.storage - INFO - Downloading: 13.17MB from http://127.0.0.1:44219/t/models/extra_trees.joblib
 2026-12-02 20:06:34,025 pipelines.train_task INFO knn trial 0: new best macro_f1 0.6698  n_neighbors=15
 2026-12-02 20:06:35,000 pipelines.train_task WARNING logreg trial 3 failed: ValueError: boom
 Traceback (most recent call last):

@@ -62,6 +62,7 @@ def test_verdicts_and_the_different_split_warning():
     text = format_changes(compared)
     assert "train.timeout_s  A: 60   B: 30" in text
     assert "B - A: +0.0200" in text and "not comparable" in text
+    assert text.index("not comparable") < text.index("B - A")  # said before the numbers
     itself = format_changes(comparison(same, same, []))
     assert "same settings" in itself and "not comparable" not in itself
     missing = comparison(same, _row("r3", report=None), [])
