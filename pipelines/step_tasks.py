@@ -121,7 +121,7 @@ def _load(cfg: DataConfig):
 def _describe(summary: dict) -> str:
     counts = ", ".join(f"{k}: {v}" for k, v in summary["class_counts"].items())
     diff = summary.get("changes_since_parent")
-    since = (f"; since the parent: {diff['rows_added']} rows added, {diff['rows_removed']} "
+    since = (f"; since the parent: {diff['rows_added']} rows new or edited, {diff['rows_removed']} "
              "removed or edited" if diff else "")
     return (f"{summary['rows']} rows x {summary['columns']} columns from {summary['source']}; "
             f"target {summary['target']} ({counts}); sha256 {summary['sha256'][:16]}{since}")

@@ -62,8 +62,12 @@ def version_diff(parent: pd.DataFrame, new: pd.DataFrame, target: str) -> dict:
 
 def describe_diff(diff: dict) -> list[str]:
     """The diff in a few sentences, most important first."""
+    added, removed = diff["rows_added"], diff["rows_removed"]
+    # rows have no identity across versions: an edited row is an old one gone and a new one
+    both = " (an edited row counts in both)" if added and removed else ""
     lines = [f"rows {diff['rows_before']} -> {diff['rows_after']}: {diff['rows_kept']} kept, "
-             f"{diff['rows_added']} added, {diff['rows_removed']} removed or edited"]
+             f"{added} {'new or edited' if both else 'added'}, "
+             f"{removed} {'removed or edited' if both else 'removed'}{both}"]
     for key, verb in (("columns_added", "added"), ("columns_removed", "removed")):
         if diff[key]:
             lines.append(f"columns {verb}: {', '.join(map(str, diff[key]))}")

@@ -17,7 +17,7 @@ def test_identical_content_in_another_order_is_no_change():
     diff = version_diff(parent, parent.sample(frac=1, random_state=1), "label")
     assert (diff["rows_kept"], diff["rows_added"], diff["rows_removed"]) == (400, 0, 0)
     assert not any(c["changed"] for c in diff["changes"])
-    assert describe_diff(diff) == ["rows 400 -> 400: 400 kept, 0 added, 0 removed or edited"]
+    assert describe_diff(diff) == ["rows 400 -> 400: 400 kept, 0 added, 0 removed"]
 
 
 def test_appended_edited_and_dropped_rows_are_counted():
@@ -27,6 +27,8 @@ def test_appended_edited_and_dropped_rows_are_counted():
     diff = version_diff(parent, new, "label")
     assert diff["rows_removed"] == 11 and diff["rows_added"] == 51 and diff["rows_kept"] == 389
     assert diff["class_counts"]["before"] != diff["class_counts"]["after"]
+    assert describe_diff(diff)[0] == ("rows 400 -> 440: 389 kept, 51 new or edited, 11 removed "
+                                      "or edited (an edited row counts in both)")
 
 
 def test_column_changes_are_flagged_and_described():
@@ -58,5 +60,5 @@ def test_run_page_lists_the_changes_since_the_parent_version():
     page = _lineage({"dataset_id": "new", "dataset_hash": "abc", "split_id": "s",
                      "parent_dataset_id": "old", "data_changes": lines})
     assert "Changes since the parent version <code>old</code>" in page
-    assert "rows 400 -&gt; 395: 395 kept, 0 added, 5 removed or edited" in page
+    assert "rows 400 -&gt; 395: 395 kept, 0 added, 5 removed" in page
     assert "Changes since" not in _lineage({"dataset_id": "first", "split_id": "s"})
