@@ -22,6 +22,7 @@ from sklearn.model_selection import train_test_split
 FRACTIONS = (0.1, 0.25, 0.5)
 FOLDS = 3
 RISING = 0.005  # gain per doubling of the rows above which the curve is "still rising"
+CEILING = 0.99  # a score this close to perfect has no room left to rise
 
 
 @dataclass
@@ -103,13 +104,17 @@ def verdict(table: pd.DataFrame) -> str:
     if len(table) < 2:
         return "too few points for a learning curve"
     a, b = table.iloc[-2], table.iloc[-1]
+    if b["score_mean"] >= CEILING:
+        return (f"at the ceiling ({b['score_mean']:.3f} at {int(b['train_rows'])} rows): more "
+                "rows cannot show a gain; a score this high is worth a look for leakage")
     doublings = np.log2(b["train_rows"] / a["train_rows"])
     gain = (b["score_mean"] - a["score_mean"]) / doublings if doublings > 0 else 0.0
+    rough = " (from two points only: a rough guide)" if len(table) == 2 else ""
     if gain > RISING:
         return (f"still rising: {gain:+.3f} per doubling of the training rows; more rows of "
-                "the same kind are likely to help")
+                f"the same kind are likely to help{rough}")
     return (f"flat: {gain:+.3f} per doubling of the training rows; more rows of the same kind "
-            "are unlikely to help much (the model, features or labels are the limit)")
+            f"are unlikely to help much (the model, features or labels are the limit){rough}")
 
 
 def learning_curve_figure(curve: LearningCurve, metric: str):
@@ -121,7 +126,8 @@ def learning_curve_figure(curve: LearningCurve, metric: str):
     ax.set_xscale("log")
     ax.set(xlabel="training rows (log scale)", ylabel=f"out-of-fold {metric}",
            title="Learning curve of the winner")
-    ax.text(0.02, 0.04, curve.verdict, transform=ax.transAxes, fontsize=8, wrap=True,
+    # bottom right: a rising curve runs from bottom left to top right
+    ax.text(0.98, 0.04, curve.verdict, transform=ax.transAxes, fontsize=8, wrap=True, ha="right",
             bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0})
     return fig
 

@@ -79,6 +79,15 @@ def test_verdict_is_the_gain_per_doubling_of_the_last_two_points():
     table = pd.DataFrame({"train_rows": [100, 400], "score_mean": [0.70, 0.705]})
     assert verdict(table).startswith("flat")
     assert "too few" in verdict(table.iloc[:1])
+    assert "rough" in verdict(table)  # two points only
+    three = pd.DataFrame({"train_rows": [50, 100, 400], "score_mean": [0.6, 0.70, 0.74]})
+    assert "rough" not in verdict(three)
+
+
+def test_a_perfect_score_has_no_room_to_rise():
+    table = pd.DataFrame({"train_rows": [40, 85, 204], "score_mean": [0.46, 0.57, 1.0]})
+    text = verdict(table)
+    assert text.startswith("at the ceiling (1.000 at 204 rows)") and "leakage" in text
 
 
 def test_figure_and_run_page():
