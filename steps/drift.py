@@ -9,6 +9,7 @@ inform; they never block scoring.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from steps.columns import as_text
@@ -67,8 +68,10 @@ def _categorical(col: str, values: pd.Series, p: dict) -> list[dict]:
 
 
 def _missing(col: str, values: pd.Series, p: dict) -> list[dict]:
-    rate = float(values.isna().mean())
-    if rate < MIN_SHARE or rate < p["missing"] + MISSING_MARGIN:
+    rate, base = float(values.isna().mean()), p["missing"]
+    # a small batch's missing rate scatters around training's: 3 binomial SDs are chance
+    chance = 3 * np.sqrt(base * (1 - base) / max(len(values), 1))
+    if rate < MIN_SHARE or rate < base + max(MISSING_MARGIN, chance):
         return []
     return [_finding(col, "missing", rate,
                      f"missing in {rate:.1%} of rows (training: {p['missing']:.1%}); "

@@ -51,6 +51,15 @@ def test_missing_rate_is_judged_against_training(profile):
     assert check_inputs(new, profile) == []
 
 
+def test_a_small_batch_is_allowed_its_sampling_scatter():
+    training = pd.DataFrame({"income": [np.nan] * 16 + list(range(84))})  # 16% missing
+    profile = input_profile(training, ["income"], [])
+    small = pd.DataFrame({"income": [np.nan] * 8 + list(range(22))})  # 27% of 30 rows: chance
+    assert check_inputs(small, profile) == []
+    large = pd.DataFrame({"income": [np.nan] * 270 + [i % 84 for i in range(730)]})  # 27% of 1000
+    assert [f["issue"] for f in check_inputs(large, profile)] == ["missing"]
+
+
 def test_high_cardinality_levels_are_not_stored_nor_checked():
     X = pd.DataFrame({"city": [f"c{i}" for i in range(MAX_LEVELS + 1)]})
     profile = input_profile(X, [], ["city"])
