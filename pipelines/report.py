@@ -50,8 +50,12 @@ def run_steps(run) -> list[dict]:
     steps = []
     for name, node in dag.items():
         task_id = node.get("executed") or node.get("job_id")
-        status = Task.get_task(task_id=task_id).status if task_id else "not run"
-        steps.append({"name": name, "status": str(status), "task_id": task_id or ""})
+        status = "not run"
+        if task_id:
+            task = Task.get_task(task_id=task_id)
+            # a step reused from the cache is a task an earlier run made
+            status = "cached" if task.parent not in (None, run.id) else str(task.status)
+        steps.append({"name": name, "status": status, "task_id": task_id or ""})
     return steps
 
 

@@ -30,6 +30,8 @@ def print_summary(result, as_json: bool = False) -> None:
               f"(95% CI {lo:.4f}-{hi:.4f}); gates {'passed' if rep['gates_passed'] else 'FAILED'}")
         for line in rep.get("leakage_findings") or []:
             print(f"  possible leakage: {line}")
+        for line in rep.get("data_notes") or []:
+            print(f"  data note: {line}")
     if result.decision:
         d = result.decision
         verdict = ("already the champion" if d.get("already_champion")

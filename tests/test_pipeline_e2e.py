@@ -117,6 +117,14 @@ def test_each_run_writes_its_report_page(first_and_second_run, tmp_path):
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "again" / "index.html").read_text().count("<img") == len(images)
+    # ...and a rebuilt page of the second run shows its reused steps as cached
+    done = subprocess.run([sys.executable, "-m", "pipelines", "report", second.pipeline_task_id,
+                           "--out", str(tmp_path / "second"), "--set",
+                           f"execution.data_dir={data_dir}"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    rebuilt = (tmp_path / "second" / "index.html").read_text()
+    assert "<td class=\"l\">train_hist_gb</td><td class=\"l\">cached</td>" in rebuilt
 
 
 def _cli(*args, data_dir):
