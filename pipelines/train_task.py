@@ -37,7 +37,7 @@ def _trial_reporter(task, metric: str, family: str):
             log.info("%s trial %d: new best %s %.4f  %s", family, number, metric, value,
                      _compact(row.get("params", {})))
         elif (number + 1) % PROGRESS_EVERY == 0:
-            log.info("%s: %d trials (%d complete, %d pruned, %d failed, %d repeats), best %s",
+            log.info("%s: %d trials so far (%d complete, %d pruned, %d failed, %d repeats), best %s",
                      family, number + 1, counts["COMPLETE"], counts["PRUNED"], counts["FAIL"],
                      counts["repeats"], "-" if best is None else f"{best:.4f}")
     return on_trial
@@ -154,7 +154,9 @@ def _register(task, result, recipe: dict, family: str, prepared_id: str, project
         "split_id": recipe["split_id"], "train_rows": rows, "train_task_id": task.id,
         "oof_artifact": oof_artifact, "cv_folds": result.cv_folds,
     })
-    log.info("registered %s model %s (cv %s %.4f)", family, model.id, result.metric, result.best_score)
+    # the fold mean; validation scores the pooled out-of-fold predictions, which can differ
+    log.info("registered %s model %s (cv %s %.4f as the mean of the folds, best of %d trials)",
+             family, model.id, result.metric, result.best_score, len(result.trials))
     return model.id
 
 
