@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from steps.config_errors import format_errors
 from steps.search_config import BUILTIN_FAMILIES, CustomFamily, SearchOverride
 from steps.yaml12 import YAMLError, load_yaml, yaml_problem
 
@@ -245,22 +246,11 @@ class PipelineConfig(Section):
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _format_errors(err: ValidationError) -> str:
-    lines = []
-    for e in err.errors():
-        path = ".".join(str(p) for p in e["loc"]) or "<root>"
-        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-        msg = msg.removeprefix("Value error, ")
-        # a cross-field check names the exact key itself (train.search.hist_gb.x: ...)
-        lines.append(f"  {msg}" if msg.startswith(path + ".") else f"  {path}: {msg}")
-    return "invalid configuration:\n" + "\n".join(lines)
-
-
 def parse_config(raw: dict[str, Any] | None) -> PipelineConfig:
     try:
         return PipelineConfig.model_validate(raw or {})
     except ValidationError as err:
-        raise ConfigError(_format_errors(err)) from None
+        raise ConfigError(format_errors(err, PipelineConfig)) from None
 
 
 def set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:

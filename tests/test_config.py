@@ -67,3 +67,14 @@ def test_malformed_yaml_names_the_override_or_file_and_where(tmp_path):
     bad.write_text("train:\n  families: [logreg\n")
     with pytest.raises(ConfigError, match=r"bad.yaml: not valid YAML: .* at line 3, column 1"):
         load_config(bad)
+
+
+def test_a_misspelt_key_gets_the_nearest_valid_one():
+    with pytest.raises(ConfigError, match=r"train\.n_trial: unknown key \(did you mean n_trials\?\)"):
+        load_config(None, ["train.n_trial=5"])
+    with pytest.raises(ConfigError, match=r"imbalance\.stratgy: unknown key \(did you mean strategy\?\)"):
+        load_config(None, ["preprocess.imbalance.stratgy=smote"])
+    with pytest.raises(ConfigError) as nothing_near:
+        load_config(None, ["train.zzz=1"])
+    assert "train.zzz: unknown key" in str(nothing_near.value)
+    assert "did you mean" not in str(nothing_near.value)

@@ -1,0 +1,35 @@
+"""Config validation errors as one line per key, with its dotted path, and for a misspelt
+key the nearest valid one."""
+from __future__ import annotations
+
+import difflib
+
+from pydantic import ValidationError
+
+
+def _nearest_key(root, loc: tuple) -> str | None:
+    """The valid key closest to ``loc``'s last part in the section ``loc`` points into."""
+    model = root
+    for key in loc[:-1]:
+        field = getattr(model, "model_fields", {}).get(key)
+        if field is None:
+            return None
+        model = field.annotation
+    names = list(getattr(model, "model_fields", {}))
+    close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def format_errors(err: ValidationError, root) -> str:
+    """``root``: the pydantic model validated (its fields name the valid keys)."""
+    lines = []
+    for e in err.errors():
+        path = ".".join(str(p) for p in e["loc"]) or "<root>"
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            near = _nearest_key(root, tuple(e["loc"]))
+            msg = "unknown key" + (f" (did you mean {near}?)" if near else "")
+        msg = msg.removeprefix("Value error, ")
+        # a cross-field check names the exact key itself (train.search.hist_gb.x: ...)
+        lines.append(f"  {msg}" if msg.startswith(path + ".") else f"  {path}: {msg}")
+    return "invalid configuration:\n" + "\n".join(lines)
