@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="the pipeline runs as a table; --compare shows what "
                                        "changed between two")
     _config_args(runs)  # execution.data_dir: the embedded server's data
-    runs.add_argument("--limit", type=int, default=20, help="newest N runs (default 20)")
+    runs.add_argument("--limit", type=_positive, default=20, help="newest N runs (default 20)")
     runs.add_argument("--compare", nargs="*", metavar="RUN_ID",
                       help="two run IDs (A B), or none for the two newest: the settings that "
                            "differ, then winner, scores and decision side by side, test F1 per "
@@ -101,6 +101,13 @@ def _parser() -> argparse.ArgumentParser:
     agents = sub.add_parser("agents", help="start local clearml-agent workers", add_help=False)
     agents.add_argument("args", nargs=argparse.REMAINDER)
     return p
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def _read_mode_arg(p: argparse.ArgumentParser) -> None:
@@ -224,14 +231,14 @@ def _cmd_runs(args) -> int:
                 result, text = runs.compare(args.compare, max(args.bootstrap, 0)), format_changes
             elif args.splits:
                 from steps.split_summary import format_split_groups
-                result, text = runs.split_summary(max(args.limit, 1)), format_split_groups
+                result, text = runs.split_summary(args.limit), format_split_groups
                 if args.out:
                     from pipelines.runner import reports_root
                     from pipelines.split_study import write_split_page
                     page = write_split_page(result, args.out, reports_root(cfg.execution))
                     print(f"split page: {page.resolve().as_uri()}", file=sys.stderr)
             else:
-                result, text = runs.list_runs(max(args.limit, 1)), format_runs
+                result, text = runs.list_runs(args.limit), format_runs
     except (LookupError, RuntimeError) as err:
         print(f"tabpipe runs: {err}", file=sys.stderr)
         return 2

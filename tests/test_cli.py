@@ -67,3 +67,9 @@ def test_ctrl_c_ends_a_run_with_a_sentence_and_the_shell_code_130(monkeypatch, c
     err = capsys.readouterr().err
     assert "interrupted" in err and "the same command continues from them" in err
     assert "Traceback" not in err
+
+
+def test_runs_limit_must_be_positive(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["runs", "--limit", "0"])
+    assert stop.value.code == 2 and "must be 1 or more" in capsys.readouterr().err
