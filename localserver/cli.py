@@ -21,15 +21,27 @@ A small ClearML-compatible server (API + file server) for local runs and CI.
 The real clearml SDK and clearml-agent talk to it unchanged. Everything lives in one data
 directory (SQLite database, uploaded files, credentials, a ready-to-use clearml.conf):
 
-  python -m localserver start                 # background server, prints URLs + config path
-  export CLEARML_CONFIG_FILE=~/.localserver/clearml.conf
-  python train.py                             # any script using clearml.Task.init(...)
-  python -m localserver agents --count 2      # real clearml-agent workers on queue "default"
-  python -m localserver show tasks            # what is stored (read-only)
-  python -m localserver stop
+{examples}
 
 Ports are picked once and kept: stored artifact/model URLs embed them.
 """
+
+
+def _description(prog: str) -> str:
+    """The examples in the spelling the user called: ``python -m localserver`` or ``tabpipe``."""
+    if prog.startswith("tabpipe"):  # tabpipe server / tabpipe show / tabpipe agents
+        server, top = "tabpipe server", "tabpipe"
+        conf = os.path.join(default_data_dir(), "clearml.conf")
+    else:
+        server = top = "python -m localserver"
+        conf = "~/.localserver/clearml.conf"
+    rows = [(f"{server} start", "background server, prints URLs + config path"),
+            (f"export CLEARML_CONFIG_FILE={conf}", ""),
+            ("python train.py", "any script using clearml.Task.init(...)"),
+            (f"{top} agents --count 2", 'real clearml-agent workers on queue "default"'),
+            (f"{top} show tasks", "what is stored (read-only)"), (f"{server} stop", "")]
+    examples = "\n".join(f"  {cmd:<42}  # {note}" if note else f"  {cmd}" for cmd, note in rows)
+    return DESCRIPTION.format(examples=examples)
 
 
 def _add_dir(p):
@@ -46,7 +58,7 @@ def _add_net(p):
 
 
 def build_parser(prog: str = "python -m localserver") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION,
+    parser = argparse.ArgumentParser(prog=prog, description=_description(prog),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("serve", help="run the server in the foreground (Ctrl-C stops it)")
