@@ -10,7 +10,21 @@ import yaml
 class _Yaml12Loader(yaml.SafeLoader):
     """YAML with 1.2 booleans (true/false only): YAML 1.1 reads yes/no/on/off as booleans,
     which turns class labels such as churn's "yes"/"no" into True/False. Boolean settings
-    still accept yes/no: the typed config parses them."""
+    still accept yes/no: the typed config parses them. A key given twice in one mapping is
+    an error: plain YAML keeps the second silently (a second ``train:`` block would replace
+    the first)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping", node.start_mark,
+                    f"duplicate key {key!r}: the second would silently replace the first",
+                    key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 _Yaml12Loader.yaml_implicit_resolvers = {

@@ -78,3 +78,10 @@ def test_a_misspelt_key_gets_the_nearest_valid_one():
         load_config(None, ["train.zzz=1"])
     assert "train.zzz: unknown key" in str(nothing_near.value)
     assert "did you mean" not in str(nothing_near.value)
+
+
+def test_a_key_given_twice_is_an_error_not_a_silent_override(tmp_path):
+    twice = tmp_path / "twice.yaml"
+    twice.write_text("train:\n  n_trials: 5\nevaluate:\n  bootstrap: 10\ntrain:\n  cv_folds: 3\n")
+    with pytest.raises(ConfigError, match=r"duplicate key 'train'.* at line 5, column 1"):
+        load_config(twice)
