@@ -261,6 +261,8 @@ def set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
         node = node.setdefault(key, {})
         if not isinstance(node, dict):
             raise ConfigError(f"cannot set {dotted}: {key} is not a section")
+    if isinstance(value, str) and not value.strip():  # YAML reads it as null: say so instead
+        raise ConfigError(f"--set {dotted}= has no value; write {dotted}=null for none")
     try:
         node[keys[-1]] = load_yaml(value) if isinstance(value, str) else value
     except YAMLError as err:

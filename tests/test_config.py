@@ -85,3 +85,9 @@ def test_a_key_given_twice_is_an_error_not_a_silent_override(tmp_path):
     twice.write_text("train:\n  n_trials: 5\nevaluate:\n  bootstrap: 10\ntrain:\n  cv_folds: 3\n")
     with pytest.raises(ConfigError, match=r"duplicate key 'train'.* at line 5, column 1"):
         load_config(twice)
+
+
+def test_an_empty_override_is_refused_not_read_as_null():
+    with pytest.raises(ConfigError, match=r"train.timeout_s= has no value; write train.timeout_s=null"):
+        load_config(None, ["train.timeout_s="])
+    assert load_config(None, ["train.timeout_s=null"]).train.timeout_s is None
