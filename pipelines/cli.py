@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     _read_mode_arg(predict)
     report = sub.add_parser("report", help="a run as an HTML page: decision, leaderboard, every figure")
     _config_args(report)  # execution.data_dir: the embedded server's data
-    report.add_argument("run", nargs="?", help="pipeline run (controller task) ID; default: the latest")
+    report.add_argument("run", nargs="?", help="pipeline run (controller task) ID, or its first "
+                                               "6+ hex digits; default: the latest")
     report.add_argument("--out", type=Path, help="folder for index.html and its figures "
                                                  "(default <data_dir>/reports/<run id>)")
     _read_mode_arg(report)
@@ -75,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     _config_args(runs)  # execution.data_dir: the embedded server's data
     runs.add_argument("--limit", type=_positive, default=20, help="newest N runs (default 20)")
     runs.add_argument("--compare", nargs="*", metavar="RUN_ID",
-                      help="two run IDs (A B), or none for the two newest: the settings that "
+                      help="two run IDs (A B; the first 6+ hex digits do), or none for the two "
+                           "newest: the settings that "
                            "differ, then winner, scores and decision side by side, test F1 per "
                            "class and each family's cv and test score in A and B; on the same "
                            "test split, B - A paired on its rows with a 95%% bootstrap interval "

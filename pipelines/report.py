@@ -28,9 +28,24 @@ def latest_run_id() -> str:
     return runs[0].id
 
 
-def pipeline_run(run_id: str):
-    """The controller task of run ``run_id``; LookupError naming the fix otherwise."""
+def _full_run_id(run_id: str) -> str:
+    """A run ID, or the one run whose ID starts with these 6 or more hex digits."""
+    import re
+
     from clearml import Task
+    if is_clearml_id(run_id) or not re.fullmatch(r"[0-9a-f]{6,31}", run_id or ""):
+        return run_id
+    hits = [t for t in Task.query_tasks(task_filter={"type": ["controller"]}) if t.startswith(run_id)]
+    if len(hits) > 1:
+        raise LookupError(f"{run_id!r} starts {len(hits)} run IDs; give more of it")
+    return hits[0] if hits else run_id
+
+
+def pipeline_run(run_id: str):
+    """The controller task of run ``run_id`` (or of the one run whose ID starts with it);
+    LookupError naming the fix otherwise."""
+    from clearml import Task
+    run_id = _full_run_id(run_id)
     try:
         found = Task.get_tasks(task_ids=[run_id]) if is_clearml_id(run_id) else []
     except ValueError:  # the SDK's "Task ID ... could not be found"

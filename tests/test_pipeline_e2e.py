@@ -171,6 +171,11 @@ def test_runs_lists_and_compares_both_runs(first_and_second_run):
     groups = json.loads(_cli("runs", "--splits", "--json", data_dir=data_dir).stdout)
     assert [(g["splits"], g["runs"]) for g in groups] == [(1, [second.pipeline_task_id])]
     assert groups[0]["test"]["mean"] == report["score"]
+    # the first 8 hex digits of a run ID are enough, as in git
+    short = _cli("runs", "--compare", first.pipeline_task_id[:8], second.pipeline_task_id[:8],
+                 "--json", "--bootstrap", "0", data_dir=data_dir)
+    assert short.returncode == 0, short.stderr
+    assert json.loads(short.stdout)["b"]["run"] == second.pipeline_task_id
     unknown = _cli("runs", "--compare", first.pipeline_task_id, "f" * 32, data_dir=data_dir)
     assert unknown.returncode == 2 and "no task 'ffff" in unknown.stderr
     not_a_run = _cli("runs", "--compare", first.pipeline_task_id, first.steps["validate"]["task_id"],
