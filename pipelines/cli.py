@@ -179,8 +179,8 @@ def _cmd_dag(args) -> int:
 def _cmd_datasets(_args) -> int:
     for card in sorted((DEFAULT_CONFIG.parent.parent / "datasets").glob("*.yaml")):
         meta = load_yaml(card.read_text()) or {}
-        print(f"{card.stem:<24} target={meta.get('target', '?'):<12} {meta.get('description', '')}"
-              .rstrip()[:120])
+        line = f"{card.stem:<24} target={meta.get('target', '?'):<12} {meta.get('description', '')}"
+        print(line.rstrip() if len(line) <= 120 else line[:116].rsplit(" ", 1)[0] + " ...")
     return 0
 
 
