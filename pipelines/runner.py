@@ -71,18 +71,20 @@ def existing_server(mode: str, ex: ExecutionConfig):
     if not Path(ex.data_dir).is_dir():
         raise LookupError(f"no embedded server data in {Path(ex.data_dir).resolve()}; run "
                           "`tabpipe run` here first (or use --mode local)")
-    return embedded_server(ex)
+    return embedded_server(ex, quiet=True)
 
 
 @contextlib.contextmanager
-def embedded_server(ex: ExecutionConfig):
-    """Start (or reuse) the local server; stop it afterwards only if we started it."""
+def embedded_server(ex: ExecutionConfig, quiet: bool = False):
+    """Start (or reuse) the local server; stop it afterwards only if we started it. Its
+    address is logged when a run starts it (``quiet``: commands that only read)."""
     from localserver.launch import start_server
     handle = start_server(Path(ex.data_dir).resolve())
     saved = dict(os.environ)
     os.environ.update(handle.client_env())
-    log.info("embedded ClearML-compatible server at %s (files %s); config %s",
-             handle.api_url, handle.files_url, handle.config_path)
+    (log.debug if quiet or not handle.owned else log.info)(
+        "embedded ClearML-compatible server at %s (files %s); config %s",
+        handle.api_url, handle.files_url, handle.config_path)
     try:
         yield handle
     finally:
