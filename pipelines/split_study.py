@@ -85,10 +85,10 @@ def run_study(cfgs: list[PipelineConfig], run, on_run=None, summarise=None,
 
 def study_lines(study: StudyResult) -> list[str]:
     """One line per seed (run, winner, test score, decision), for above the group table."""
+    from pipelines.summary import validation_report
     lines = []
     for seed, result in zip(study.seeds, study.runs):
-        validate = (result.steps.get("validate") or {}).get("returns") or {}
-        report = json.loads(validate["report"]) if validate.get("report") else None
+        report = validation_report(result)
         score = (f"{report['winner']}  test {report['metric']} {report['score']:.4f}"
                  if report else "no test score (a step failed; see its log)")
         d = result.decision or {}

@@ -14,6 +14,12 @@ def summary_dict(result) -> dict:
             "report": result.report}
 
 
+def validation_report(result) -> dict | None:
+    """The validate step's returned report (winner, metric, score, ...), if it ran."""
+    raw = ((result.steps.get("validate") or {}).get("returns") or {}).get("report")
+    return json.loads(raw) if raw else None
+
+
 def print_summary(result, as_json: bool = False) -> None:
     if as_json:
         print(json.dumps(summary_dict(result), indent=2, default=str))
@@ -22,9 +28,8 @@ def print_summary(result, as_json: bool = False) -> None:
     for name, info in result.steps.items():
         mark = STATUS_MARK.get(str(info["status"]), str(info["status"]))
         print(f"  {name:<22} {mark:<8} task {info['task_id']}")
-    validate = result.steps.get("validate", {}).get("returns", {})
-    if validate.get("report"):
-        rep = json.loads(validate["report"])
+    rep = validation_report(result)
+    if rep:
         lo, hi = rep["ci"]
         print(f"\nwinner: {rep['winner']}  test {rep['metric']} {rep['score']:.4f} "
               f"(95% CI {lo:.4f}-{hi:.4f}); gates {'passed' if rep['gates_passed'] else 'FAILED'}")
