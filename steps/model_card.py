@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from steps.metric_names import metric_meaning
+
 DECISION_HEADING = "## Publishing decision"
 TITLE = "# Model card: "
 
@@ -80,12 +82,13 @@ def _data(report: dict) -> list[str]:
 def _evaluation(report: dict) -> list[str]:
     metrics = report.get("metrics") or {}
     baseline = report.get("baseline") or {}
-    rows = [{"metric": k, "model": v, "most-frequent baseline": baseline.get(k)}
+    rows = [{"metric": k, "model": v, "most-frequent baseline": baseline.get(k),
+             "measures": metric_meaning(k, report.get("positive_label"), report.get("beta") or 1.0)}
             for k, v in sorted(metrics.items()) if isinstance(v, (int, float))]
     board = [{"family": r.get("family"), "cv": r.get("cv_score"), "test": r.get(report["metric"])}
              for r in report.get("leaderboard") or []]
     return (["## Evaluation (frozen test split)", ""]
-            + _table(rows, ["metric", "model", "most-frequent baseline"])
+            + _table(rows, ["metric", "model", "most-frequent baseline", "measures"])
             + _table(report.get("per_class") or [], ["class", "precision", "recall", "f1", "support"])
             + (["Every family tried (out-of-fold and test " + report["metric"] + "):", ""]
                + _table(board, ["family", "cv", "test"]) if board else [])

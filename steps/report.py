@@ -8,6 +8,8 @@ import html
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from steps.metric_names import metric_meaning
+
 GAIN_HEADER = "winner − this (paired 95% CI)"
 
 LEADERBOARD_COLUMNS = ("rank", "family", "cv_score", "cv_expected_cost", "{metric}", "ci_low", "ci_high",
@@ -179,9 +181,11 @@ def _validation(report: dict | None) -> str:
     scalars = {k: v for k, v in (report.get("metrics") or {}).items() if isinstance(v, (int, float))}
     baseline = report.get("baseline") or {}
     rows = [{"metric": k, "winner": float(v),
-             **({"most-frequent baseline": float(baseline[k])} if isinstance(baseline.get(k), (int, float)) else {})}
+             **({"most-frequent baseline": float(baseline[k])} if isinstance(baseline.get(k), (int, float)) else {}),
+             "measures": metric_meaning(k, report.get("positive_label"), report.get("beta") or 1.0)}
             for k, v in sorted(scalars.items())]
-    parts += ["<h3>Test metrics</h3>", table(rows, ["metric", "winner", "most-frequent baseline"]),
+    parts += ["<h3>Test metrics</h3>",
+              table(rows, ["metric", "winner", "most-frequent baseline", "measures"]),
               "<h3>Per class</h3>", table(report.get("per_class", []),
                                           ["class", "precision", "recall", "f1", "support"])]
     if report.get("slices"):

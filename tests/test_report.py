@@ -35,6 +35,7 @@ def test_page_shows_decision_validation_and_figures():
     assert text.index("hist_gb 0.8001 0.8123") < text.index("logreg")
     assert "most-frequent baseline" in text and "0.1700" in text
     assert "per_class_note" not in text  # only numeric metrics in the table
+    assert "ROC-AUC, one-vs-rest macro over classes" in text  # multiclass: no positive label
     assert "hpc_data version ds42 (sha256 abcdef012345), 3464 training rows" in text
     assert "frozen test split split0123456" in text
     assert "L 0.9000 0.8000 0.8500 52" in text
