@@ -86,7 +86,14 @@ def build_parser(prog: str = "python -m localserver") -> argparse.ArgumentParser
     p.add_argument("--work-dir", default=None, help="agents' work root (default: <data-dir>/agents)")
     p.add_argument("--poll-sec", type=float, default=1.0, help="queue poll period in seconds")
     p.add_argument("--foreground", action="store_true", help="stay attached; Ctrl-C stops the agents")
+    if prog.startswith("tabpipe"):
+        for sp in sub.choices.values():
+            sp.epilog = TABPIPE_NOTE
     return parser
+
+
+TABPIPE_NOTE = ("Like `tabpipe run`, this also takes -c CONFIG and --set execution.data_dir=DIR: "
+                "the data directory is the config's execution.data_dir unless --data-dir is given.")
 
 
 def main(argv=None, prog: str = "python -m localserver") -> int:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from pipelines.cli_help import EPILOG, PREDICT_EPILOG
+from pipelines.cli_server import SERVER_COMMANDS, server_command
 from steps.config import ConfigError, load_config, load_yaml
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
@@ -248,25 +249,16 @@ def _cmd_runs(args) -> int:
     return 0
 
 
-SERVER_COMMANDS = ("server", "show", "agents")
-
-
-def _server_command(command: str, rest: list[str]) -> int:
-    from localserver.cli import main as server_main
-    from steps.config import ExecutionConfig
-    # Same data dir as the embedded runs, so `tabpipe show` sees what `tabpipe run` made.
-    os.environ.setdefault("LOCALSERVER_DATA_DIR", str(Path(ExecutionConfig().data_dir).resolve()))
-    if command == "server":
-        return server_main(rest, prog="tabpipe server")
-    return server_main([command, *rest], prog="tabpipe")
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
     if argv and argv[0] in SERVER_COMMANDS:  # before parsing: their own --help must reach them
-        return _server_command(argv[0], argv[1:])
+        try:
+            return server_command(argv[0], argv[1:], DEFAULT_CONFIG)
+        except ConfigError as err:
+            print(f"tabpipe: {err}", file=sys.stderr)
+            return 2
     args = _parser().parse_args(argv)
     if args.command != "run":  # downloads in this process: no progress bars between results
         from pipelines.console import QUIET_ENV

@@ -77,3 +77,15 @@ def test_runs_limit_must_be_positive(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["runs", "--limit", "0"])
     assert stop.value.code == 2 and "must be 1 or more" in capsys.readouterr().err
+
+
+def test_server_commands_take_the_data_dir_from_the_config(tmp_path, monkeypatch, capsys):
+    from pipelines.cli_server import split_config_args
+    assert split_config_args(["tasks", "-c", "my.yaml", "--set=a.b=1", "--set", "c=2", "--json"]) \
+        == ("my.yaml", ["a.b=1", "c=2"], ["tasks", "--json"])
+    monkeypatch.setenv("LOCALSERVER_DATA_DIR", str(tmp_path / "from-env"))
+    # --set wins over the environment; show then looks in the config's data dir
+    assert main(["show", "tasks", "--set", f"execution.data_dir={tmp_path / 'mine'}"]) == 2
+    assert f"no database in {tmp_path / 'mine'}" in capsys.readouterr().err
+    assert main(["show", "--set", "execution.dat_dir=x"]) == 2
+    assert "did you mean data_dir?" in capsys.readouterr().err
