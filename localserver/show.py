@@ -33,7 +33,7 @@ def collect(data_dir, what: str = "summary", project: str | None = None, limit: 
                 if what == "tasks":
                     row.update(type=d.get("type"), status=d.get("status"), last_update=d.get("last_update"))
                 else:
-                    row.update(ready=d.get("ready"), uri=d.get("uri"), tags=d.get("tags"))
+                    row.update(ready=d.get("ready"), tags=d.get("tags"), uri=d.get("uri"))
                 rows.append(row)
             return rows
         if what == "queues":
@@ -48,14 +48,22 @@ def collect(data_dir, what: str = "summary", project: str | None = None, limit: 
         store.close()
 
 
-def render(data, as_json: bool) -> str:
+def render(data, as_json: bool, width: int = 40) -> str:
+    """A text table; a cell longer than ``width`` is cut with an ellipsis, except in the last
+    column (a model's URI), which is printed whole."""
     if as_json or isinstance(data, dict):
         return json.dumps(data, indent=2, default=str)
     if not data:
         return "(none)"
     cols = list(data[0].keys())
-    widths = {c: min(40, max(len(c), *(len(str(r.get(c))) for r in data))) for c in cols}
-    lines = ["  ".join(c.ljust(widths[c]) for c in cols)]
-    for row in data:
-        lines.append("  ".join(str(row.get(c))[:widths[c]].ljust(widths[c]) for c in cols))
+    widths = {c: min(width, max(len(c), *(len(str(r.get(c))) for r in data))) for c in cols[:-1]}
+    widths[cols[-1]] = 0
+
+    def cell(value, c):
+        text = str(value)
+        if widths[c] and len(text) > widths[c]:
+            text = text[:widths[c] - 1] + "…"
+        return text.ljust(widths[c])
+    lines = ["  ".join(cell(c, c) for c in cols).rstrip()]
+    lines += ["  ".join(cell(row.get(c), c) for c in cols).rstrip() for row in data]
     return "\n".join(lines)
