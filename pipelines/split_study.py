@@ -86,14 +86,14 @@ def run_study(cfgs: list[PipelineConfig], run, on_run=None, summarise=None,
 def study_lines(study: StudyResult) -> list[str]:
     """One line per seed (run, winner, test score, decision), for above the group table."""
     from pipelines.summary import validation_report
+    from steps.runs import verdict as decision_verdict
     lines = []
     for seed, result in zip(study.seeds, study.runs):
         report = validation_report(result)
         score = (f"{report['winner']}  test {report['metric']} {report['score']:.4f}"
                  if report else "no test score (a step failed; see its log)")
         d = result.decision or {}
-        verdict = ("already the champion" if d.get("already_champion") else
-                   "published" if d.get("publish") else "not published" if d else "no decision")
+        verdict = decision_verdict(d, missing="no decision")
         lines.append(f"  seed {seed}: run {result.pipeline_task_id}  {score}  "
                      f"{d.get('name', '')} {verdict}".rstrip())
     return lines

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from steps.runs import verdict as decision_verdict
+
 STATUS_MARK = {"completed": "ok", "cached": "cached", "failed": "FAILED", "skipped": "skipped",
                "aborted": "aborted", "pending": "pending", "running": "running"}
 
@@ -39,9 +41,9 @@ def print_summary(result, as_json: bool = False) -> None:
             print(f"  data note: {line}")
     if result.decision:
         d = result.decision
-        verdict = ("already the champion" if d.get("already_champion")
-                   else "PUBLISHED" if d["publish"] else "kept unpublished")
-        print(f"model {d['name']} {d['model_id']}: {verdict}")
+        verdict = decision_verdict(d)
+        print(f"model {d['name']} {d['model_id']}: "
+              f"{verdict.upper() if verdict == 'published' else verdict}")
         for reason in d["reasons"]:
             print(f"  - {reason}")
     if result.report:

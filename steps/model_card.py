@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from steps.metric_names import metric_meaning
+from steps.runs import verdict as decision_verdict
 
 DECISION_HEADING = "## Publishing decision"
 TITLE = "# Model card: "
@@ -121,8 +122,7 @@ def with_decision(card: str, decision: dict, run_info: dict | None = None) -> st
     """The card with the publishing decision and what reproduces the run appended. ``card``
     may carry text before its title (the registry prepends upload notes): it is dropped."""
     card = card[card.find(TITLE):] if TITLE in card else card
-    verdict = ("already the champion" if decision.get("already_champion")
-               else "published" if decision.get("publish") else "kept unpublished")
+    verdict = decision_verdict(decision)
     lines = [DECISION_HEADING, "", f"Model `{decision.get('model_id')}` "
              f"(`{decision.get('name')}`): **{verdict}**.", ""] + _bullets(decision.get("reasons", []))
     info = run_info or {}

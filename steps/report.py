@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from steps.metric_names import metric_meaning
+from steps.runs import verdict as decision_verdict
 
 GAIN_HEADER = "winner − this (paired 95% CI)"
 
@@ -60,12 +61,9 @@ def table(rows: Iterable[dict], columns: Iterable[str]) -> str:
 def _decision(decision: dict | None) -> str:
     if not decision:
         return "<p>No publishing decision (the publish step did not run).</p>"
-    if decision.get("already_champion"):
-        verdict, css = "already the champion", "ok"
-    elif decision.get("publish"):
-        verdict, css = "PUBLISHED", "ok"
-    else:
-        verdict, css = "kept unpublished", "no"
+    verdict = decision_verdict(decision)
+    css = "no" if verdict == "kept unpublished" else "ok"
+    verdict = verdict.upper() if verdict == "published" else verdict
     reasons = "".join(f"<li>{_e(r)}</li>" for r in decision.get("reasons", []))
     return (f'<p>Model <b>{_e(decision.get("name"))}</b> <code>{_e(decision.get("model_id"))}'
             f'</code>: <b class="{css}">{verdict}</b></p><ul>{reasons}</ul>')

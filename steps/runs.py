@@ -13,11 +13,14 @@ NOT_CONFIG = {"run_info"}  # bookkeeping, not a setting
 NO_RESULT = "-"
 
 
-def verdict(decision: dict | None) -> str:
+def verdict(decision: dict | None, missing: str = NO_RESULT) -> str:
+    """The publishing decision in the same words on every table, page, card and console
+    line: ``published``, ``already the champion`` (a rerun of the published model) or
+    ``kept unpublished``; ``missing`` when the publish step did not decide."""
     if not decision:
-        return NO_RESULT
+        return missing
     if decision.get("already_champion"):
-        return "already champion"
+        return "already the champion"
     return "published" if decision.get("publish") else "kept unpublished"
 
 

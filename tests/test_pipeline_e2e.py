@@ -145,7 +145,7 @@ def test_runs_lists_and_compares_both_runs(first_and_second_run):
     report = json.loads(_returns(first, "validate")["report"])
     assert rows[first.pipeline_task_id]["test"] == report["score"]
     assert rows[first.pipeline_task_id]["decision"] == "published"
-    assert rows[second.pipeline_task_id]["decision"] == "already champion"
+    assert rows[second.pipeline_task_id]["decision"] == "already the champion"
     compared = _cli("runs", "--compare", first.pipeline_task_id, second.pipeline_task_id,
                     data_dir=data_dir)
     assert compared.returncode == 0, compared.stderr

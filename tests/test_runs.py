@@ -51,7 +51,7 @@ def test_rows_of_runs_that_stopped_early_have_no_scores():
 
 def test_verdicts_and_the_different_split_warning():
     same = _row("r1", decision={"publish": False, "already_champion": True, "model_id": "m"})
-    assert same["decision"] == "already champion"
+    assert same["decision"] == "already the champion"
     other = _row("r2", report={**REPORT, "split_id": "c" * 64, "score": 0.85},
                  decision={"publish": False, "model_id": "m2"})
     assert other["decision"] == "kept unpublished"

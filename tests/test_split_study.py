@@ -98,7 +98,7 @@ def test_cli_study_runs_each_split_and_prints_their_spread(tmp_path, capsys):
     assert [line.split(":")[0] for line in seed_lines] == ["  seed 0", "  seed 1"]
     # seed 1's test split differs from the champion's (seed 0): no comparison, so it stays
     assert "hpc_data-split-study published" in seed_lines[0]
-    assert "hpc_data-split-study not published" in seed_lines[1]
+    assert "hpc_data-split-study kept unpublished" in seed_lines[1]
     table = out[out.index("group  dataset"):].splitlines()
     assert table[1].split()[:4] == ["1", "hpc_data", "2", "0,1"]  # one group, both splits
     # the study's page: the figure, and each run linked to its own report page
