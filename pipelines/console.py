@@ -28,6 +28,8 @@ NOISE = tuple(re.compile(p) for p in (
     r"^Hash generation completed$",
     r"^\s*\d+%\|.*\| \d+/\d+ \[",  # the file-hashing bar (counts files, not bytes)
     r"A new study created in memory with name",
+    r"because of the following error: KeyboardInterrupt\(\)",  # Optuna, on Ctrl-C
+    r"Trial \d+ failed with value None\.$",  # Optuna's echo; the step logs each failure itself
     r"^ClearML results page:",  # one per step; the progress lines name each step's task
     r"^ClearML Task: created new task id=",
     r"clearml\.storage - INFO - (Uploading|Downloading|Downloaded)\b",
@@ -42,39 +44,64 @@ QUIET_ENV = {"TQDM_DISABLE": "1"}
 HEADER_OF_DUMP = re.compile(r"^(Parameters|Configurations|Overrides):$")
 
 
+TRACEBACK = "Traceback (most recent call last):"
+# lines that continue a traceback block rather than end it (chained exceptions included)
+_CONTINUES = re.compile(r"^(\s|$|Traceback \(|During handling of the above|The above exception)")
+
+
 class ConsoleFilter:
     """Decides line by line what reaches the terminal (stateful: a dump header hides the
-    line after it)."""
+    line after it; a traceback is held until its exception line, and dropped whole when
+    that is a KeyboardInterrupt, which Ctrl-C makes every step print while the command
+    itself says in one sentence what happened)."""
 
     def __init__(self) -> None:
         self._skip_next = False
+        self._traceback: list[str] = []
 
-    def keep(self, line: str) -> str | None:
-        """The line to show (a progress bar's last redraw only), or None to drop it."""
+    def keep(self, line: str) -> list[str]:
+        """The lines to show now (a progress bar's last redraw only; a held traceback)."""
         line = line.rstrip("\r\n").rsplit("\r", 1)[-1]
+        if self._traceback:
+            self._traceback.append(line)
+            if _CONTINUES.match(line):
+                return []
+            block, self._traceback = self._traceback, []
+            return [] if line.startswith("KeyboardInterrupt") else block
+        if line.startswith(TRACEBACK):
+            self._traceback = [line]
+            return []
         if self._skip_next:
             self._skip_next = False
-            return None
+            return []
         if HEADER_OF_DUMP.match(line):
             self._skip_next = True
-            return None
+            return []
         if any(p.search(line) for p in NOISE):
-            return None
-        return line
+            return []
+        return [line]
+
+    def finish(self) -> list[str]:
+        """What is still held when the stream ends (a traceback cut short)."""
+        block, self._traceback = self._traceback, []
+        return block
 
 
 def filtered(lines: Iterable[str]) -> list[str]:
     console = ConsoleFilter()
-    return [kept for line in lines if (kept := console.keep(line)) is not None]
+    return [kept for line in lines for kept in console.keep(line)] + console.finish()
 
 
 def pump(source: IO[bytes], sink: IO[str], mute=None) -> None:
     """Copy ``source`` to ``sink`` as lines arrive, through a ``ConsoleFilter``; once the
-    ``mute`` event is set (Ctrl-C: every process prints its KeyboardInterrupt traceback) the
-    rest is read and dropped."""
+    ``mute`` event is set (Ctrl-C) the rest is read and dropped."""
     console = ConsoleFilter()
     for raw in iter(source.readline, b""):
-        kept = console.keep(raw.decode("utf-8", errors="replace"))
-        if kept is not None and not (mute is not None and mute.is_set()):
-            sink.write(kept + "\n")
-            sink.flush()
+        _write(sink, console.keep(raw.decode("utf-8", errors="replace")), mute)
+    _write(sink, console.finish(), mute)
+
+
+def _write(sink: IO[str], lines: list[str], mute) -> None:
+    if lines and not (mute is not None and mute.is_set()):
+        sink.write("".join(line + "\n" for line in lines))
+        sink.flush()

@@ -120,5 +120,13 @@ def main() -> int:
     return 1 if failed else 0
 
 
+def _quiet_interrupt(kind, value, tb) -> None:
+    """Ctrl-C: no traceback (the launcher says it in one sentence). Installed before ClearML
+    wraps the hook, so ClearML still sees the interrupt and marks the task stopped."""
+    if not issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value, tb)
+
+
 if __name__ == "__main__":
+    sys.excepthook = _quiet_interrupt
     sys.exit(main())

@@ -84,6 +84,8 @@ def _run_step_script(path: str, cwd: str, env: dict) -> None:
         runpy.run_path(path, run_name="__main__")
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:  # Ctrl-C: no traceback per step; the launcher reports it once
+        code = 1
     except BaseException:
         import traceback
         traceback.print_exc()

@@ -79,3 +79,19 @@ def test_after_ctrl_c_the_rest_is_drained_but_not_shown():
     pump(source, sink, mute)
     assert sink.getvalue() == "step 1 running\n"
     assert source.read() == b""  # drained: the processes writing to the pipe never block
+
+
+def test_a_keyboard_interrupt_traceback_is_dropped_whole_and_others_are_kept():
+    interrupted = ["Traceback (most recent call last):", '  File "/x/train.py", line 3, in fit',
+                   "    model.fit(X)", "    ^^^^^^^^^^^^", "KeyboardInterrupt"]
+    failure = ["Traceback (most recent call last):", '  File "/x/data.py", line 9, in load',
+               "", "During handling of the above exception, another exception occurred:", "",
+               "Traceback (most recent call last):", '  File "/x/data.py", line 12, in load',
+               "ValueError: target column 'class' not found"]
+    lines = ["step 1 running", *interrupted, "step 2 running", *failure, "step 3 running"]
+    assert filtered(lines) == ["step 1 running", "step 2 running", *failure, "step 3 running"]
+    # a traceback cut short by the end of the stream is still shown
+    assert filtered(interrupted[:3]) == interrupted[:3]
+    sink = io.StringIO()
+    pump(io.BytesIO("\n".join(["a", *interrupted, "b", *failure[:2]]).encode()), sink)
+    assert sink.getvalue().splitlines() == ["a", "b", *failure[:2]]
