@@ -130,6 +130,7 @@ def _describe(summary: dict) -> str:
 def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, project: str) -> str:
     """Validate, derive, freeze the stratified split (once per dataset version) and profile."""
     from steps.data import column_roles, prepare_frame, split_fingerprint, split_frame
+    from steps.prepare import dropped_row_notes
 
     cfg = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
     summary = fetch_json(dataset_id, SUMMARY, alias="raw_dataset")
@@ -164,6 +165,7 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     signal, leakage = _leakage_checks(X_train, X_test, train[target],
                                       train[group] if group else None, cfg)
     pairs, notes = _data_notes(X_train, train[target])
+    notes = dropped_row_notes(prepared, cfg.min_class_rows) + notes  # said where scores are read
     recipe = {"target": target, "dataset_name": summary["name"],
               "roles": column_roles(features, target), "group_column": group,
               "classes": sorted(map(str, frame[target].unique())),

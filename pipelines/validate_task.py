@@ -19,6 +19,15 @@ from steps.scoring import ScoringSpec
 log = logging.getLogger(__name__)
 
 
+# What the step returns to the controller (small: the run summary, `runs` and publishing read
+# it); the full report is the task's validation_report artifact.
+RETURNED_KEYS = (
+    "winner", "metric", "score", "cv_score", "members", "ci", "gates_passed", "gate_reasons",
+    "split_id", "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label",
+    "calibration", "beta", "costs", "cost_decisions", "cost_ci", "selected_by",
+    "leakage_findings", "per_class_f1", "data_changes", "data_notes", "parent_dataset_id",
+    "family_scores")
+
 def _positive_label(recipe: dict, y_train: pd.Series) -> str | None:
     if len(recipe["classes"]) != 2:
         return None
@@ -278,9 +287,4 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "family_scores": family_scores(board, cfg.metric)}
     tracking.upload_json(task, "validation_report", report)
     candidate_id = register_candidate(task, final, report, project)
-    return candidate_id, json.dumps({k: report[k] for k in (
-        "winner", "metric", "score", "cv_score", "members", "ci", "gates_passed", "gate_reasons", "split_id",
-        "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label", "calibration",
-        "beta", "costs", "cost_decisions", "cost_ci", "selected_by", "leakage_findings",
-        "per_class_f1", "data_changes", "parent_dataset_id", "family_scores")},
-        default=str)
+    return candidate_id, json.dumps({k: report[k] for k in RETURNED_KEYS}, default=str)

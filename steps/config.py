@@ -98,6 +98,10 @@ class PreprocessConfig(Section):
     drop_columns: list[str] = Field(default_factory=list)
     drop_constant: bool = True
     drop_id_like: bool = True  # unique-per-row integer/string columns
+    # Classes with fewer rows are dropped with their rows (a warning and a data note): too few
+    # to learn, and a stratified 80/20 split can leave them without a single test row. 10 keeps
+    # 2 test rows and 5 CV folds possible. null keeps every class of 2 rows or more.
+    min_class_rows: int | None = Field(10, ge=2)
     derivations: list[Derivation] = Field(default_factory=list)
     # Text columns holding ISO 8601 dates/times (2024-03-01, 2024-03-01T12:30:00) and
     # datetime columns become datetime_parts derivations instead of raw text.

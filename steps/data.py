@@ -72,6 +72,13 @@ def split_frame(frame: pd.DataFrame, target: str, test_size: float,
     _, test_pos = train_test_split(positions, test_size=test_size, random_state=seed,
                                    stratify=frame[target].astype(str).to_numpy())
     mask = positions.isin(test_pos)
+    y = frame[target].astype(str).to_numpy()
+    untested = {c: counts[c] for c in counts if c not in set(y[mask])}
+    if untested:  # stratification rounds a small class's share down to zero test rows
+        raise DataValidationError(
+            f"class(es) {untested} got no test rows at test_size={test_size}, so the test split "
+            "cannot score them; raise preprocess.min_class_rows above their counts to drop them, "
+            "or raise preprocess.test_size")
     return frame.iloc[~mask], frame.iloc[mask]
 
 

@@ -23,6 +23,7 @@ class PreparedFrame:
     derived: list[str] = field(default_factory=list)  # columns added or filled by derivations
     derivations: list = field(default_factory=list)  # declared + detected; scoring replays them
     rows_dropped: dict[str, int] = field(default_factory=dict)  # reason -> number of rows
+    rare_classes: dict[str, int] = field(default_factory=dict)  # dropped class -> its rows
 
 
 def _columns_list(frame: pd.DataFrame) -> str:
@@ -154,6 +155,13 @@ def prepare_frame(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
         out = out[~missing_target]
     _check_not_continuous(out[target], target)
     out[target] = _target_as_labels(out[target])
+    rare = _rare_classes(out[target], cfg.min_class_rows)
+    if rare:
+        rows_dropped["rare class"] = sum(rare.values())
+        log.warning("dropping class(es) %s: fewer than preprocess.min_class_rows=%d rows each, too "
+                    "few to learn or to score; the model will never predict them "
+                    "(preprocess.min_class_rows=2 keeps them)", _short(rare), cfg.min_class_rows)
+        out = out[~out[target].isin(list(rare))]
     _check_classes(out[target], target)
     # Type problems first: the constant/id-like checks below need hashable values, and a
     # column the user did not ask to drop deserves an error, not a silent drop.
@@ -170,4 +178,27 @@ def prepare_frame(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
     if out.shape[1] - (2 if group_column else 1) < 1:
         raise DataValidationError(f"no feature columns left after dropping {dropped}")
     return PreparedFrame(frame=out, dropped=dropped, derived=derived, rows_dropped=rows_dropped,
-                         derivations=derivations)
+                         derivations=derivations, rare_classes=rare)
+
+
+def dropped_row_notes(prepared: PreparedFrame, min_class_rows: int | None) -> list[str]:
+    """One line per reason rows were removed before the split (for the run's data notes)."""
+    notes = []
+    if prepared.rows_dropped.get("missing target"):
+        notes.append(f"{prepared.rows_dropped['missing target']} rows without a target value "
+                     "were dropped")
+    if prepared.rare_classes:
+        notes.append(f"class(es) {_short(prepared.rare_classes)} had fewer than "
+                     f"preprocess.min_class_rows={min_class_rows} rows and were dropped with "
+                     "their rows: the model never predicts them")
+    return notes
+
+
+def _rare_classes(target: pd.Series, min_rows: int | None) -> dict[str, int]:
+    """Classes with fewer than ``min_rows`` rows, when dropping them leaves two classes or more
+    (otherwise ``_check_classes`` says what is wrong with the target as a whole)."""
+    if not min_rows:
+        return {}
+    counts = class_counts(target)
+    rare = {k: v for k, v in counts.items() if v < min_rows}
+    return rare if len(counts) - len(rare) >= 2 else {}

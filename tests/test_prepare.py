@@ -129,3 +129,37 @@ def test_prepared_frame_splits_cleanly(weather):
     train, test = split_frame(frame, "label", 0.25, seed=0)
     assert len(train) + len(test) == 237
     assert set(test["label"]) == {"calm", "heat", "wind"}
+
+
+def _with_rare_class(rows: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    # 598/454/425 + 3: stratification rounds the small class's 0.6 test rows down to none
+    labels = ["a"] * 598 + ["b"] * 454 + ["c"] * 425 + ["rare"] * rows
+    return pd.DataFrame({"x": rng.normal(size=len(labels)), "y": labels})
+
+
+def test_a_class_too_small_to_learn_or_score_is_dropped_and_said(caplog):
+    from steps.prepare import dropped_row_notes
+    frame = _with_rare_class().assign(y=lambda f: f["y"].where(f.index != 0))  # one missing target
+    prepared = prepare_frame(frame, "y", PreprocessConfig())
+    assert set(prepared.frame["y"]) == {"a", "b", "c"}
+    assert prepared.rare_classes == {"rare": 3}
+    assert prepared.rows_dropped == {"missing target": 1, "rare class": 3}
+    assert "dropping class(es) {'rare': 3}" in caplog.text and "min_class_rows=2 keeps them" in caplog.text
+    assert dropped_row_notes(prepared, 10) == [
+        "1 rows without a target value were dropped",
+        "class(es) {'rare': 3} had fewer than preprocess.min_class_rows=10 rows and were dropped "
+        "with their rows: the model never predicts them"]
+    # at the threshold a class stays; null keeps every class of two rows or more
+    assert "rare" in set(prepare_frame(_with_rare_class(10), "y", PreprocessConfig()).frame["y"])
+    kept = prepare_frame(_with_rare_class(), "y", PreprocessConfig(min_class_rows=None))
+    assert kept.rare_classes == {} and dropped_row_notes(kept, None) == []
+
+
+def test_a_split_that_leaves_a_class_without_test_rows_is_refused():
+    frame = prepare_frame(_with_rare_class(), "y", PreprocessConfig(min_class_rows=None)).frame
+    with pytest.raises(DataValidationError, match=r"\{'rare': 3\} got no test rows at test_size=0.2.*"
+                                                  r"preprocess.min_class_rows"):
+        split_frame(frame, "y", 0.2, seed=0)
+    train, test = split_frame(frame, "y", 0.34, seed=0)  # a third of 3 rows: one test row
+    assert "rare" in set(test["y"]) and "rare" in set(train["y"])

@@ -6,9 +6,11 @@ from pipelines.summary import print_summary
 
 
 def test_summary_names_the_winner_the_findings_and_the_decision(capsys):
-    report = {"winner": "hist_gb", "metric": "macro_f1", "score": 0.8123, "ci": [0.79, 0.83],
+    from pipelines.validate_task import RETURNED_KEYS
+    full = {"winner": "hist_gb", "metric": "macro_f1", "score": 0.8123, "ci": [0.79, 0.83],
               "gates_passed": True, "leakage_findings": ["'exit_code' alone predicts the target"],
-              "data_notes": ["'extra' repeats 'age'"]}
+              "data_notes": ["'extra' repeats 'age'"], "per_class": "only in the artifact"}
+    report = {k: v for k, v in full.items() if k in RETURNED_KEYS}  # what the step returns
     steps = {"preprocess": {"status": "cached", "task_id": "p1"},
              "validate": {"status": "completed", "task_id": "v1",
                           "returns": {"report": json.dumps(report)}}}
