@@ -48,10 +48,20 @@ def _numeric(col: str, values: pd.Series, p: dict) -> list[dict]:
     outside = ((present < p["min"]) | (present > p["max"])).mean()
     if outside < MIN_SHARE:
         return []
+    lo, hi, new_lo, new_hi = _digits_enough([p["min"], p["max"], present.min(), present.max()])
     return [_finding(col, "out_of_range", outside,
                      f"{outside:.1%} of values outside the training range "
-                     f"[{p['min']:.4g}, {p['max']:.4g}] (new rows: {present.min():.4g} "
-                     f"to {present.max():.4g})")]
+                     f"[{lo}, {hi}] (new rows: {new_lo} to {new_hi})")]
+
+
+def _digits_enough(values: list[float]) -> list[str]:
+    """The values with 4 significant digits, or more where 4 would print two different values
+    alike (a new minimum just below the training one)."""
+    for digits in range(4, 16):
+        text = [f"{float(v):.{digits}g}" for v in values]
+        if len(set(text)) == len({float(v) for v in values}):
+            return text
+    return [repr(float(v)) for v in values]
 
 
 def _categorical(col: str, values: pd.Series, p: dict) -> list[dict]:

@@ -76,8 +76,25 @@ def prepare_rows(frame: pd.DataFrame, spec: ScoringSpec) -> pd.DataFrame:
             f"{', '.join(map(repr, missing))}; it has: {', '.join(map(str, out.columns))}")
     X = out[spec.features].copy()
     for col in spec.categorical:  # text, like the dataset step stores it (e.g. zip codes)
-        X[col] = as_text(X[col])
+        levels = (spec.profile.get(col) or {}).get("levels")
+        X[col] = _numbers_as_levels(X[col], levels) if levels else as_text(X[col])
     return X
+
+
+def _numbers_as_levels(series: pd.Series, levels: list[str]) -> pd.Series:
+    """A categorical column read as numbers here (a few rows of a column that held text in
+    training: 1.0 for the file's "1") takes the training level of the same number; other
+    values become text as usual."""
+    text = as_text(series)
+    if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        return text
+    by_number = {}
+    for level in levels:
+        number = pd.to_numeric(level, errors="coerce")
+        if pd.notna(number):
+            by_number.setdefault(float(number), level)
+    matched = series.map(lambda v: by_number.get(float(v)) if pd.notna(v) else None)
+    return matched.where(matched.notna(), text).astype("str")
 
 
 def _as_numbers(series: pd.Series, col: str) -> pd.Series:

@@ -77,3 +77,10 @@ def test_profile_travels_in_the_scoring_spec_and_old_specs_still_load(profile):
     del old["profile"]  # a model registered before input checks existed
     assert ScoringSpec.from_metadata({"scoring_spec": old}).profile == {}
     assert check_inputs(_rows(10, 1), {}) == []
+
+
+def test_a_range_finding_prints_enough_digits_to_tell_the_bounds_apart():
+    profile = input_profile(pd.DataFrame({"days": [18628.5, 19000.0, 19440.2]}), ["days"], [])
+    findings = check_inputs(pd.DataFrame({"days": [18627.9, 18628.1, 18627.95]}), profile)
+    assert findings[0]["detail"].endswith(
+        "outside the training range [18628.5, 19440.2] (new rows: 18627.9 to 18628.1)")

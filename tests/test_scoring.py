@@ -81,6 +81,21 @@ def test_column_types_follow_training():
         prepare_rows(bad, spec)
 
 
+def test_numbers_read_from_a_text_column_take_the_training_levels():
+    """Training held "1", "3.5", "x" and "02134"; five new rows without the "x" come back from
+    the CSV reader as floats (1.0, 3.5, 2134.0): they are the same levels."""
+    levels = ["02134", "1", "3.5", "x"]
+    spec = ScoringSpec("label", [], ["code"], ["a", "b"],
+                       profile={"code": {"levels": levels, "missing": 0.0}})
+    read = pd.DataFrame({"code": [1.0, 3.5, 2134.0, np.nan, 7.0]})
+    out = prepare_rows(read, spec)["code"]
+    assert out.iloc[:3].tolist() == ["1", "3.5", "02134"]
+    assert pd.isna(out.iloc[3]) and out.iloc[4] == "7.0"  # unseen: the drift check flags it
+    # without stored levels (a column of more than 200), plain text as before
+    plain = ScoringSpec("label", [], ["code"], ["a", "b"])
+    assert prepare_rows(read, plain)["code"].iloc[0] == "1.0"
+
+
 def test_stored_threshold_decides():
     model, spec, _ = _trained()
     raw = _raw(200, seed=3).drop(columns=["label"])
