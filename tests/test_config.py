@@ -80,6 +80,18 @@ def test_a_misspelt_key_gets_the_nearest_valid_one():
     assert "did you mean" not in str(nothing_near.value)
 
 
+def test_a_misspelt_choice_and_a_scalar_for_a_list_say_what_to_write():
+    with pytest.raises(ConfigError, match=r"imbalance\.strategy: .*'smoteenn' \(did you mean smote\?\)"):
+        load_config(None, ["preprocess.imbalance.strategy=SMOTE"])
+    with pytest.raises(ConfigError, match=r"train\.metric: .* \(did you mean macro_f1\?\)"):
+        load_config(None, ["train.metric=macro-f1"])
+    with pytest.raises(ConfigError, match=r"train\.families: .*\(write it as a YAML list: \[hist_gb\]\)"):
+        load_config(None, ["train.families=hist_gb"])
+    with pytest.raises(ConfigError) as nothing_near:
+        load_config(None, ["preprocess.scaling=xyz"])
+    assert "did you mean" not in str(nothing_near.value)
+
+
 def test_a_key_given_twice_is_an_error_not_a_silent_override(tmp_path):
     twice = tmp_path / "twice.yaml"
     twice.write_text("train:\n  n_trials: 5\nevaluate:\n  bootstrap: 10\ntrain:\n  cv_folds: 3\n")
