@@ -104,8 +104,10 @@ def main(argv=None, prog: str = "python -m localserver") -> int:
         return 0
     if args.command == "start":
         from .launch import start_server
+        from .sharing import keep_running
         h = start_server(args.data_dir, args.host or "127.0.0.1", args.api_port, args.files_port,
                          log_requests=args.log_requests)
+        keep_running(args.data_dir)  # also a server a run started: it outlives the runs now
         info = {"api_url": h.api_url, "files_url": h.files_url, "web_url": h.web_url,
                 "config_path": str(h.config_path), "pid": h.pid, "reused": not h.owned}
         if args.json:

@@ -35,6 +35,8 @@ class ServerHandle:
     config_path: Path
     pid: int | None = None
     owned: bool = False
+    auto_stop: bool = False  # sharing.shared_server: stopped when its last user leaves
+    stopped: bool = False  # sharing.shared_server: this handle's exit stopped it
     _inproc: object = field(default=None, repr=False)
 
     def client_env(self, home: str | os.PathLike | None = None) -> dict[str, str]:

@@ -76,21 +76,21 @@ def existing_server(mode: str, ex: ExecutionConfig):
 
 @contextlib.contextmanager
 def embedded_server(ex: ExecutionConfig, quiet: bool = False):
-    """Start (or reuse) the local server; stop it afterwards only if we started it. Its
-    address is logged when a run starts it (``quiet``: commands that only read)."""
-    from localserver.launch import start_server
-    handle = start_server(Path(ex.data_dir).resolve())
-    saved = dict(os.environ)
-    os.environ.update(handle.client_env())
-    (log.debug if quiet or not handle.owned else log.info)(
-        "embedded ClearML-compatible server at %s (files %s); config %s",
-        handle.api_url, handle.files_url, handle.config_path)
-    try:
-        yield handle
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        handle.stop()
+    """Start (or reuse) the local server, shared with other commands using the same data dir
+    (``localserver.sharing``): the last one out stops it unless ``tabpipe server start``
+    started it. Its address is logged when a run starts it (``quiet``: commands that only read)."""
+    from localserver.sharing import shared_server
+    with shared_server(Path(ex.data_dir).resolve()) as handle:
+        saved = dict(os.environ)
+        os.environ.update(handle.client_env())
+        (log.debug if quiet or not handle.owned else log.info)(
+            "embedded ClearML-compatible server at %s (files %s); config %s",
+            handle.api_url, handle.files_url, handle.config_path)
+        try:
+            yield handle
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
 
 
 def _controller_process(cmd: list[str], env: dict, verbose: bool, progress=None) -> int:
@@ -195,10 +195,11 @@ def run_pipeline(cfg: PipelineConfig, verbose: bool = False, progress=None) -> R
             finally:
                 if agents is not None:
                     agents.stop()
-            result.server = {"api": handle.api_url, "files": handle.files_url,
-                             "config": str(handle.config_path),
-                             "stays_up": not handle.owned}  # a server started before the run
-            return result
+        # up after this run: started by `tabpipe server start`, or another run still uses it
+        result.server = {"api": handle.api_url, "files": handle.files_url,
+                         "config": str(handle.config_path), "stays_up": not handle.stopped,
+                         "for_another_run": handle.auto_stop and not handle.stopped}
+        return result
     require_server(f"execution.mode={ex.mode}")
     if ex.mode == "remote":
         from pipelines.queues import require_workers

@@ -74,8 +74,9 @@ def run_study(cfgs: list[PipelineConfig], run, on_run=None, summarise=None,
                   f"preprocess.split_seed={cfg.preprocess.split_seed} ===", file=progress or sys.stdout,
                   flush=True)
             result = run(cfg)
-            if result.server and handle is not None and handle.owned:
-                result.server["stays_up"] = False  # up for the study, stopped at its end
+            if result.server and handle is not None and handle.auto_stop:
+                # up for the study, stopped at its end
+                result.server.update(stays_up=False, for_another_run=False)
             study.runs.append(result)
             if on_run is not None:
                 on_run(cfg.preprocess.split_seed, result)

@@ -49,7 +49,12 @@ def print_summary(result, as_json: bool = False) -> None:
     if result.report:
         print(f"\nreport: {Path(result.report).as_uri()}")
     if result.server:
-        how = ("open it in a browser for each task's and model's page" if result.server.get("stays_up")
-               else "stopped with this run: `tabpipe server start` serves its task and model pages "
-                    "again; or `tabpipe show tasks | models`")
+        if result.server.get("for_another_run"):
+            how = ("still up for another run using it, which stops it when it ends; "
+                   "`tabpipe server start` keeps it up")
+        elif result.server.get("stays_up"):
+            how = "open it in a browser for each task's and model's page"
+        else:
+            how = ("stopped with this run: `tabpipe server start` serves its task and model pages "
+                   "again; or `tabpipe show tasks | models`")
         print(f"\nserver: {result.server['api']}  ({how})")

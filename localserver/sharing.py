@@ -1,0 +1,80 @@
+"""One background server shared by every command that uses a data directory at the same time.
+
+Two runs in one folder share its server. The run that started it must not stop it while the
+other still talks to it (the other then retried its calls for minutes and failed), and the
+server should still go away once nobody needs it. So each user holds a lease (a file naming
+its process) for as long as it uses the server; leaving, it stops the server only when the
+server was started by a user like it (not by ``server start``, which keeps it up) and no
+other live lease remains. Leases and the stop decision are taken under one file lock.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import uuid
+from pathlib import Path
+
+from .datadir import Layout
+from .launch import ServerHandle, _alive, start_server
+
+AUTO_STOP = "server.autostop"  # present: the last lease holder stops the server
+
+
+@contextlib.contextmanager
+def _locked(layout: Layout):
+    with open(layout.root / "leases.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def live_leases(layout: Layout) -> list[Path]:
+    """Leases of processes still alive; a crashed holder's lease is removed."""
+    alive = []
+    for lease in sorted((layout.root / "leases").glob("*")):
+        try:
+            pid = int(lease.read_text())
+        except (OSError, ValueError):
+            pid = 0
+        if pid and _alive(pid):
+            alive.append(lease)
+        else:
+            lease.unlink(missing_ok=True)
+    return alive
+
+
+@contextlib.contextmanager
+def shared_server(data_dir, **start_kw):
+    """The data dir's server for the duration of the block: reused or started; on leaving,
+    stopped if this or another lease holder started it and no one else holds a lease.
+    ``handle.stopped`` says afterwards whether this exit stopped it."""
+    layout = Layout(data_dir).ensure()
+    (layout.root / "leases").mkdir(exist_ok=True)
+    lease = layout.root / "leases" / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    with _locked(layout):
+        lease.write_text(str(os.getpid()))
+        try:
+            handle: ServerHandle = start_server(layout.root, **start_kw)
+        except BaseException:
+            lease.unlink(missing_ok=True)
+            raise
+        if handle.owned:
+            (layout.root / AUTO_STOP).touch()
+    handle.auto_stop = (layout.root / AUTO_STOP).exists()
+    try:
+        yield handle
+    finally:
+        with _locked(layout):
+            lease.unlink(missing_ok=True)
+            if (layout.root / AUTO_STOP).exists() and not live_leases(layout):
+                (layout.root / AUTO_STOP).unlink(missing_ok=True)
+                handle.stop(force=True)
+                handle.stopped = True
+
+
+def keep_running(data_dir) -> None:
+    """``server start`` on a server a run started: it now stays up after the runs end."""
+    (Layout(data_dir).root / AUTO_STOP).unlink(missing_ok=True)

@@ -1,0 +1,49 @@
+"""Two commands on one data dir share its server: the one that started it does not stop it
+under the other; the last one out stops it, unless `server start` asked for it to stay up."""
+import subprocess
+import sys
+
+from localserver.launch import running_server, stop_server
+from localserver.sharing import keep_running, live_leases, shared_server
+from localserver.datadir import Layout
+
+
+def test_the_last_user_stops_a_server_a_user_started(tmp_path):
+    data = tmp_path / "data"
+    with shared_server(data) as first:
+        assert first.owned and first.auto_stop
+        with shared_server(data) as second:  # another run reuses it
+            assert not second.owned and second.pid == first.pid
+        # the second left while the first still uses it: still up
+        assert not second.stopped and running_server(data) is not None
+    assert first.stopped and running_server(data) is None
+    assert live_leases(Layout(data)) == []
+
+
+def test_the_starter_leaving_first_leaves_it_up_for_the_other(tmp_path):
+    data = tmp_path / "data"
+    starter = shared_server(data)
+    first = starter.__enter__()
+    with shared_server(data) as other:
+        starter.__exit__(None, None, None)  # the run that started it ends first
+        assert not first.stopped and other.is_healthy()
+    assert other.stopped and running_server(data) is None
+
+
+def test_a_crashed_users_lease_does_not_keep_the_server_up(tmp_path):
+    data = tmp_path / "data"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    with shared_server(data) as handle:
+        (Layout(data).root / "leases" / f"{dead}-crashed").write_text(dead)
+    assert handle.stopped and running_server(data) is None
+
+
+def test_server_start_keeps_a_run_started_server_up(tmp_path):
+    data = tmp_path / "data"
+    try:
+        with shared_server(data) as handle:
+            keep_running(data)  # `tabpipe server start` while the run is on
+        assert not handle.stopped and running_server(data) is not None
+    finally:
+        stop_server(data)
