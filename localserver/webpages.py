@@ -200,6 +200,20 @@ def model_page(store, model_id: str) -> tuple[int, str]:
     return 200, _page(doc.get("name") or model_id, body)
 
 
+def _pipeline_runs(store, projects: dict) -> list[str]:
+    """Pipeline controllers first: one row per run, linking to its page of steps (the flat
+    task list below interleaves every run's steps)."""
+    runs = [d for d in store.scan("tasks") if d.get("type") == "controller"][-LIST_LIMIT:]
+    if not runs:
+        return []
+    rows = [[_task_link(d["id"]), _e(d.get("name")), _e(d.get("status")),
+             _e(projects.get(d.get("project"))),
+             _e(str(d.get("started") or d.get("created") or "")[:19].replace("T", " "))]
+            for d in reversed(runs)]
+    return [f"<h2>Pipeline runs (up to {LIST_LIMIT})</h2>",
+            _table(["run", "name", "status", "project", "started"], rows)]
+
+
 def index_page(store) -> tuple[int, str]:
     projects = store.project_names()
     tasks = [[_task_link(d["id"]), _e(d.get("name")), _e(d.get("type")), _e(d.get("status")),
@@ -209,6 +223,7 @@ def index_page(store) -> tuple[int, str]:
               for d in reversed(store.scan("models")[-LIST_LIMIT:])]
     return 200, _page("local ClearML-compatible server", [
         "<h1>Local ClearML-compatible server</h1>",
+        *_pipeline_runs(store, projects),
         f"<h2>Newest tasks (up to {LIST_LIMIT})</h2>",
         _table(["id", "name", "type", "status", "project", "last update"], tasks),
         f"<h2>Newest models (up to {LIST_LIMIT})</h2>",

@@ -107,7 +107,9 @@ def test_unknown_ids_are_404_pages_and_the_index_lists_the_newest(server, stored
     assert code == 404 and "No model" in page
     code, _, page = _get(server, "/")
     assert code == 200 and f"/tasks/{stored['task']}" in page and f"/models/{stored['model']}" in page
-    assert page.index("train &lt;b&gt;") < page.index(">pipeline<")  # newest first
+    runs, tasks = page.split("Newest tasks")
+    assert "Pipeline runs" in runs and ">pipeline<" in runs and "train &lt;b&gt;" not in runs
+    assert tasks.index("train &lt;b&gt;") < tasks.index(">pipeline<")  # newest first
 
 
 def test_api_requests_are_not_pages(server, stored):
