@@ -6,6 +6,7 @@ the old champion.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 
@@ -98,9 +99,7 @@ def _already_champion(task, champion_id: str, name: str, reasons: list[str]) -> 
 
 def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
                 run_info: str = "{}") -> tuple[str, str]:
-    from clearml import InputModel, Model
-    from steps.model_card import with_decision
-    from steps.promotion import decide_promotion
+    from clearml import InputModel
 
     cfg = PublishConfig.model_validate(json.loads(publish_cfg))
     report = json.loads(report)
@@ -109,6 +108,34 @@ def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
     meta = tracking.model_metadata(candidate)
     meta.update(json.loads(run_info), candidate_model_id=candidate_id)
     name = cfg.model_name or f"{report.get('dataset_name') or project}-classifier"
+    with one_publisher(task.project, name):
+        return _publish(task, candidate, candidate_id, meta, report, cfg, name, run_info)
+
+
+@contextlib.contextmanager
+def one_publisher(project_id: str, name: str):
+    """Runs publishing the same model name on this machine at once take turns: each reads the
+    champion, decides and moves the tag as one step, so two winners never both take the tag
+    from the same old champion. (Publish steps on different machines are not serialised.)"""
+    import fcntl
+    import hashlib
+    import os
+    import tempfile
+    key = hashlib.sha256(f"{os.environ.get('CLEARML_API_HOST', '')}|{project_id}|{name}"
+                         .encode()).hexdigest()[:16]
+    with open(os.path.join(tempfile.gettempdir(), f"tabpipe-publish-{key}.lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _publish(task, candidate, candidate_id: str, meta: dict, report: dict, cfg: PublishConfig,
+             name: str, run_info: str) -> tuple[str, str]:
+    from clearml import Model
+    from steps.model_card import with_decision
+    from steps.promotion import decide_promotion
     # Registered models live in the project of the step that created them (the pipeline's).
     champion = find_champion(task.project, name, cfg.champion_tag)
     summary = _champion_summary(champion)
