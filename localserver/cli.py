@@ -70,6 +70,7 @@ def build_parser(prog: str = "python -m localserver") -> argparse.ArgumentParser
     p.add_argument("--json", action="store_true", help="print connection details as JSON")
     p = sub.add_parser("stop", help="stop the background server of a data dir")
     _add_dir(p)
+    p.add_argument("--force", action="store_true", help="stop it even while commands use it")
     p = sub.add_parser("status", help="is a server running for this data dir? (exit code 0 = yes)")
     _add_dir(p)
     p = sub.add_parser("show", help="read-only view of stored projects/tasks/models/queues/workers")
@@ -118,7 +119,16 @@ def main(argv=None, prog: str = "python -m localserver") -> int:
                   f"Use it: export CLEARML_CONFIG_FILE={h.config_path}")
         return 0
     if args.command == "stop":
-        from .launch import stop_server
+        from .datadir import Layout
+        from .launch import running_server, stop_server
+        from .sharing import live_leases, stop_when_unused
+        users = [] if args.force else live_leases(Layout(args.data_dir))
+        if users and running_server(args.data_dir) is not None:
+            stop_when_unused(args.data_dir)
+            pids = sorted({lease.read_text().strip() for lease in users})
+            print(f"stops when the last of {len(pids)} running command(s) using it ends (pid "
+                  f"{', '.join(pids)}); stopping it now would make them fail (--force does)")
+            return 0
         stopped = stop_server(args.data_dir)
         print("stopped" if stopped else "not running")
         return 0

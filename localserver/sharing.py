@@ -75,6 +75,11 @@ def shared_server(data_dir, **start_kw):
                 handle.stopped = True
 
 
+def stop_when_unused(data_dir) -> None:
+    """``server stop`` while commands use it: the last of them stops it."""
+    (Layout(data_dir).root / AUTO_STOP).touch()
+
+
 def keep_running(data_dir) -> None:
     """``server start`` on a server a run started: it now stays up after the runs end."""
     (Layout(data_dir).root / AUTO_STOP).unlink(missing_ok=True)

@@ -47,3 +47,21 @@ def test_server_start_keeps_a_run_started_server_up(tmp_path):
         assert not handle.stopped and running_server(data) is not None
     finally:
         stop_server(data)
+
+
+def test_server_stop_while_a_command_uses_it_waits_for_that_command(tmp_path, capsys):
+    from localserver.cli import main
+    data = tmp_path / "data"
+    try:
+        with shared_server(data) as handle:
+            keep_running(data)  # as after `server start`
+            assert main(["stop", "--data-dir", str(data)]) == 0
+            assert "stops when the last of 1 running command(s)" in capsys.readouterr().out
+            assert handle.is_healthy()  # not stopped under the command
+        assert handle.stopped and running_server(data) is None  # its last user stopped it
+        with shared_server(data):
+            keep_running(data)
+            assert main(["stop", "--force", "--data-dir", str(data)]) == 0
+            assert running_server(data) is None
+    finally:
+        stop_server(data)
