@@ -151,7 +151,9 @@ def main(argv=None, prog: str = "python -m localserver") -> int:
     if args.command == "agents":
         from .agents import start_agents
         from .launch import start_server
+        from .sharing import keep_running
         handle = start_server(args.data_dir)
+        keep_running(args.data_dir)  # the agents outlive this command: runs must not stop it
         work = args.work_dir or os.path.join(handle.data_dir, "agents")
         pool = start_agents(handle, queues=args.queues, count=args.count, work_dir=work, poll_sec=args.poll_sec)
         for agent in pool.agents:
