@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from .core import ENDPOINTS, ApiError, Context
+from .reports import report_file
 from .webpages import web_page
 
 log = logging.getLogger("localserver.api")
@@ -101,10 +102,10 @@ class ApiHandler(BaseHTTPRequestHandler):
             self.wfile.write(data)
         self.close_connection = True
 
-    def _reply_html(self, code: int, text: str):
-        data = text.encode()
+    def _reply_html(self, code: int, text: str, content_type: str = "text/html; charset=utf-8"):
+        data = text.encode() if isinstance(text, str) else text
         self.send_response(code)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Connection", "close")
         self.end_headers()
@@ -113,7 +114,12 @@ class ApiHandler(BaseHTTPRequestHandler):
 
     def _handle(self):
         if self.command == "GET":  # the SDK's printed web-app links (read-only pages)
-            page = web_page(self.app.store, self.path, self.headers.get("Accept", ""))
+            reports = self.app.layout.root / "reports"
+            found = report_file(reports, self.path)
+            if found is not None:
+                code, kind, body = found
+                return self._reply_html(code, body, kind)
+            page = web_page(self.app.store, self.path, self.headers.get("Accept", ""), reports)
             if page is not None:
                 return self._reply_html(*page)
         started = time.perf_counter()

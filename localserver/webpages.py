@@ -12,7 +12,10 @@ import html
 import json
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 from urllib.parse import urlsplit
+
+from .reports import report_link
 
 TASK_PATH = re.compile(r"/(?:experiments|tasks)/([0-9a-f]{32})(?:/|$)")
 MODEL_PATH = re.compile(r"/models/([0-9a-f]{32})(?:/|$)")
@@ -200,21 +203,24 @@ def model_page(store, model_id: str) -> tuple[int, str]:
     return 200, _page(doc.get("name") or model_id, body)
 
 
-def _pipeline_runs(store, projects: dict) -> list[str]:
+def _pipeline_runs(store, projects: dict, reports: Path | None) -> list[str]:
     """Pipeline controllers first: one row per run, linking to its page of steps (the flat
-    task list below interleaves every run's steps)."""
+    task list below interleaves every run's steps) and to its report page when written."""
     runs = [d for d in store.scan("tasks") if d.get("type") == "controller"][-LIST_LIMIT:]
     if not runs:
         return []
-    rows = [[_task_link(d["id"]), _e(d.get("name")), _e(d.get("status")),
-             _e(projects.get(d.get("project"))),
-             _e(str(d.get("started") or d.get("created") or "")[:19].replace("T", " "))]
-            for d in reversed(runs)]
+    rows = []
+    for d in reversed(runs):
+        report = report_link(reports, d["id"]) if reports else None
+        rows.append([_task_link(d["id"]), _e(d.get("name")), _e(d.get("status")),
+                     _e(projects.get(d.get("project"))),
+                     _e(str(d.get("started") or d.get("created") or "")[:19].replace("T", " ")),
+                     f'<a href="{_e(report)}">report</a>' if report else ""])
     return [f"<h2>Pipeline runs (up to {LIST_LIMIT})</h2>",
-            _table(["run", "name", "status", "project", "started"], rows)]
+            _table(["run", "name", "status", "project", "started", ""], rows)]
 
 
-def index_page(store) -> tuple[int, str]:
+def index_page(store, reports: Path | None = None) -> tuple[int, str]:
     projects = store.project_names()
     tasks = [[_task_link(d["id"]), _e(d.get("name")), _e(d.get("type")), _e(d.get("status")),
               _e(projects.get(d.get("project"))), _e(d.get("last_update"))]
@@ -223,18 +229,19 @@ def index_page(store) -> tuple[int, str]:
               for d in reversed(store.scan("models")[-LIST_LIMIT:])]
     return 200, _page("local ClearML-compatible server", [
         "<h1>Local ClearML-compatible server</h1>",
-        *_pipeline_runs(store, projects),
+        *_pipeline_runs(store, projects, reports),
         f"<h2>Newest tasks (up to {LIST_LIMIT})</h2>",
         _table(["id", "name", "type", "status", "project", "last update"], tasks),
         f"<h2>Newest models (up to {LIST_LIMIT})</h2>",
         _table(["id", "name", "published", "tags"], models)])
 
 
-def web_page(store, path: str, accept: str = "") -> tuple[int, str] | None:
-    """(status, HTML) for a web-app address, or None for anything else (an API call)."""
+def web_page(store, path: str, accept: str = "", reports: Path | None = None) -> tuple[int, str] | None:
+    """(status, HTML) for a web-app address, or None for anything else (an API call).
+    ``reports``: the folder of run report pages (``localserver.reports``) the index links to."""
     route = urlsplit(path).path
     if route.rstrip("/") == "":
-        return index_page(store) if "text/html" in accept else None
+        return index_page(store, reports) if "text/html" in accept else None
     found = TASK_PATH.search(route)
     if found and "." not in route.rsplit("/", 1)[-1]:
         return task_page(store, found.group(1))

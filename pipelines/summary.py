@@ -53,8 +53,8 @@ def print_summary(result, as_json: bool = False) -> None:
             how = ("still up for another run using it, which stops it when it ends; "
                    "`tabpipe server start` keeps it up")
         elif result.server.get("stays_up"):
-            how = "open it in a browser for each task's and model's page"
+            how = "open it in a browser: every run with its report, each task's and model's page"
         else:
-            how = ("stopped with this run: `tabpipe server start` serves its task and model pages "
-                   "again; or `tabpipe show tasks | models`")
+            how = ("stopped with this run: `tabpipe server start` serves every run's report and "
+                   "its task and model pages again; or `tabpipe show tasks | models`")
         print(f"\nserver: {result.server['api']}  ({how})")

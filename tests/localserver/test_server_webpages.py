@@ -117,3 +117,22 @@ def test_api_requests_are_not_pages(server, stored):
     assert code == 404 and kind == "application/json" and "Unsupported endpoint" in body
     task = server.api().call("tasks.get_by_id", task=stored["task"])["task"]
     assert task["name"] == "train <b>hgb</b>"
+
+
+def test_run_report_pages_are_served_and_linked_from_the_index(server, stored):
+    reports = server.data_dir / "reports" / stored["parent"]
+    reports.mkdir(parents=True, exist_ok=True)
+    (reports / "index.html").write_text("<h1>run report</h1>")
+    (reports / "figures").mkdir(exist_ok=True)
+    (reports / "figures" / "cm.jpeg").write_bytes(b"\xff\xd8jpeg")
+    code, kind, page = _get(server, "/")
+    assert f'href="/reports/{stored["parent"]}/"' in page.split("Newest tasks")[0]
+    code, kind, page = _get(server, f"/reports/{stored['parent']}/")
+    assert code == 200 and kind.startswith("text/html") and "run report" in page
+    req = urllib.request.Request(server.api_url + f"/reports/{stored['parent']}/figures/cm.jpeg")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.headers.get("Content-Type") == "image/jpeg" and resp.read() == b"\xff\xd8jpeg"
+    (server.data_dir / "secret.txt").write_text("credentials")
+    for outside in ("/reports/../secret.txt", "/reports/%2e%2e/secret.txt", "/reports/nope/"):
+        code, _, body = _get(server, outside)
+        assert code == 404 and "credentials" not in body
