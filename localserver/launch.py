@@ -57,6 +57,10 @@ class ServerHandle:
     def api(self) -> ApiClient:
         return ApiClient(self.api_url, self.access_key, self.secret_key)
 
+    def is_running(self) -> bool:
+        """Its process still exists (an in-process server: always)."""
+        return self.pid is None or self.pid == os.getpid() or _alive(self.pid)
+
     def is_healthy(self) -> bool:
         return _healthy(self.api_url, self.access_key, self.secret_key)
 

@@ -146,6 +146,15 @@ def _run_overrides(args) -> list[str]:
 
 
 def _cmd_run(args) -> int:
+    from pipelines.runner import ServerGone
+    try:
+        return _run(args)
+    except ServerGone as err:
+        print(f"tabpipe: {err}", file=sys.stderr)
+        return 1
+
+
+def _run(args) -> int:
     from pipelines.runner import run_pipeline
     from pipelines.summary import print_summary
     from steps.data import DataValidationError

@@ -93,15 +93,54 @@ def embedded_server(ex: ExecutionConfig, quiet: bool = False):
             os.environ.update(saved)
 
 
-def _controller_process(cmd: list[str], env: dict, verbose: bool, progress=None) -> int:
+SERVER_CHECK_S = 2.0  # how often a run checks that its embedded server still exists
+
+
+class ServerGone(RuntimeError):
+    pass
+
+
+def _wait(proc: subprocess.Popen, server_gone=None) -> int:
+    """The controller's exit code; if the embedded server's process disappears first (killed,
+    crashed), the controller and every step under it are stopped and ``ServerGone`` says so:
+    otherwise each would retry its calls for many minutes."""
+    while True:
+        try:
+            return proc.wait(timeout=SERVER_CHECK_S)
+        except subprocess.TimeoutExpired:
+            if server_gone is not None and server_gone():
+                _kill_tree(proc.pid)
+                proc.wait()
+                raise ServerGone(
+                    "the embedded server stopped during the run (its process is gone), so the run "
+                    "cannot finish; its processes were stopped. `tabpipe run` again continues from "
+                    "the steps that completed (they are cached)") from None
+
+
+def _kill_tree(pid: int) -> None:
+    import psutil
+    try:
+        root = psutil.Process(pid)
+        procs = [*root.children(recursive=True), root]
+    except psutil.NoSuchProcess:
+        return
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+    psutil.wait_procs(procs, timeout=10)
+
+
+def _controller_process(cmd: list[str], env: dict, verbose: bool, progress=None,
+                        server_gone=None) -> int:
     """Run the controller; unless ``verbose``, its output and its steps' (they inherit the
-    pipe) reach ``progress`` (default stdout) through ``pipelines.console``'s filter."""
+    pipe) reach ``progress`` (default stdout) through ``pipelines.console``'s filter.
+    ``server_gone()``: True once the embedded server's process no longer exists."""
     import sys
     import threading
 
     progress = progress or sys.stdout
     if verbose:
-        return subprocess.run(cmd, env=env, cwd=REPO_ROOT, stdout=progress).returncode
+        return _wait(subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=progress), server_gone)
 
     from pipelines.console import QUIET_ENV, pump
     env = dict(env, PYTHONUNBUFFERED="1", **QUIET_ENV)  # progress lines as they happen, not per 8 KiB
@@ -111,7 +150,11 @@ def _controller_process(cmd: list[str], env: dict, verbose: bool, progress=None)
     reader = threading.Thread(target=pump, args=(proc.stdout, progress, interrupted), daemon=True)
     reader.start()
     try:
-        code = proc.wait()
+        code = _wait(proc, server_gone)
+    except ServerGone:
+        interrupted.set()  # the steps' connection errors say nothing the error does not
+        reader.join(timeout=10)
+        raise
     except KeyboardInterrupt:  # Ctrl-C reached the controller too; let it clean up, then stop
         interrupted.set()
         proc.wait()
@@ -146,7 +189,8 @@ def stop_unfinished(run_id_file: Path) -> list[str]:
         return []
 
 
-def _drive(cfg: PipelineConfig, verbose: bool = False, progress=None) -> RunResult:
+def _drive(cfg: PipelineConfig, verbose: bool = False, progress=None,
+           server_gone=None) -> RunResult:
     """Run the controller script (pipelines.controller_main) with this config.
 
     A separate process, so the controller task records that script: a run can then be
@@ -166,7 +210,7 @@ def _drive(cfg: PipelineConfig, verbose: bool = False, progress=None) -> RunResu
         env[REPORT_ENV] = str(reports_root(cfg.execution))
     try:
         code = _controller_process([sys.executable, "-m", "pipelines.controller_main"], env,
-                                   verbose, progress)
+                                   verbose, progress, server_gone)
     except KeyboardInterrupt:
         stop_unfinished(result_file.with_name(result_file.name + RUN_ID_SUFFIX))
         raise
@@ -191,7 +235,7 @@ def run_pipeline(cfg: PipelineConfig, verbose: bool = False, progress=None) -> R
                 agents = start_agents(handle, queues=[ex.queue], count=ex.agents,
                                       work_dir=Path(ex.data_dir).resolve() / "agents")
             try:
-                result = _drive(cfg, verbose, progress)
+                result = _drive(cfg, verbose, progress, server_gone=lambda: not handle.is_running())
             finally:
                 if agents is not None:
                     agents.stop()

@@ -1,0 +1,34 @@
+"""A run whose embedded server disappears stops its processes and says so, instead of every
+step retrying its calls for many minutes."""
+import subprocess
+import sys
+
+import psutil
+import pytest
+
+from pipelines import runner
+
+# a "controller" that starts a "step" child and both wait, as if retrying a dead server
+TREE = ("import subprocess, sys, time; "
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); time.sleep(120)")
+
+
+def test_a_vanished_server_stops_the_controller_and_its_steps(monkeypatch):
+    monkeypatch.setattr(runner, "SERVER_CHECK_S", 0.2)
+    proc = subprocess.Popen([sys.executable, "-c", TREE])
+    checks = []
+
+    def server_gone():  # alive at the first check, gone at the second
+        checks.append(1)
+        return len(checks) >= 2 and bool(psutil.Process(proc.pid).children())
+    with pytest.raises(runner.ServerGone, match="embedded server stopped during the run"):
+        runner._wait(proc, server_gone)
+    assert proc.poll() is not None
+    assert not any("time.sleep(120)" in " ".join(p.info["cmdline"] or [])
+                   for p in psutil.process_iter(["cmdline"]))
+
+
+def test_a_controller_that_ends_returns_its_code(monkeypatch):
+    monkeypatch.setattr(runner, "SERVER_CHECK_S", 0.05)
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5); raise SystemExit(3)"])
+    assert runner._wait(proc, server_gone=lambda: False) == 3
