@@ -167,7 +167,7 @@ def _controller_process(cmd: list[str], env: dict, verbose: bool, progress=None,
 UNFINISHED = ("created", "queued", "in_progress")
 
 
-def stop_unfinished(run_id_file: Path) -> list[str]:
+def stop_unfinished(run_id_file: Path, why: str = "interrupted (Ctrl-C)") -> list[str]:
     """Mark an interrupted run's controller and its unfinished steps stopped, so the server
     does not show them running forever; the IDs stopped. Best effort: the run is over anyway."""
     try:
@@ -181,7 +181,7 @@ def stop_unfinished(run_id_file: Path) -> list[str]:
         stopped = []
         for task in tasks:
             if str(task.status) in UNFINISHED:
-                task.mark_stopped(force=True, status_message="interrupted (Ctrl-C)")
+                task.mark_stopped(force=True, status_message=why)
                 stopped.append(task.id)
         return stopped
     except Exception as err:  # noqa: BLE001 - never hide the interrupt behind this
@@ -214,12 +214,34 @@ def _drive(cfg: PipelineConfig, verbose: bool = False, progress=None,
     except KeyboardInterrupt:
         stop_unfinished(result_file.with_name(result_file.name + RUN_ID_SUFFIX))
         raise
+    except ServerGone:  # nothing can be marked now: the next run on this data dir does it
+        run_id_file = result_file.with_name(result_file.name + RUN_ID_SUFFIX)
+        if run_id_file.is_file():
+            later = _unfinished_dir(cfg.execution)
+            later.mkdir(parents=True, exist_ok=True)
+            run_id = run_id_file.read_text().strip()
+            (later / run_id).write_text(run_id)
+        raise
     if not result_file.is_file():
         raise RuntimeError(f"pipeline controller exited with code {code} "
                            "before reporting a result; see its output above")
     out = json.loads(result_file.read_text())
     return RunResult(cfg.execution.mode, out["pipeline_task_id"], out["steps"], out["decision"],
                      report=out.get("report"))
+
+
+def _unfinished_dir(ex: ExecutionConfig) -> Path:
+    return Path(ex.data_dir).resolve() / "unfinished"
+
+
+def _stop_left_running(ex: ExecutionConfig) -> None:
+    """Runs cut off by their server's end still show as running: mark them stopped."""
+    for run_id_file in sorted(_unfinished_dir(ex).glob("*")):
+        stopped = stop_unfinished(run_id_file, why="its embedded server stopped during the run")
+        if stopped:
+            log.info("marked %d task(s) of run %s stopped: its server stopped during the run",
+                     len(stopped), run_id_file.read_text().strip())
+        run_id_file.unlink(missing_ok=True)
 
 
 def run_pipeline(cfg: PipelineConfig, verbose: bool = False, progress=None) -> RunResult:
@@ -229,6 +251,7 @@ def run_pipeline(cfg: PipelineConfig, verbose: bool = False, progress=None) -> R
     ex = cfg.execution
     if ex.mode == "embedded":
         with embedded_server(ex) as handle:
+            _stop_left_running(ex)
             agents = None
             if ex.agents:
                 from localserver.launch import start_agents

@@ -32,3 +32,25 @@ def test_a_controller_that_ends_returns_its_code(monkeypatch):
     monkeypatch.setattr(runner, "SERVER_CHECK_S", 0.05)
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5); raise SystemExit(3)"])
     assert runner._wait(proc, server_gone=lambda: False) == 3
+
+
+def test_a_run_cut_off_by_its_server_is_marked_stopped_by_the_next_run(tmp_path, monkeypatch):
+    from pipelines.controller_main import RESULT_ENV, RUN_ID_SUFFIX
+    from steps.config import load_config
+    cfg = load_config(None, [f"execution.data_dir={tmp_path / 'data'}", "execution.report=false"])
+
+    def controller_then_server_dies(cmd, env, *args, **kwargs):
+        with open(env[RESULT_ENV] + RUN_ID_SUFFIX, "w") as fh:
+            fh.write("a" * 32)
+        raise runner.ServerGone("gone")
+    monkeypatch.setattr(runner, "_controller_process", controller_then_server_dies)
+    with pytest.raises(runner.ServerGone):
+        runner._drive(cfg)
+    assert (tmp_path / "data" / "unfinished" / ("a" * 32)).read_text() == "a" * 32
+
+    marked = []
+    monkeypatch.setattr(runner, "stop_unfinished",
+                        lambda path, why: marked.append((path.read_text(), why)) or ["t1"])
+    runner._stop_left_running(cfg.execution)
+    assert marked == [("a" * 32, "its embedded server stopped during the run")]
+    assert not any((tmp_path / "data" / "unfinished").iterdir())
