@@ -111,4 +111,6 @@ def gain_verdict(low: float, high: float, better: str = "winner") -> str:
         return f"{better} better beyond noise"
     if high < 0:
         return f"{better} worse beyond noise"
+    if low == 0 == high:  # every resample scores both alike: the same decisions on every row
+        return "no difference"
     return "within noise"

@@ -175,7 +175,7 @@ def _validation(report: dict | None) -> str:
                    [c.format(metric=metric) for c in LEADERBOARD_COLUMNS]),
              "<p>winner − this: how much the winner beats that family on the same test rows, "
              "with a paired bootstrap 95% interval; within noise means the test split cannot "
-             "tell the two apart.</p>"]
+             "tell the two apart, no difference that every resample scores them alike.</p>"]
     scalars = {k: v for k, v in (report.get("metrics") or {}).items() if isinstance(v, (int, float))}
     baseline = report.get("baseline") or {}
     rows = [{"metric": k, "winner": float(v),

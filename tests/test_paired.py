@@ -92,7 +92,7 @@ def test_winner_gains_per_leaderboard_row():
     assert out["logreg"]["winner_gain"] > 0.05 and out["logreg"]["winner_gain_significant"]
     assert out["logreg"]["winner_gain_verdict"] == "winner better beyond noise"
     # same decisions in another column order: aligned by class, not by position
-    assert out["twin"]["winner_gain"] == 0 and out["twin"]["winner_gain_verdict"] == "within noise"
+    assert out["twin"]["winner_gain"] == 0 and out["twin"]["winner_gain_verdict"] == "no difference"
     assert np.isnan(out["knn"]["winner_gain"]) and out["knn"]["winner_gain_verdict"] is None
     none = add_winner_gains(rows, predictions, "hist_gb", y, "macro_f1", n=0)
     assert all(np.isnan(r["winner_gain"]) for r in none)  # evaluate.bootstrap: 0

@@ -164,7 +164,7 @@ def test_runs_lists_and_compares_both_runs(first_and_second_run):
     # reported one, and the cached second run gains exactly nothing
     paired = as_json["paired"]
     assert paired["winner"]["value_b"] == pytest.approx(report["score"])
-    assert paired["winner"]["delta"] == 0.0 and paired["winner"]["verdict"] == "within noise"
+    assert paired["winner"]["delta"] == 0.0 and paired["winner"]["verdict"] == "no difference"
     assert set(paired["families"]) == set(families)
     assert "paired on the same" in compared.stdout
     # the same settings on the same split: one group, one split, the rerun counted once

@@ -50,7 +50,7 @@ def test_a_better_b_winner_is_better_beyond_noise_and_equal_families_tie():
     assert win["verdict"] == "B better beyond noise" and paired["rows"] == len(Y)
     assert list(paired["families"]) == ["logreg", "hist_gb"]  # both runs scored them; svm only A
     assert all(g["delta"] == 0 and g["ci_low"] == g["ci_high"] == 0
-               and g["verdict"] == "within noise" for g in paired["families"].values())
+               and g["verdict"] == "no difference" for g in paired["families"].values())
     worse = paired_runs(b, a, "ensemble", "logreg", "macro_f1", n=300)["winner"]
     assert worse["delta"] == pytest.approx(-expected) and worse["verdict"] == "B worse beyond noise"
 
@@ -92,7 +92,7 @@ def test_the_comparison_prints_the_paired_gains_or_why_there_are_none():
     headline = next(x for x in lines if x.startswith("paired on the same 400 test rows"))
     assert "B - A in macro_f1: +0." in headline and "B better beyond noise" in headline
     hgb, logreg = (next(x for x in lines if x.startswith(f"  {f} ")) for f in ("hist_gb", "logreg"))
-    assert hgb.endswith("B better beyond noise") and logreg.endswith("95% CI +0.0000 to +0.0000, within noise")
+    assert hgb.endswith("B better beyond noise") and logreg.endswith("95% CI +0.0000 to +0.0000, no difference")
     compared.update(paired=None, paired_note="a run has no stored test predictions")
     text = format_changes(compared)
     assert "paired test comparison: a run has no stored test predictions" in text
