@@ -1,8 +1,6 @@
 """ClearML Dataset I/O: versions are created once, finalized, and never modified."""
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import logging
 import warnings
@@ -11,6 +9,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
+from pipelines.locks import file_lock
 from pipelines.tracking import scratch_dir
 
 log = logging.getLogger(__name__)
@@ -58,21 +57,13 @@ def create_version(project: str, name: str, files: Mapping[str, Any], *, parent=
     return ds.id
 
 
-@contextlib.contextmanager
 def _cache_lock():
     """Serialize dataset cache extraction between step processes of this user.
 
     Parallel training steps fetching the same version raced inside ClearML's cache merge
     (``OSError: Directory not empty`` from its rmtree); one lock per cache directory avoids it.
     """
-    lock_path = Path.home() / ".clearml" / "tabpipe-dataset-cache.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return file_lock(Path.home() / ".clearml" / "tabpipe-dataset-cache.lock")
 
 
 def _local_file(dataset_id: str, filename: str, alias: str | None) -> Path:

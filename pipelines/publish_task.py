@@ -6,7 +6,6 @@ the old champion.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 
@@ -112,23 +111,19 @@ def run_publish(candidate_id: str, report: str, publish_cfg: str, project: str,
         return _publish(task, candidate, candidate_id, meta, report, cfg, name, run_info)
 
 
-@contextlib.contextmanager
 def one_publisher(project_id: str, name: str):
     """Runs publishing the same model name on this machine at once take turns: each reads the
     champion, decides and moves the tag as one step, so two winners never both take the tag
     from the same old champion. (Publish steps on different machines are not serialised.)"""
-    import fcntl
     import hashlib
     import os
     import tempfile
+    from pathlib import Path
+
+    from pipelines.locks import file_lock
     key = hashlib.sha256(f"{os.environ.get('CLEARML_API_HOST', '')}|{project_id}|{name}"
                          .encode()).hexdigest()[:16]
-    with open(os.path.join(tempfile.gettempdir(), f"tabpipe-publish-{key}.lock"), "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return file_lock(Path(tempfile.gettempdir()) / f"tabpipe-publish-{key}.lock")
 
 
 def _publish(task, candidate, candidate_id: str, meta: dict, report: dict, cfg: PublishConfig,
