@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipelines.cli_help import EPILOG, PREDICT_EPILOG
 from pipelines.cli_server import SERVER_COMMANDS, server_command
+from pipelines.runner import ServerGone
 from steps.config import ConfigError, load_config, load_yaml
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
@@ -146,15 +147,6 @@ def _run_overrides(args) -> list[str]:
 
 
 def _cmd_run(args) -> int:
-    from pipelines.runner import ServerGone
-    try:
-        return _run(args)
-    except ServerGone as err:
-        print(f"tabpipe: {err}", file=sys.stderr)
-        return 1
-
-
-def _run(args) -> int:
     from pipelines.runner import run_pipeline
     from pipelines.summary import print_summary
     from steps.data import DataValidationError
@@ -292,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"tabpipe: {err}", file=sys.stderr)
         return 2
+    except ServerGone as err:
+        print(f"tabpipe: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\ntabpipe: interrupted. The run's unfinished tasks are marked stopped; steps "
               "that completed are cached, so the same command continues from them.",

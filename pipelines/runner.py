@@ -208,14 +208,14 @@ def _drive(cfg: PipelineConfig, verbose: bool = False, progress=None,
                               RESULT_ENV: str(result_file)})
     if cfg.execution.report and cfg.execution.mode != "remote":  # remote: nothing ran yet
         env[REPORT_ENV] = str(reports_root(cfg.execution))
+    run_id_file = result_file.with_name(result_file.name + RUN_ID_SUFFIX)
     try:
         code = _controller_process([sys.executable, "-m", "pipelines.controller_main"], env,
                                    verbose, progress, server_gone)
     except KeyboardInterrupt:
-        stop_unfinished(result_file.with_name(result_file.name + RUN_ID_SUFFIX))
+        stop_unfinished(run_id_file)
         raise
     except ServerGone:  # nothing can be marked now: the next run on this data dir does it
-        run_id_file = result_file.with_name(result_file.name + RUN_ID_SUFFIX)
         if run_id_file.is_file():
             later = _unfinished_dir(cfg.execution)
             later.mkdir(parents=True, exist_ok=True)

@@ -69,11 +69,11 @@ def split_frame(frame: pd.DataFrame, target: str, test_size: float,
             "or merge rare classes")
     from sklearn.model_selection import train_test_split  # here: the dataset step never splits
     positions = pd.RangeIndex(len(frame))
-    _, test_pos = train_test_split(positions, test_size=test_size, random_state=seed,
-                                   stratify=frame[target].astype(str).to_numpy())
-    mask = positions.isin(test_pos)
     y = frame[target].astype(str).to_numpy()
-    untested = {c: counts[c] for c in counts if c not in set(y[mask])}
+    _, test_pos = train_test_split(positions, test_size=test_size, random_state=seed, stratify=y)
+    mask = positions.isin(test_pos)
+    tested = set(y[mask])
+    untested = {c: counts[c] for c in counts if c not in tested}
     if untested:  # stratification rounds a small class's share down to zero test rows
         raise DataValidationError(
             f"class(es) {untested} got no test rows at test_size={test_size}, so the test split "
