@@ -36,6 +36,8 @@ class Layout:
     files = property(lambda self: self.root / "files")
     config = property(lambda self: self.root / "clearml.conf")
     pidfile = property(lambda self: self.root / "server.pid")
+    leases = property(lambda self: self.root / "leases")  # localserver.sharing: one per user
+    autostop = property(lambda self: self.root / "server.autostop")  # last user stops it
     logs = property(lambda self: self.root / "logs")
 
     def ensure(self) -> "Layout":

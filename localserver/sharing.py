@@ -18,9 +18,6 @@ from pathlib import Path
 from .datadir import Layout
 from .launch import ServerHandle, _alive, start_server
 
-AUTO_STOP = "server.autostop"  # present: the last lease holder stops the server
-
-
 @contextlib.contextmanager
 def _locked(layout: Layout):
     with open(layout.root / "leases.lock", "a") as fh:
@@ -34,7 +31,7 @@ def _locked(layout: Layout):
 def live_leases(layout: Layout) -> list[Path]:
     """Leases of processes still alive; a crashed holder's lease is removed."""
     alive = []
-    for lease in sorted((layout.root / "leases").glob("*")):
+    for lease in sorted(layout.leases.glob("*")):
         try:
             pid = int(lease.read_text())
         except (OSError, ValueError):
@@ -52,8 +49,8 @@ def shared_server(data_dir, **start_kw):
     stopped if this or another lease holder started it and no one else holds a lease.
     ``handle.stopped`` says afterwards whether this exit stopped it."""
     layout = Layout(data_dir).ensure()
-    (layout.root / "leases").mkdir(exist_ok=True)
-    lease = layout.root / "leases" / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    layout.leases.mkdir(exist_ok=True)
+    lease = layout.leases / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     with _locked(layout):
         lease.write_text(str(os.getpid()))
         try:
@@ -62,24 +59,24 @@ def shared_server(data_dir, **start_kw):
             lease.unlink(missing_ok=True)
             raise
         if handle.owned:
-            (layout.root / AUTO_STOP).touch()
-    handle.auto_stop = (layout.root / AUTO_STOP).exists()
+            layout.autostop.touch()
+    handle.auto_stop = layout.autostop.exists()
     try:
         yield handle
     finally:
         with _locked(layout):
             lease.unlink(missing_ok=True)
-            if (layout.root / AUTO_STOP).exists() and not live_leases(layout):
-                (layout.root / AUTO_STOP).unlink(missing_ok=True)
+            if layout.autostop.exists() and not live_leases(layout):
+                layout.autostop.unlink(missing_ok=True)
                 handle.stop(force=True)
                 handle.stopped = True
 
 
 def stop_when_unused(data_dir) -> None:
     """``server stop`` while commands use it: the last of them stops it."""
-    (Layout(data_dir).root / AUTO_STOP).touch()
+    Layout(data_dir).autostop.touch()
 
 
 def keep_running(data_dir) -> None:
     """``server start`` on a server a run started: it now stays up after the runs end."""
-    (Layout(data_dir).root / AUTO_STOP).unlink(missing_ok=True)
+    Layout(data_dir).autostop.unlink(missing_ok=True)

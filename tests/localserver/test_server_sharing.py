@@ -35,7 +35,7 @@ def test_a_crashed_users_lease_does_not_keep_the_server_up(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True).stdout.strip()
     with shared_server(data) as handle:
-        (Layout(data).root / "leases" / f"{dead}-crashed").write_text(dead)
+        (Layout(data).leases / f"{dead}-crashed").write_text(dead)
     assert handle.stopped and running_server(data) is None
 
 
