@@ -28,9 +28,10 @@ from .transport import QuietServer
 CHUNK = 1024 * 1024
 
 
-def safe_path(root: Path, rel: str) -> Path | None:
-    """Resolve ``rel`` under ``root``; None when it escapes the root or is empty."""
-    rel = unquote(rel).replace("\\", "/").lstrip("/")
+def safe_path(root: Path, rel: str, quoted: bool = True) -> Path | None:
+    """Resolve ``rel`` (URL-quoted unless ``quoted`` is false) under ``root``; None when it
+    escapes the root or is empty."""
+    rel = (unquote(rel) if quoted else rel).replace("\\", "/").lstrip("/")
     if not rel or any(part == ".." for part in rel.split("/")):
         return None
     target = (root / rel).resolve()
@@ -65,7 +66,12 @@ def atomic_write(target: Path, data) -> int:
 def _header_param(header: str, key: str) -> str | None:
     m = re.search(rf'(?:^|;)\s*{key}\*?="((?:[^"\\]|\\.)*)"', header, re.I) or \
         re.search(rf'(?:^|;)\s*{key}=([^;]+)', header, re.I)
-    return unquote(m.group(1).strip()) if m else None
+    if not m:
+        return None
+    value = m.group(1).strip()
+    # a part's name is the object's path as the client spelt it, '%' included (ClearML quotes
+    # characters of task names itself); only the RFC 5987 form (name*=utf-8''...) is encoded
+    return unquote(value.split("''", 1)[1]) if "''" in value else value
 
 
 def parse_multipart(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
@@ -137,7 +143,9 @@ class FileHandler(BaseHTTPRequestHandler):
         target = safe_path(self.root, rel)
         if target is None:
             return self._send(400, {"error": "invalid path"})
-        if not target.is_file():
+        if not target.is_file():  # stored decoded by versions before part names were literal
+            target = safe_path(self.root, unquote(rel))
+        if target is None or not target.is_file():
             return self._send(404, {"error": "not found"})
         size = target.stat().st_size
         self.send_response(200)
@@ -155,7 +163,7 @@ class FileHandler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self._read_body()
-        prefix = self._rel().strip("/")
+        prefix = unquote(self._rel()).strip("/")
         if prefix == "delete_many":
             try:
                 files = json.loads(body or b"{}").get("files") or []
@@ -169,8 +177,8 @@ class FileHandler(BaseHTTPRequestHandler):
         saved = []
         for name, payload in parse_multipart(ctype, body):
             rel = f"{prefix}/{name}" if prefix else name
-            target = safe_path(self.root, rel)
-            if target is None:
+            target = safe_path(self.root, rel, quoted=False)
+            if target is None or safe_path(self.root, rel) is None:  # nor once decoded
                 return self._send(400, {"error": f"invalid path: {name}"})
             reason = self.guard(rel) if self.guard else None
             if reason:

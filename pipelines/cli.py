@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipelines.cli_help import EPILOG, PREDICT_EPILOG
 from pipelines.cli_server import SERVER_COMMANDS, server_command
+from pipelines.queues import NoWorkers
 from pipelines.runner import ServerGone
 from steps.config import ConfigError, load_config, load_yaml
 
@@ -284,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"tabpipe: {err}", file=sys.stderr)
         return 2
-    except ServerGone as err:
+    except (ServerGone, NoWorkers) as err:
         print(f"tabpipe: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

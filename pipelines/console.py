@@ -36,6 +36,14 @@ NOISE = tuple(re.compile(p) for p in (
     r"clearml\.Task - INFO - Completed model upload to",
     r"^Uploading dataset changes \(",
     r"^File compression and upload completed",
+    # ClearML's HyperParameterOptimizer (train.trial_tasks); the step logs each trial itself
+    r"^Progress report #\d+ completed, sleeping for",
+    r"^Updating job performance summary plot/table$",
+    r"^OptunaObjective result metric=",
+    r"clearml\.automation\.optimization - INFO - Creating new Task:",
+    r"clearml\.automation\.optimization - WARNING - Could not find requested metric",
+    r"^OptunaObjective: job \w+ reported no objective metric, pruning trial$",
+    r"^Pruning trial with duplicate parameters$",
 ))
 # progress bars (tqdm, ClearML's transfers) off: several steps share the terminal, and a bar
 # left without its newline would swallow the next step's line

@@ -14,12 +14,16 @@ def workers_by_queue() -> dict[str, list[str]]:
     return serving
 
 
+class NoWorkers(RuntimeError):
+    """A queue the run needs has no live clearml-agent worker."""
+
+
 def require_workers(queues: list[str]) -> None:
     serving = workers_by_queue()
     missing = [q for q in queues if not serving.get(q)]
     if missing:
         hints = "; ".join(f"clearml-agent daemon --queue {q} --create-queue" for q in missing)
-        raise RuntimeError(
+        raise NoWorkers(
             f"no live clearml-agent worker serves queue(s) {', '.join(missing)}: the run would wait "
             f"'pending' forever. Start one per queue ({hints}), or `tabpipe agents --queues "
             f"{' '.join(missing)}` against the embedded server.")

@@ -258,6 +258,7 @@ def run_pipeline(cfg: PipelineConfig, verbose: bool = False, progress=None) -> R
                 agents = start_agents(handle, queues=[ex.queue], count=ex.agents,
                                       work_dir=Path(ex.data_dir).resolve() / "agents")
             try:
+                _require_trial_workers(cfg)
                 result = _drive(cfg, verbose, progress, server_gone=lambda: not handle.is_running())
             finally:
                 if agents is not None:
@@ -271,4 +272,13 @@ def run_pipeline(cfg: PipelineConfig, verbose: bool = False, progress=None) -> R
     if ex.mode == "remote":
         from pipelines.queues import require_workers
         require_workers(sorted({ex.controller_queue, ex.queue, *ex.step_queues.values()}))
+    _require_trial_workers(cfg)
     return _drive(cfg, verbose, progress)
+
+
+def _require_trial_workers(cfg: PipelineConfig) -> None:
+    """Trials enqueued where no agent listens would wait until train.timeout_s, then fail."""
+    trials = cfg.train.trial_tasks
+    if trials.families and trials.queue:
+        from pipelines.queues import require_workers
+        require_workers([trials.queue])

@@ -104,6 +104,12 @@ def run_train_family(prepared_id: str, family: str, train_cfg: str, preprocess_c
     from steps.tuning import tune_family
 
     cfg, prep, task, recipe, X, y, groups = _step_inputs(prepared_id, train_cfg, preprocess_cfg)
+    if family in cfg.trial_tasks.families:  # a ClearML task per trial (expensive models)
+        from pipelines.trial_tasks import search_with_tasks
+        result = search_with_tasks(task, family, prepared_id, cfg, prep, project, X, y,
+                                   recipe["roles"], recipe.get("class_order"), groups,
+                                   on_trial=_trial_reporter(task, cfg.metric, family))
+        return _record(task, result, recipe, y, prepared_id, project)
     # Families train in parallel steps: OpenMP/BLAS threads beyond n_jobs would oversubscribe
     # the cores (histogram boosting slowed ~10x under contention without this).
     with threadpool_limits(limits=cfg.n_jobs):

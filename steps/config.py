@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from steps.config_errors import format_errors
-from steps.search_config import BUILTIN_FAMILIES, CustomFamily, SearchOverride
+from steps.search_config import BUILTIN_FAMILIES, CustomFamily, SearchOverride, TrialTasks
 from steps.yaml12 import YAMLError, load_yaml, yaml_problem
 
 Metric = Literal["macro_f1", "balanced_accuracy", "f_beta", "roc_auc", "pr_auc"]
@@ -140,13 +140,16 @@ class TrainConfig(Section):
     # Your own scikit-learn-compatible classifiers, by import path, tuned like the built-in
     # families once listed in ``families`` (steps.search_config.CustomFamily).
     custom_families: dict[str, CustomFamily] = Field(default_factory=dict)
+    # Families whose trials run as their own ClearML tasks (steps.search_config.TrialTasks).
+    trial_tasks: TrialTasks = Field(default_factory=TrialTasks)
     n_jobs: int = 1
     seed: int = 0
 
     @model_validator(mode="after")
     def _family_names(self):
-        from steps.search_config import check_family_names
+        from steps.search_config import check_family_names, check_trial_tasks
         check_family_names(self.families, self.custom_families)
+        check_trial_tasks(self.trial_tasks, self.families, self.budget_s)
         if self.search:  # checked against the families' real spaces (imports scikit-learn)
             from steps.search_space import check_search
             check_search(self.search, self.families, self.custom_families)

@@ -118,24 +118,36 @@ class Objective:
             trial.study.stop()
         return float(earlier.value)
 
+    def cross_validate(self, params: dict, imbalance: str, on_fold=None):
+        """(fold scores, out-of-fold probabilities) of one configuration; ``on_fold(step,
+        running mean)`` after each fold may raise to stop it (pruning, the deadline)."""
+        oof = np.zeros((len(self.y), len(self.classes)))
+        scores = []
+        for step, (tr, va) in enumerate(self.folds):
+            oof[va] = self.fit_fold(params, imbalance, tr, va)
+            scores.append(score(self.train_cfg.metric, self.y.iloc[va], oof[va],
+                                self.classes, self.train_cfg.beta, self.positive))
+            if not np.isfinite(scores[-1]):
+                raise ValueError(f"{self.train_cfg.metric} undefined on fold {step + 1}")
+            if on_fold is not None:
+                on_fold(step, float(np.mean(scores)))
+        return scores, oof
+
     def __call__(self, trial) -> float:
         params, imbalance = self.params(trial)
         repeated = self._repeat(trial)
         if repeated is not None:
             return repeated
-        oof = np.zeros((len(self.y), len(self.classes)))
-        scores, fold_start = [], time.monotonic()
+        fold_start = time.monotonic()
+
+        def after_fold(step: int, running_mean: float) -> None:
+            trial.report(running_mean, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after fold {step + 1}")
+            self._stop_if_late(trial, step, time.monotonic() - fold_start)
+
         try:
-            for step, (tr, va) in enumerate(self.folds):
-                oof[va] = self.fit_fold(params, imbalance, tr, va)
-                scores.append(score(self.train_cfg.metric, self.y.iloc[va], oof[va],
-                                    self.classes, self.train_cfg.beta, self.positive))
-                if not np.isfinite(scores[-1]):
-                    raise ValueError(f"{self.train_cfg.metric} undefined on fold {step + 1}")
-                trial.report(float(np.mean(scores)), step)
-                if trial.should_prune():
-                    raise optuna.TrialPruned(f"pruned after fold {step + 1}")
-                self._stop_if_late(trial, step, time.monotonic() - fold_start)
+            scores, oof = self.cross_validate(params, imbalance, after_fold)
         except optuna.TrialPruned:
             raise
         except Exception as err:  # recorded on the trial; the study goes on

@@ -90,3 +90,23 @@ def check_family_names(families: list[str], custom: dict[str, CustomFamily]) -> 
         raise ValueError(f"train.families: {families} lists a family twice")
     if not families:
         raise ValueError("train.families: list at least one family")
+
+
+class TrialTasks(_Strict):
+    """Families whose trials each run as their own ClearML task, driven by ClearML's
+    HyperParameterOptimizer (``pipelines.trial_tasks``): for models whose fits take minutes,
+    where a task per trial is worth its start-up cost and agents can spread the trials."""
+    families: list[str] = Field(default_factory=list)
+    queue: str | None = None  # agents' queue for the trials; None: subprocesses of the step
+    concurrency: int = Field(1, ge=1, le=64)  # trials running at once
+    time_limit_s: float | None = Field(None, gt=0)  # one trial's limit; it is stopped past it
+
+
+def check_trial_tasks(trial_tasks: TrialTasks, families: list[str], budget_s) -> None:
+    for i, name in enumerate(trial_tasks.families):
+        if name not in families:
+            raise ValueError(f"train.trial_tasks.families.{i}: {name} is not in train.families "
+                             f"{families}")
+    if trial_tasks.families and budget_s is not None:
+        raise ValueError("train.trial_tasks: a task per trial needs a step per family; "
+                         "train.budget_s trains every family in one step. Set one of them")

@@ -231,3 +231,18 @@ def test_file_server_roundtrip_and_traversal(server):
     assert not (server.data_dir / "escape.txt").exists()
     assert _raw(server.files_url, "DELETE", "/proj/task.abc/artifacts/x/data.bin")[0] == 200
     assert _raw(server.files_url, "GET", "/proj/task.abc/artifacts/x/data.bin")[0] == 404
+
+
+def test_file_names_keep_the_percent_signs_clearml_put_in_them(server):
+    # ClearML quotes some characters of a task name in the object path it uploads to, then
+    # quotes the whole link it stores: the name is literal, the link is decoded once
+    body, headers = _multipart("proj/knn trial%3A x.abc/artifacts/oof.npz", b"oof")
+    code, _, out = _raw(server.files_url, "POST", "/", body, headers)
+    assert code == 200 and json.loads(out) == ["proj/knn trial%3A x.abc/artifacts/oof.npz"]
+    link = "/proj/knn%20trial%253A%20x.abc/artifacts/oof.npz"
+    assert _raw(server.files_url, "GET", link)[2] == b"oof"
+    # files written by earlier versions, which decoded the name as well, are still found
+    old = server.data_dir / "files" / "proj" / "old: x.abc" / "a.bin"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"old")
+    assert _raw(server.files_url, "GET", "/proj/old%253A%20x.abc/a.bin")[2] == b"old"

@@ -1,0 +1,213 @@
+"""A family's search with one ClearML task per trial (``train.trial_tasks``), for models whose
+fits take minutes: ClearML's own HyperParameterOptimizer with OptimizerOptuna drives it.
+
+The study is the in-process one (``steps.study._make_study``: seeded TPE, the median
+pruner, the quick starts enqueued first) over the same space (``steps.trial_space``); only
+where a trial runs differs. Trials are children of the training step's task, so the web UI
+lists them under it, each with its parameters, per-fold curve and log. With
+``train.trial_tasks.queue`` they are enqueued for clearml-agent workers on that queue (say
+several machines); without, the step runs them as its own subprocesses. The winner is
+refit in the step and registered like any other family's model.
+"""
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipelines.trial_main import ERROR_PROPERTY, OBJECTIVE_TITLE, OOF_ARTIFACT, PROPOSAL, SETUP
+
+log = logging.getLogger(__name__)
+
+TRIAL_SCRIPT = "from pipelines.trial_main import main\n\nmain()\n"
+POLL_MINUTES = 1 / 60  # the optimizer checks its trials every second
+ENDED = ("completed", "stopped", "failed", "published", "closed")
+
+
+def _optimizer_class():
+    """OptimizerOptuna starting from our study (seeded TPE, our pruner, the quick starts
+    enqueued) and proposing from the recorded space with its steps and log scales."""
+    from clearml.automation.optuna import OptimizerOptuna
+    from clearml.automation.optuna.optuna import OptunaObjective
+
+    class StudyOptimizer(OptimizerOptuna):
+        study = None  # set before start(): an optuna Study
+        space: dict = {}  # "General/<name>" -> (suggest method, keywords)
+        callbacks: list = []
+
+        def start(self) -> None:
+            self._study = self.study
+            self._objective = OptunaObjective(
+                base_task_id=self._base_task_id, queue_name=self._execution_queue,
+                optimizer=self, max_iteration_per_job=self.max_iteration_per_job,
+                min_iteration_per_job=self.min_iteration_per_job,
+                sleep_interval=max(1, int(self.pool_period_minutes * 60)),
+                config_space=self.space)
+            self._study.optimize(self._objective.objective, n_trials=self.total_max_jobs,
+                                 n_jobs=self._num_concurrent_workers, callbacks=self.callbacks)
+
+    return StudyOptimizer
+
+
+def clearml_ranges(space: dict) -> list:
+    """The space as ClearML parameter ranges (shown on the optimizer; the proposals
+    themselves come from ``space``, which keeps integer steps and log scales exactly)."""
+    from clearml.automation import (DiscreteParameterRange, LogUniformParameterRange,
+                                    UniformIntegerParameterRange, UniformParameterRange)
+    out = []
+    for name, (method, kw) in space.items():
+        if method == "suggest_categorical":
+            out.append(DiscreteParameterRange(name, values=list(kw["choices"])))
+        elif kw.get("log"):
+            out.append(LogUniformParameterRange(name, min_value=float(np.log10(kw["low"])),
+                                                max_value=float(np.log10(kw["high"]))))
+        elif method == "suggest_int":
+            out.append(UniformIntegerParameterRange(name, min_value=kw["low"],
+                                                    max_value=kw["high"],
+                                                    step_size=kw.get("step") or 1))
+        else:
+            out.append(UniformParameterRange(name, min_value=kw["low"], max_value=kw["high"]))
+    return out
+
+
+def _template(project: str, family: str, setup: dict[str, str], first: dict[str, str]):
+    """The draft every trial clones: the trial script, the shared setup, the first proposal."""
+    from clearml import Task
+    with tempfile.TemporaryDirectory() as folder:  # outside any repository: a standalone script
+        script = Path(folder) / "trial.py"
+        script.write_text(TRIAL_SCRIPT)
+        task = Task.create(project_name=project, task_name=f"{family} trial",
+                           task_type=Task.TaskTypes.training, script=str(script),
+                           add_task_init_call=False, packages=False)
+    task.set_parameters({**{f"{SETUP}/{k}": v for k, v in setup.items()},
+                         **{f"{PROPOSAL}/{k}": v for k, v in first.items()}})
+    return task
+
+
+def search_with_tasks(step_task, family: str, prepared_id: str, train_cfg, prep_cfg, project: str,
+                      X, y, roles, class_order=None, groups=None, on_trial=None):
+    """Run the family's study with a task per trial; returns a ``steps.tuning.TuneResult``."""
+    from clearml.automation import HyperParameterOptimizer
+    from steps.search_space import starting_trials
+    from steps.study import _make_study, _report
+    from steps.trial_space import as_text, record_space, trial_objective
+
+    start = time.monotonic()
+    opts = train_cfg.trial_tasks
+    if opts.queue:  # checked before the run too; a clone edited in the web UI is not
+        from pipelines.queues import require_workers
+        require_workers([opts.queue])
+    data = trial_objective(family, X, y, roles, prep_cfg, train_cfg, class_order, groups)
+    objective = data.objective
+    space = {f"{PROPOSAL}/{k}": v for k, v in record_space(objective).items()}
+    study = _make_study(train_cfg.seed, len(objective.folds))
+    starts = starting_trials(family, prep_cfg, bool(objective.class_order),
+                             train_cfg.search.get(family, {}))
+    for params in starts:
+        study.enqueue_trial({f"{PROPOSAL}/{k}": v for k, v in params.items()
+                             if f"{PROPOSAL}/{k}" in space})
+    setup = {"family": family, "prepared_id": prepared_id,
+             "train_cfg": train_cfg.model_dump_json(), "preprocess_cfg": prep_cfg.model_dump_json()}
+    template = _template(project, family, setup, as_text(starts[0]))
+    optimizer_class = _optimizer_class()
+    optimizer_class.study, optimizer_class.space = study, space
+    optimizer_class.callbacks = [_report(_unprefixed(on_trial), family)]
+    hpo = HyperParameterOptimizer(
+        base_task_id=template.id, hyper_parameters=clearml_ranges(space),
+        objective_metric_title=OBJECTIVE_TITLE, objective_metric_series=train_cfg.metric,
+        objective_metric_sign="max", optimizer_class=optimizer_class,
+        execution_queue=opts.queue or "local", max_number_of_concurrent_tasks=opts.concurrency,
+        total_max_jobs=train_cfg.n_trials, max_iteration_per_job=len(objective.folds),
+        min_iteration_per_job=0, pool_period_min=POLL_MINUTES,
+        time_limit_per_job=opts.time_limit_s / 60 if opts.time_limit_s else None,
+        auto_connect_task=False, spawn_project=project)
+    hpo.set_report_period(0.05)
+    log.info("%s: %d trials as ClearML tasks (%s, %d at a time)", family, train_cfg.n_trials,
+             f"queue {opts.queue}" if opts.queue else "subprocesses of this step",
+             opts.concurrency)
+    with warnings.catch_warnings():
+        # the optimizer reports a trial's last fold again at every poll until the trial ends
+        warnings.filterwarnings("ignore", message="The reported value is ignored")
+        (hpo.start if opts.queue else hpo.start_locally)()
+        finished = hpo.wait(timeout=train_cfg.timeout_s / 60 if train_cfg.timeout_s else None)
+        hpo.stop(timeout=1)  # aborts trials still running once the time limit passed
+    if not finished:
+        data.notes.append(f"train.timeout_s={train_cfg.timeout_s:g} s ended the search; "
+                          "running trials were stopped")
+    trials = trial_table(step_task.id, template.id, train_cfg.metric)
+    return _result(family, train_cfg, objective, data, trials, start)
+
+
+STATES = {"completed": "COMPLETE", "failed": "FAIL", "stopped": "PRUNED"}
+
+
+def _unprefixed(on_trial):
+    """The step's trial log names parameters as the in-process search does."""
+    if on_trial is None:
+        return None
+    cut = len(PROPOSAL) + 1
+    return lambda row: on_trial({**row, "params": {k[cut:]: v for k, v in row["params"].items()}})
+
+
+def trial_table(parent_id: str, template_id: str, metric: str) -> pd.DataFrame:
+    """One row per trial task under the step, numbered in launch order, with the columns
+    of the in-process trials table (``steps.study.trials_table``) plus the task's id.
+    A stopped trial was pruned by the optimizer or ran out of time."""
+    from clearml import Task
+    rows = []
+    tasks = Task.get_tasks(task_filter={"parent": parent_id, "order_by": ["created"]})
+    for task in (t for t in tasks if t.id != template_id):
+        values = task.get_reported_single_values() or {}
+        started, ended = task.data.started, task.data.completed
+        rows.append({
+            "number": len(rows), "state": STATES.get(str(task.status), "FAIL"),
+            "value": values.get(f"cv_{metric}"), "score_std": values.get(f"cv_{metric}_std"),
+            "duration_s": (ended - started).total_seconds() if started and ended else None,
+            "error": (task.get_user_properties(value_only=True) or {}).get(ERROR_PROPERTY),
+            "task_id": task.id,
+            **{f"param_{k}": v for k, v in task.get_parameters_as_dict().get(PROPOSAL, {}).items()}})
+    return pd.DataFrame(rows)
+
+
+def _result(family, train_cfg, objective, data, trials: pd.DataFrame, start: float):
+    """Refit the best completed trial's configuration and assemble the TuneResult."""
+    from clearml import Task
+    from threadpoolctl import threadpool_limits
+
+    from steps.recipe import build_model_pipeline
+    from steps.trial_space import configuration, parse_params, record_space, study_of
+    from steps.tuning import TuneResult
+    from steps.tuning_plots import history_figure, importance_figure
+
+    done = trials[(trials["state"] == "COMPLETE") & trials["value"].notna()] \
+        if len(trials) else trials
+    if done.empty:
+        reasons = sorted(set(trials["error"].dropna())) if len(trials) else []
+        raise RuntimeError(f"{family}: no trial task completed; reasons: "
+                           f"{reasons or ['none ended in train.timeout_s']}")
+    best = done.loc[done["value"].astype(float).idxmax()]
+    space = record_space(objective)
+    raw = {k[len("param_"):]: v for k, v in best.items() if k.startswith("param_")}
+    params, imbalance = configuration(objective, parse_params(raw, space))
+    oof = np.load(Task.get_task(task_id=best["task_id"]).artifacts[OOF_ARTIFACT].get_local_copy(),
+                  allow_pickle=False)["proba"]
+    model = build_model_pipeline(objective.roles, objective.prep_cfg, family, params, imbalance,
+                                 train_cfg.seed, y=objective.y, class_order=objective.class_order)
+    with warnings.catch_warnings(), threadpool_limits(train_cfg.n_jobs):
+        warnings.simplefilter("ignore")
+        model.fit(objective.X, objective.y)
+    study, states = study_of(trials, space), trials["state"].tolist()
+    return TuneResult(
+        family=family, metric=train_cfg.metric, best_params=params, best_imbalance=imbalance,
+        best_score=float(best["value"]), best_score_std=float(best["score_std"] or 0.0),
+        n_trials_completed=len(done), n_trials_failed=states.count("FAIL"),
+        n_trials_pruned=states.count("PRUNED"), trials=trials, model=model, oof_proba=oof,
+        classes=list(objective.classes), fit_seconds=time.monotonic() - start, notes=data.notes,
+        figures={"optimization_history": history_figure(study, train_cfg.metric),
+                 "param_importance": importance_figure(study)},
+        n_rows_used=len(objective.y), row_index=data.row_index, cv_folds=len(objective.folds))
