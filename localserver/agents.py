@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .datadir import client_config_text
+from .datadir import Layout, client_config_text
 
 
 @dataclass
@@ -151,3 +151,39 @@ def _wait_registered(api, pool: AgentPool, timeout: float) -> None:
         time.sleep(0.2)
     pool.stop()
     raise TimeoutError(f"agents did not register within {timeout}s: {sorted(wanted)}")
+
+
+def remember_detached(data_dir, pool: AgentPool) -> None:
+    """Agents left running by ``agents`` (not ``--foreground``): the server's stop stops them,
+    instead of leaving them polling an address where nothing answers."""
+    with open(Layout(data_dir).agent_pids, "a") as fh:
+        fh.writelines(f"{agent.proc.pid}\n" for agent in pool.agents)
+
+
+def stop_detached(data_dir, timeout: float = 15.0) -> int:
+    """Stop the agents ``remember_detached`` recorded for ``data_dir`` (each with the task
+    processes it runs); returns how many were still running. A recorded PID now used by
+    another program is left alone."""
+    import psutil
+    path = Layout(data_dir).agent_pids
+    try:
+        pids = [int(line) for line in path.read_text().split()]
+    except (OSError, ValueError):
+        return 0
+    path.unlink(missing_ok=True)
+    agents = []
+    for pid in pids:
+        try:
+            proc = psutil.Process(pid)
+            if "clearml_agent" in " ".join(proc.cmdline()):
+                os.killpg(pid, signal.SIGTERM)
+                agents.append(proc)
+        except (psutil.Error, ProcessLookupError, PermissionError):
+            continue
+    _, alive = psutil.wait_procs(agents, timeout=timeout)
+    for proc in alive:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return len(agents)

@@ -159,6 +159,8 @@ def main(argv=None, prog: str = "python -m localserver") -> int:
         for agent in pool.agents:
             print(f"agent {agent.worker_id} pid {agent.proc.pid} queues {agent.queues} log {agent.log_path}")
         if not args.foreground:
+            from .agents import remember_detached
+            remember_detached(args.data_dir, pool)  # `server stop` stops them with the server
             return 0
         try:
             while pool.alive():

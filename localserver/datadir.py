@@ -38,6 +38,7 @@ class Layout:
     pidfile = property(lambda self: self.root / "server.pid")
     leases = property(lambda self: self.root / "leases")  # localserver.sharing: one per user
     autostop = property(lambda self: self.root / "server.autostop")  # last user stops it
+    agent_pids = property(lambda self: self.root / "agents.pids")  # `agents` left running
     logs = property(lambda self: self.root / "logs")
 
     def ensure(self) -> "Layout":

@@ -75,6 +75,8 @@ class ServerHandle:
         if self.pid:
             _terminate(self.pid, timeout)
             self.pid = None
+            from .agents import stop_detached
+            stop_detached(self.data_dir)
 
     def __enter__(self) -> "ServerHandle":
         return self
@@ -192,6 +194,8 @@ def stop_server(data_dir, timeout: float = 15.0) -> bool:
         layout.pidfile.unlink(missing_ok=True)
         return False
     _terminate(pid, timeout)
+    from .agents import stop_detached
+    stop_detached(data_dir)  # `agents` workers of this server would poll it forever
     return True
 
 

@@ -113,7 +113,8 @@ def search_with_tasks(step_task, family: str, prepared_id: str, train_cfg, prep_
                              if f"{PROPOSAL}/{k}" in space})
     setup = {"family": family, "prepared_id": prepared_id,
              "train_cfg": train_cfg.model_dump_json(), "preprocess_cfg": prep_cfg.model_dump_json()}
-    template = _template(project, family, setup, as_text(starts[0]))
+    trials_project = f"{project}/trials"  # together, for the web UI's compare view
+    template = _template(trials_project, family, setup, as_text(starts[0]))
     optimizer_class = _optimizer_class()
     optimizer_class.study, optimizer_class.space = study, space
     optimizer_class.callbacks = [_report(_unprefixed(on_trial), family)]
@@ -125,7 +126,7 @@ def search_with_tasks(step_task, family: str, prepared_id: str, train_cfg, prep_
         total_max_jobs=train_cfg.n_trials, max_iteration_per_job=len(objective.folds),
         min_iteration_per_job=0, pool_period_min=POLL_MINUTES,
         time_limit_per_job=opts.time_limit_s / 60 if opts.time_limit_s else None,
-        auto_connect_task=False, spawn_project=project)
+        auto_connect_task=False, spawn_project=trials_project)
     hpo.set_report_period(0.05)
     log.info("%s: %d trials as ClearML tasks (%s, %d at a time)", family, train_cfg.n_trials,
              f"queue {opts.queue}" if opts.queue else "subprocesses of this step",

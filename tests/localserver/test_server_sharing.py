@@ -65,3 +65,23 @@ def test_server_stop_while_a_command_uses_it_waits_for_that_command(tmp_path, ca
             assert running_server(data) is None
     finally:
         stop_server(data)
+
+
+def test_server_stop_stops_the_agents_left_running_for_it(tmp_path, capsys):
+    import psutil
+
+    from localserver.cli import main
+    data = tmp_path / "data"
+    assert main(["agents", "--data-dir", str(data), "--count", "1", "--queues", "q"]) == 0
+    pids = [int(p) for p in Layout(data).agent_pids.read_text().split()]
+    agent = psutil.Process(pids[0])
+    assert "clearml_agent" in " ".join(agent.cmdline()) and agent.is_running()
+    try:
+        assert main(["stop", "--data-dir", str(data)]) == 0
+        assert "stopped" in capsys.readouterr().out
+        psutil.wait_procs([agent], timeout=20)
+        assert not agent.is_running() or agent.status() == psutil.STATUS_ZOMBIE
+        assert not Layout(data).agent_pids.exists() and running_server(data) is None
+    finally:
+        if agent.is_running():
+            agent.kill()
