@@ -73,10 +73,10 @@ class ServerHandle:
             self._inproc = None
             return
         if self.pid:
+            from .agents import stop_detached
+            stop_detached(self.data_dir)  # first: without a server to answer, they hang on
             _terminate(self.pid, timeout)
             self.pid = None
-            from .agents import stop_detached
-            stop_detached(self.data_dir)
 
     def __enter__(self) -> "ServerHandle":
         return self
@@ -193,9 +193,9 @@ def stop_server(data_dir, timeout: float = 15.0) -> bool:
     if not _alive(pid):
         layout.pidfile.unlink(missing_ok=True)
         return False
-    _terminate(pid, timeout)
     from .agents import stop_detached
     stop_detached(data_dir)  # `agents` workers of this server would poll it forever
+    _terminate(pid, timeout)
     return True
 
 

@@ -176,8 +176,11 @@ def stop_unfinished(run_id_file: Path, why: str = "interrupted (Ctrl-C)") -> lis
         return []  # interrupted before the controller existed
     try:
         from clearml import Task
-        tasks = [Task.get_task(task_id=run_id),
-                 *Task.get_tasks(task_filter={"parent": run_id, "status": list(UNFINISHED)})]
+        steps = Task.get_tasks(task_filter={"parent": run_id})
+        tasks = [Task.get_task(task_id=run_id), *steps,  # and the steps' trial tasks
+                 *(t for s in steps
+                   for t in Task.get_tasks(task_filter={"parent": s.id,
+                                                        "status": list(UNFINISHED)}))]
         stopped = []
         for task in tasks:
             if str(task.status) in UNFINISHED:
