@@ -44,6 +44,7 @@ NOISE = tuple(re.compile(p) for p in (
     r"clearml\.automation\.optimization - WARNING - Could not find requested metric",
     r"^OptunaObjective: job \w+ reported no objective metric, pruning trial$",
     r"^Pruning trial with duplicate parameters$",
+    r"### TASK STOPPED - USER ABORTED - STATUS CHANGED ###",  # a trial task pruned
 ))
 # progress bars (tqdm, ClearML's transfers) off: several steps share the terminal, and a bar
 # left without its newline would swallow the next step's line

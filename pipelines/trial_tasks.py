@@ -25,13 +25,15 @@ from pipelines.trial_main import ERROR_PROPERTY, OBJECTIVE_TITLE, OOF_ARTIFACT, 
 log = logging.getLogger(__name__)
 
 TRIAL_SCRIPT = "from pipelines.trial_main import main\n\nmain()\n"
-POLL_MINUTES = 1 / 60  # the optimizer checks its trials every second
-ENDED = ("completed", "stopped", "failed", "published", "closed")
+POLL_MINUTES = 0.5 / 60  # the optimizer checks its trials every half second
 
 
 def _optimizer_class():
     """OptimizerOptuna starting from our study (seeded TPE, our pruner, the quick starts
-    enqueued) and proposing from the recorded space with its steps and log scales."""
+    enqueued) and proposing from the recorded space with its steps and log scales. It also
+    ends promptly when stopped (Optuna ignores ``Study.stop`` from another thread), and a
+    trial stopped before its last fold counts as pruned, not scored on part of its folds."""
+    import optuna
     from clearml.automation.optuna import OptimizerOptuna
     from clearml.automation.optuna.optuna import OptunaObjective
 
@@ -46,10 +48,32 @@ def _optimizer_class():
                 base_task_id=self._base_task_id, queue_name=self._execution_queue,
                 optimizer=self, max_iteration_per_job=self.max_iteration_per_job,
                 min_iteration_per_job=self.min_iteration_per_job,
-                sleep_interval=max(1, int(self.pool_period_minutes * 60)),
+                # ClearML's own start() rounds the poll period down to whole seconds
+                sleep_interval=max(0.2, self.pool_period_minutes * 60),
                 config_space=self.space)
-            self._study.optimize(self._objective.objective, n_trials=self.total_max_jobs,
-                                 n_jobs=self._num_concurrent_workers, callbacks=self.callbacks)
+            self._study.optimize(self._run_trial, n_trials=self.total_max_jobs,
+                                 n_jobs=self._num_concurrent_workers,
+                                 callbacks=[self._stop_if_asked, *self.callbacks])
+
+        def _run_trial(self, trial) -> float:
+            if self._stop_event.is_set():
+                raise optuna.TrialPruned("the search was stopped")
+            value = self._objective.objective(trial)
+            job = next((j for j, override in self._created_jobs_ids.values()
+                        if override == trial.params), None)
+            if job is not None and job.status(force=True) != "completed":
+                raise optuna.TrialPruned(f"trial task {job.task_id()} was stopped")
+            return value
+
+        def _stop_if_asked(self, study, _trial) -> None:
+            if self._stop_event.is_set():
+                study.stop()
+
+        def monitor_job(self, job) -> bool:
+            if self._stop_event.is_set():  # the time limit: running trials are stopped
+                job.abort()
+                return False
+            return super().monitor_job(job)
 
     return StudyOptimizer
 
@@ -89,12 +113,58 @@ def _template(project: str, family: str, setup: dict[str, str], first: dict[str,
     return task
 
 
+def _seeded_study(objective, family: str, prep_cfg, train_cfg, space: dict):
+    """The in-process study (``steps.study._make_study``) with the family's quick starts
+    enqueued first, named as the optimizer's proposals are; returns it and the first start."""
+    from steps.search_space import starting_trials
+    from steps.study import _make_study
+    study = _make_study(train_cfg.seed, len(objective.folds))
+    starts = starting_trials(family, prep_cfg, bool(objective.class_order),
+                             train_cfg.search.get(family, {}))
+    for params in starts:
+        study.enqueue_trial({f"{PROPOSAL}/{k}": v for k, v in params.items()
+                             if f"{PROPOSAL}/{k}" in space})
+    return study, starts[0]
+
+
+def _optimizer(template_id: str, study, space: dict, train_cfg, n_folds: int, project: str,
+               callback):
+    from clearml.automation import HyperParameterOptimizer
+    opts = train_cfg.trial_tasks
+    optimizer_class = _optimizer_class()
+    optimizer_class.study, optimizer_class.space = study, space
+    optimizer_class.callbacks = [callback]
+    hpo = HyperParameterOptimizer(
+        base_task_id=template_id, hyper_parameters=clearml_ranges(space),
+        objective_metric_title=OBJECTIVE_TITLE, objective_metric_series=train_cfg.metric,
+        objective_metric_sign="max", optimizer_class=optimizer_class,
+        execution_queue=opts.queue or "local", max_number_of_concurrent_tasks=opts.concurrency,
+        total_max_jobs=train_cfg.n_trials, max_iteration_per_job=n_folds,
+        min_iteration_per_job=0, pool_period_min=POLL_MINUTES,
+        time_limit_per_job=opts.time_limit_s / 60 if opts.time_limit_s else None,
+        auto_connect_task=False, spawn_project=project)
+    hpo.set_report_period(0.05)  # its reporter thread sleeps this long; stop() joins it
+    return hpo
+
+
+def _run(hpo, queue: str | None, timeout_s: float | None) -> bool:
+    """Run the optimization to its end or ``timeout_s``; False when the time ran out."""
+    if not queue:  # trials fork from a process that imported their libraries once
+        from pipelines import warm
+        warm.install()
+    with warnings.catch_warnings():
+        # the optimizer reports a trial's last fold again at every poll until the trial ends
+        warnings.filterwarnings("ignore", message="The reported value is ignored")
+        (hpo.start if queue else hpo.start_locally)()
+        finished = hpo.wait(timeout=timeout_s / 60 if timeout_s else None)
+        hpo.stop(timeout=1)  # aborts trials still running once the time limit passed
+    return finished
+
+
 def search_with_tasks(step_task, family: str, prepared_id: str, train_cfg, prep_cfg, project: str,
                       X, y, roles, class_order=None, groups=None, on_trial=None):
     """Run the family's study with a task per trial; returns a ``steps.tuning.TuneResult``."""
-    from clearml.automation import HyperParameterOptimizer
-    from steps.search_space import starting_trials
-    from steps.study import _make_study, _report
+    from steps.study import _report
     from steps.trial_space import as_text, record_space, trial_objective
 
     start = time.monotonic()
@@ -102,46 +172,26 @@ def search_with_tasks(step_task, family: str, prepared_id: str, train_cfg, prep_
     if opts.queue:  # checked before the run too; a clone edited in the web UI is not
         from pipelines.queues import require_workers
         require_workers([opts.queue])
+    else:  # its imports overlap with the setup below
+        from pipelines import warm
+        warm.start_forkserver()
     data = trial_objective(family, X, y, roles, prep_cfg, train_cfg, class_order, groups)
-    objective = data.objective
-    space = {f"{PROPOSAL}/{k}": v for k, v in record_space(objective).items()}
-    study = _make_study(train_cfg.seed, len(objective.folds))
-    starts = starting_trials(family, prep_cfg, bool(objective.class_order),
-                             train_cfg.search.get(family, {}))
-    for params in starts:
-        study.enqueue_trial({f"{PROPOSAL}/{k}": v for k, v in params.items()
-                             if f"{PROPOSAL}/{k}" in space})
+    space = {f"{PROPOSAL}/{k}": v for k, v in record_space(data.objective).items()}
+    study, first = _seeded_study(data.objective, family, prep_cfg, train_cfg, space)
     setup = {"family": family, "prepared_id": prepared_id,
              "train_cfg": train_cfg.model_dump_json(), "preprocess_cfg": prep_cfg.model_dump_json()}
     trials_project = f"{project}/trials"  # together, for the web UI's compare view
-    template = _template(trials_project, family, setup, as_text(starts[0]))
-    optimizer_class = _optimizer_class()
-    optimizer_class.study, optimizer_class.space = study, space
-    optimizer_class.callbacks = [_report(_unprefixed(on_trial), family)]
-    hpo = HyperParameterOptimizer(
-        base_task_id=template.id, hyper_parameters=clearml_ranges(space),
-        objective_metric_title=OBJECTIVE_TITLE, objective_metric_series=train_cfg.metric,
-        objective_metric_sign="max", optimizer_class=optimizer_class,
-        execution_queue=opts.queue or "local", max_number_of_concurrent_tasks=opts.concurrency,
-        total_max_jobs=train_cfg.n_trials, max_iteration_per_job=len(objective.folds),
-        min_iteration_per_job=0, pool_period_min=POLL_MINUTES,
-        time_limit_per_job=opts.time_limit_s / 60 if opts.time_limit_s else None,
-        auto_connect_task=False, spawn_project=trials_project)
-    hpo.set_report_period(0.05)
+    template = _template(trials_project, family, setup, as_text(first))
+    hpo = _optimizer(template.id, study, space, train_cfg, len(data.objective.folds),
+                     trials_project, _report(_unprefixed(on_trial), family))
     log.info("%s: %d trials as ClearML tasks (%s, %d at a time)", family, train_cfg.n_trials,
              f"queue {opts.queue}" if opts.queue else "subprocesses of this step",
              opts.concurrency)
-    with warnings.catch_warnings():
-        # the optimizer reports a trial's last fold again at every poll until the trial ends
-        warnings.filterwarnings("ignore", message="The reported value is ignored")
-        (hpo.start if opts.queue else hpo.start_locally)()
-        finished = hpo.wait(timeout=train_cfg.timeout_s / 60 if train_cfg.timeout_s else None)
-        hpo.stop(timeout=1)  # aborts trials still running once the time limit passed
-    if not finished:
+    if not _run(hpo, opts.queue, train_cfg.timeout_s):
         data.notes.append(f"train.timeout_s={train_cfg.timeout_s:g} s ended the search; "
                           "running trials were stopped")
     trials = trial_table(step_task.id, template.id, train_cfg.metric)
-    return _result(family, train_cfg, objective, data, trials, start)
+    return _result(family, train_cfg, data.objective, data, trials, start)
 
 
 STATES = {"completed": "COMPLETE", "failed": "FAIL", "stopped": "PRUNED"}
@@ -188,9 +238,12 @@ def _result(family, train_cfg, objective, data, trials: pd.DataFrame, start: flo
     done = trials[(trials["state"] == "COMPLETE") & trials["value"].notna()] \
         if len(trials) else trials
     if done.empty:
-        reasons = sorted(set(trials["error"].dropna())) if len(trials) else []
-        raise RuntimeError(f"{family}: no trial task completed; reasons: "
-                           f"{reasons or ['none ended in train.timeout_s']}")
+        errors = sorted(set(trials["error"].dropna())) if len(trials) else []
+        raise RuntimeError(f"{family}: no trial task completed; " + (
+            f"their errors: {errors}" if errors else
+            f"{len(trials)} were stopped: raise train.timeout_s (the whole search, now "
+            f"{train_cfg.timeout_s}) or train.trial_tasks.time_limit_s (one trial, now "
+            f"{train_cfg.trial_tasks.time_limit_s})"))
     best = done.loc[done["value"].astype(float).idxmax()]
     space = record_space(objective)
     raw = {k[len("param_"):]: v for k, v in best.items() if k.startswith("param_")}

@@ -98,15 +98,18 @@ def test_trials_run_on_the_agents_of_their_queue(tmp_path):
     with shared_server(data_dir) as handle:  # the run below reuses this server
         pool = start_agents(handle, queues=["trials"], count=1, work_dir=tmp_path / "agents")
         try:
+            # more trials than fit in the time: the search ends with it, and so do its trials
             result = run_pipeline(_cfg(data_dir, {
-                "families": ["knn"], "n_trials": 3,
+                "families": ["knn"], "n_trials": 40, "timeout_s": 45,
                 "trial_tasks": {"families": ["knn"], "queue": "trials"}}, project="agents"))
         finally:
             pool.stop()
     assert result.steps["publish"]["status"] == "completed", result.steps
     trials, _, _ = _trials(data_dir, result.steps["train_knn"]["task_id"])
-    assert len(trials) >= 2 and {t["status"] for t in trials} == {"completed"}
-    assert {t["last_worker"] for t in trials} <= set(pool.worker_ids)
+    statuses = [t["status"] for t in trials]
+    assert 1 <= statuses.count("completed") and len(trials) < 40
+    assert set(statuses) <= {"completed", "stopped"}  # none left queued or running
+    assert {t["last_worker"] for t in trials if t.get("last_worker")} <= set(pool.worker_ids)
 
 
 def test_a_queue_without_workers_fails_before_any_task(tmp_path):

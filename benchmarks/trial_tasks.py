@@ -1,0 +1,91 @@
+"""What a ClearML task per trial costs (``train.trial_tasks``) against the in-process study.
+
+Runs the whole pipeline twice on one dataset card in embedded mode, one family, the same
+``n_trials`` and no time limit, first with the study inside the training step, then with each
+trial a task (subprocesses of the step, ``--concurrency`` at a time); prints the training
+step's wall time, the trials that ran, the best out-of-fold score and the mean time per
+trial, and writes ``results/trial_tasks.md``.
+
+    python benchmarks/trial_tasks.py --family svm --trials 12
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _measure(data_dir: Path, args, as_tasks: bool) -> dict:
+    from localserver.datadir import Layout
+    from localserver.store import Store
+    from pipelines.runner import run_pipeline
+    from steps.config import parse_config
+    train = {"families": [args.family], "n_trials": args.trials, "timeout_s": None,
+             "cv_folds": args.folds}
+    if as_tasks:
+        train["trial_tasks"] = {"families": [args.family], "concurrency": args.concurrency}
+    cfg = parse_config({"project": {"name": "bench"}, "data": {"source": args.dataset},
+                        "train": train, "evaluate": {"bootstrap": 0, "learning_curve_s": 0,
+                                                     "permutation_repeats": 1},
+                        "execution": {"data_dir": str(data_dir)}})
+    result = run_pipeline(cfg)
+    step = result.steps[f"train_{args.family}"]
+    store = Store(Layout(data_dir).db, readonly=True)
+    try:
+        task = store.get("tasks", step["task_id"])
+        model = store.get("models", step["returns"]["model_id"])
+        trials = store.scan("tasks", parent=[step["task_id"]])
+    finally:
+        store.close()
+    seconds = (_iso(task["completed"]) - _iso(task["started"])).total_seconds()
+    meta = {k: v["value"] for k, v in model["metadata"].items()}
+    ran = len(trials) if as_tasks else args.trials
+    return {"mode": "a task per trial" if as_tasks else "in the step", "step_s": seconds,
+            "trials": ran, "per_trial_s": seconds / max(ran, 1),
+            "best_cv": float(meta["cv_score"]), "best_params": meta["best_params"]}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", default="hpc_data")
+    parser.add_argument("--family", default="svm")
+    parser.add_argument("--trials", type=int, default=12)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--concurrency", type=int, default=1)
+    args = parser.parse_args(argv)
+    rows = []
+    for as_tasks in (False, True):
+        with tempfile.TemporaryDirectory(prefix="trial-bench-") as folder:
+            rows.append(_measure(Path(folder), args, as_tasks))
+            print(json.dumps(rows[-1]), flush=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                            capture_output=True).stdout.strip()
+    lines = ["## A task per trial (`benchmarks/trial_tasks.py`)", "",
+             f"`train.trial_tasks` on {args.dataset}, family {args.family}, {args.trials} trials "
+             f"requested, {args.folds} folds, no time limit, concurrency {args.concurrency}, "
+             f"commit {commit}. Trial tasks fork from a process that imported their libraries "
+             "(the first waits for it to start); the best configuration is the same because "
+             "the study is.", "",
+             "| where trials run | training step (s) | trials run | s per trial | best cv |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {r['mode']} | {r['step_s']:.1f} | {r['trials']} | {r['per_trial_s']:.1f} | "
+              f"{r['best_cv']:.4f} |" for r in rows]
+    out = ROOT / "benchmarks" / "results" / "trial_tasks.md"
+    out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
