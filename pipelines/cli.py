@@ -175,7 +175,8 @@ def _cmd_dag(args) -> int:
     spec = build_dag(load_config(args.config, args.overrides))
     for step in spec.steps:
         parents = ", ".join(step.parents) or "-"
-        print(f"{step.name:<20} <- {parents:<40} queue={step.queue} cache={step.cache}")
+        print(f"{step.name:<20} <- {parents:<22} queue={step.queue} cache={step.cache}  "
+              f"{step.description}".rstrip())
     return 0
 
 

@@ -90,7 +90,8 @@ def _training_steps(cfg: PipelineConfig, steps: list, queue, cache: bool):
         steps.append(StepSpec(
             step, "pipelines.nodes:train_family", {**common, "family": family},
             ("model_id",), ("preprocess",), queue(step), cache,
-            "training", f"Optuna search for {family} under stratified CV"))
+            "training", f"Optuna search for {family} under stratified CV"
+            + (", a ClearML task per trial" if family in cfg.train.trial_tasks.families else "")))
     return names, {f"model_{n.removeprefix('train_')}": _ref(n, "model_id") for n in names}
 
 

@@ -100,3 +100,20 @@ def test_budget_replaces_the_fan_out_with_one_halving_step():
     assert spec.step("train").function == "pipelines.nodes:train_budgeted"
     assert spec.step("validate").parents == ("preprocess", "train")
     assert spec.step("validate").kwargs["models"] == "${train.parameters.return/model_ids}"
+
+
+def test_trial_task_families_keep_their_step_and_say_how_they_search(capsys):
+    from pipelines.cli import main
+    spec = build_dag(_cfg(train={"families": ["logreg", "svm"],
+                                 "trial_tasks": {"families": ["svm"]}}))
+    assert [s.name for s in spec.steps if s.name.startswith("train_")] == ["train_logreg",
+                                                                           "train_svm"]
+    assert spec.step("train_svm").description.endswith("a ClearML task per trial")
+    assert "task per trial" not in spec.step("train_logreg").description
+    assert main(["dag", "--set", "train.families=[logreg,svm]",
+                 "--set", "train.trial_tasks.families=[svm]"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["train_svm"].endswith("Optuna search for svm under stratified CV, a ClearML "
+                                       "task per trial")
+    assert lines["validate"].split("<-")[1].split()[:3] == ["preprocess,", "train_logreg,",
+                                                             "train_svm"]

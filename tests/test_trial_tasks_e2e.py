@@ -109,7 +109,9 @@ def test_trials_run_on_the_agents_of_their_queue(tmp_path):
     statuses = [t["status"] for t in trials]
     assert 1 <= statuses.count("completed") and len(trials) < 40
     assert set(statuses) <= {"completed", "stopped"}  # none left queued or running
-    assert {t["last_worker"] for t in trials if t.get("last_worker")} <= set(pool.worker_ids)
+    # the agent ran them (a trial stopped in the queue names the step's machine instead)
+    assert {t["last_worker"] for t in trials if t["status"] == "completed"} \
+        <= set(pool.worker_ids)
 
 
 def test_a_queue_without_workers_fails_before_any_task(tmp_path):
