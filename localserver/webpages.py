@@ -103,18 +103,21 @@ def _steps(store, doc: dict) -> list[str]:
         dag = json.loads(((doc.get("configuration") or {}).get("Pipeline") or {}).get("value") or "{}")
     except ValueError:
         dag = {}
+    title = "Pipeline steps"
     if isinstance(dag, dict) and dag:
         steps = [(name, (node or {}).get("executed") or (node or {}).get("job_id"))
                  for name, node in dag.items()]
-    else:
+    else:  # e.g. a training step's trial tasks (train.trial_tasks), or a controller's steps
         steps = [(d.get("name"), d["id"]) for d in store.scan("tasks", parent=[doc["id"]])]
+        title = "Pipeline steps" if doc.get("type") == "controller" else "Child tasks"
     rows = []
     for name, task_id in steps:
         task = store.get("tasks", task_id) if task_id else None
         reused = task is not None and task.get("parent") not in (None, doc["id"])
         rows.append([_e(name), _task_link(task_id), _e((task or {}).get("status")),
                      "reused (cached)" if reused else ""])
-    return ["<h2>Pipeline steps</h2>", _table(["step", "task", "status", ""], rows)] if rows else []
+    return [f"<h2>{title}</h2>", _table(["name" if title == "Child tasks" else "step", "task",
+                                        "status", ""], rows)] if rows else []
 
 
 def _artifacts_and_models(doc: dict) -> list[str]:

@@ -82,6 +82,17 @@ def test_a_pipeline_page_lists_its_steps(server, stored):
     assert "Pipeline steps" not in step_page  # a task without steps has no such section
 
 
+def test_a_training_step_page_lists_its_trial_tasks(server, stored):
+    api = server.api()
+    step = api.call("tasks.create", name="train_svm", type="training", project=stored["project"])["id"]
+    trial = api.call("tasks.create", name="svm trial: General/C=1.0", type="training",
+                     project=stored["project"], parent=step)["id"]
+    _, _, page = _get(server, f"/tasks/{step}")
+    children = page[page.index("<h2>Child tasks</h2>"):page.index("<h2>Parameters")]
+    assert f"<td>svm trial: General/C=1.0</td><td><a href='/tasks/{trial}'" in children
+    assert "Pipeline steps" not in page
+
+
 def test_a_cached_pipeline_lists_the_steps_it_reused(server, stored):
     api = server.api()
     dag = {"train": {"executed": stored["task"], "parents": []}, "publish": {"executed": None}}
