@@ -14,6 +14,9 @@ examples:
   tabpipe run --set train.timeout_s=null --set train.n_trials=20
                                                 # no time limit: the same config repeats exactly
   tabpipe run --split-seeds 0 1 2               # one setting on 3 test splits: mean, sd, range
+  tabpipe run --set 'train.trial_tasks={families: [svm], concurrency: 2}'
+                                                # each svm trial its own ClearML task, run by
+                                                # ClearML's HyperParameterOptimizer (slow fits)
   tabpipe run --agents 2                        # steps executed by 2 local clearml-agent workers
   tabpipe run --mode remote                     # controller on 'services', steps on 'default'
   tabpipe dag                                   # print the DAG the config produces

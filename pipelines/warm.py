@@ -70,6 +70,10 @@ def _run_step_script(path: str, cwd: str, env: dict) -> None:
     import atexit
     import runpy
 
+    import multiprocessing as mp
+    # as in a new interpreter on Linux: a forkserver child inherits 'forkserver', under
+    # which ClearML's semaphores outlive the child until the step's resource tracker ends
+    mp.set_start_method("fork", force=True)
     os.environ.clear()
     os.environ.update(env)
     os.chdir(cwd)
