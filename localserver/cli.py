@@ -121,11 +121,11 @@ def main(argv=None, prog: str = "python -m localserver") -> int:
     if args.command == "stop":
         from .datadir import Layout
         from .launch import running_server, stop_server
-        from .sharing import live_leases, stop_when_unused
+        from .sharing import lease_holder, live_leases, stop_when_unused
         users = [] if args.force else live_leases(Layout(args.data_dir))
         if users and running_server(args.data_dir) is not None:
             stop_when_unused(args.data_dir)
-            pids = sorted({lease.read_text().strip() for lease in users})
+            pids = sorted({str(lease_holder(lease)) for lease in users})
             print(f"stops when the last of {len(pids)} running command(s) using it ends (pid "
                   f"{', '.join(pids)}); stopping it now would make them fail (--force does)")
             return 0

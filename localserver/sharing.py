@@ -28,15 +28,33 @@ def _locked(layout: Layout):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _identity(pid: int) -> str:
+    """A process's PID and start time: a PID reused by a later process is not the holder."""
+    import psutil
+    try:
+        return f"{pid} {psutil.Process(pid).create_time():.3f}"
+    except psutil.Error:
+        return str(pid)
+
+
+def lease_holder(lease: Path) -> int | None:
+    """The PID of the live process that holds ``lease``, else None."""
+    try:
+        text = lease.read_text().split()
+        pid = int(text[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    if not _alive(pid):
+        return None
+    return pid if len(text) < 2 or _identity(pid) == " ".join(text[:2]) else None
+
+
 def live_leases(layout: Layout) -> list[Path]:
-    """Leases of processes still alive; a crashed holder's lease is removed."""
+    """Leases of processes still alive; the lease of a holder that crashed (its PID gone, or
+    now naming a later process) is removed."""
     alive = []
     for lease in sorted(layout.leases.glob("*")):
-        try:
-            pid = int(lease.read_text())
-        except (OSError, ValueError):
-            pid = 0
-        if pid and _alive(pid):
+        if lease_holder(lease) is not None:
             alive.append(lease)
         else:
             lease.unlink(missing_ok=True)
@@ -52,7 +70,7 @@ def shared_server(data_dir, **start_kw):
     layout.leases.mkdir(exist_ok=True)
     lease = layout.leases / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     with _locked(layout):
-        lease.write_text(str(os.getpid()))
+        lease.write_text(_identity(os.getpid()))
         try:
             handle: ServerHandle = start_server(layout.root, **start_kw)
         except BaseException:

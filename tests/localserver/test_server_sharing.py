@@ -85,3 +85,16 @@ def test_server_stop_stops_the_agents_left_running_for_it(tmp_path, capsys):
     finally:
         if agent.is_running():
             agent.kill()
+
+
+def test_a_lease_whose_pid_now_names_another_process_is_not_live(tmp_path):
+    import os
+
+    from localserver.sharing import _identity
+    layout = Layout(tmp_path).ensure()
+    layout.leases.mkdir()
+    mine, reused = layout.leases / "mine", layout.leases / "reused"
+    mine.write_text(_identity(os.getpid()))
+    reused.write_text(f"{os.getpid()} 1.000")  # this PID, held by a process started in 1970
+    assert live_leases(layout) == [mine]
+    assert not reused.exists()
