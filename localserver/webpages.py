@@ -167,6 +167,28 @@ def _tables(store, task_id: str) -> list[str]:
     return ["<h2>Tables</h2>"] + (out or ["<p>(none)</p>"])
 
 
+def _plots(store, task_id: str) -> list[str]:
+    """The task's other plots, newest report of each title: scatter and line plots drawn
+    (``localserver.svgplot``), other kinds named."""
+    from .svgplot import drawable, scatter_svg
+    newest = {}
+    for _, doc in store.events(task_id, types=["plot"]):
+        try:
+            plot = json.loads(doc.get("plot_str") or "{}")
+        except ValueError:
+            continue
+        kind = ((plot.get("data") or [{}])[0] or {}).get("type", "scatter")
+        if kind != "table":
+            newest[" / ".join(filter(None, (doc.get("metric"), doc.get("variant"))))] = plot
+    out = []
+    for title, plot in sorted(newest.items()):
+        out.append(f"<h3>{_e(title)}</h3>")
+        kind = (plot.get("data") or [{}])[0].get("type", "scatter")
+        out.append(scatter_svg(plot) if drawable(plot) else
+                   f"<p>({_e(kind)} plot: not drawn here; the ClearML web UI draws it)</p>")
+    return ["<h2>Plots</h2>"] + out if out else []
+
+
 def _images_and_log(store, task_id: str) -> list[str]:
     images = [doc for _, doc in store.events(task_id, types=["training_debug_image"])]
     tags = "".join(f"<a href='{_e(d.get('url'))}'><img src='{_e(d.get('url'))}' "
@@ -186,7 +208,7 @@ def task_page(store, task_id: str) -> tuple[int, str]:
             _facts(doc, ["id", "type", "status", "status_message", "project", "parent", "created",
                          "started", "completed", "tags", "system_tags", "comment"], store)]
     body += _steps(store, doc) + _parameters(store, doc) + _artifacts_and_models(doc) + _scalars(doc)
-    body += _tables(store, task_id) + _images_and_log(store, task_id)
+    body += _tables(store, task_id) + _plots(store, task_id) + _images_and_log(store, task_id)
     return 200, _page(doc.get("name") or task_id, body)
 
 

@@ -69,7 +69,7 @@ def test_the_sdk_results_link_opens_the_task_page(server, stored):
     assert "macro_f1" in page and "0.8123" in page
     assert "<img src='http://files.example/history.png'" in page
     assert "trial 3 finished &lt;script&gt;" in page and "<script>" not in page
-    tables = page[page.index("<h2>Tables</h2>"):page.index("<h2>Images</h2>")]
+    tables = page[page.index("<h2>Tables</h2>"):page.index("<h2>Plots</h2>")]
     assert "<h3>validation/leaderboard / table</h3>" in tables and "curve" not in tables  # tables only
     assert "<td>hist_gb</td><td>0.8325</td><td><a href='/tasks/" in tables  # rounded; IDs link
 
@@ -91,6 +91,29 @@ def test_a_training_step_page_lists_its_trial_tasks(server, stored):
     children = page[page.index("<h2>Child tasks</h2>"):page.index("<h2>Parameters")]
     assert f"<td>svm trial: General/C=1.0</td><td><a href='/tasks/{trial}'" in children
     assert "Pipeline steps" not in page
+
+
+def test_scatter_plots_are_drawn_and_other_kinds_named(server, stored):
+    api = server.api()
+    tid = api.call("tasks.create", name="train_svm", type="training", project=stored["project"])["id"]
+    objective = {"data": [{"type": "scatter", "mode": "markers", "name": "job <i>",
+                           "x": [0, 1, 2, None], "y": [0.61, 0.70, 0.66, 0.9]},
+                          {"type": "scatter", "mode": "lines", "name": "best",
+                           "x": ["a", "b", "c"], "y": [0.61, 0.70, float("nan")]}],
+                 "layout": {"xaxis": {"title": "job"}, "yaxis": {"title": {"text": "macro_f1"}}}}
+    api.call("events.add_batch", requests=[
+        {"type": "plot", "task": tid, "iter": 0, "metric": "Optimization Objective",
+         "variant": "cv/macro_f1", "plot_str": json.dumps(objective)},
+        {"type": "plot", "task": tid, "iter": 0, "metric": "Parallel Coordinates", "variant": "",
+         "plot_str": json.dumps({"data": [{"type": "parcoords", "dimensions": []}]})}])
+    _, _, page = _get(server, f"/tasks/{tid}")
+    plots = page[page.index("<h2>Plots</h2>"):page.index("<h2>Images</h2>")]
+    drawn = plots[plots.index("<h3>Optimization Objective / cv/macro_f1</h3>"):]
+    assert drawn.count("<circle") == 3  # the point without an x is left out
+    assert drawn.count("<polyline") == 1 and drawn.count("<polyline points='") == 1
+    assert "job &lt;i&gt;" in drawn and "<i>" not in drawn  # names escaped
+    assert ">macro_f1</text>" in drawn and ">0.61</text>" in drawn and ">0.7</text>" in drawn
+    assert "(parcoords plot: not drawn here" in plots
 
 
 def test_a_cached_pipeline_lists_the_steps_it_reused(server, stored):
