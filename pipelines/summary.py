@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from steps.runs import verdict as decision_verdict
+from steps.runs import headline, verdict as decision_verdict
 
 STATUS_MARK = {"completed": "ok", "cached": "cached", "failed": "FAILED", "skipped": "skipped",
                "aborted": "aborted", "pending": "pending", "running": "running"}
@@ -43,7 +43,7 @@ def print_summary(result, as_json: bool = False) -> None:
         d = result.decision
         verdict = decision_verdict(d)
         print(f"model {d['name']} {d['model_id']}: "
-              f"{verdict.upper() if verdict == 'published' else verdict}")
+              f"{headline(verdict)}")
         for reason in d["reasons"]:
             print(f"  - {reason}")
     if result.report:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from steps.metric_names import metric_meaning
-from steps.runs import verdict as decision_verdict
+from steps.runs import headline, verdict as decision_verdict
 
 GAIN_HEADER = "winner − this (paired 95% CI)"
 
@@ -63,7 +63,7 @@ def _decision(decision: dict | None) -> str:
         return "<p>No publishing decision (the publish step did not run).</p>"
     verdict = decision_verdict(decision)
     css = "no" if verdict == "kept unpublished" else "ok"
-    verdict = verdict.upper() if verdict == "published" else verdict
+    verdict = headline(verdict)
     reasons = "".join(f"<li>{_e(r)}</li>" for r in decision.get("reasons", []))
     return (f'<p>Model <b>{_e(decision.get("name"))}</b> <code>{_e(decision.get("model_id"))}'
             f'</code>: <b class="{css}">{verdict}</b></p><ul>{reasons}</ul>')

@@ -24,6 +24,11 @@ def verdict(decision: dict | None, missing: str = NO_RESULT) -> str:
     return "published" if decision.get("publish") else "kept unpublished"
 
 
+def headline(verdict_text: str) -> str:
+    """The verdict as a run's summary and page lead with it: a publication stands out."""
+    return verdict_text.upper() if verdict_text == "published" else verdict_text
+
+
 def run_config(parameters: dict[str, str]) -> dict[str, Any]:
     """A run's settings by section, from its pipeline parameters (JSON per section)."""
     config = {}
