@@ -7,6 +7,7 @@ step's wall time, the trials that ran, the best out-of-fold score and the mean t
 trial, and writes ``results/trial_tasks.md``.
 
     python benchmarks/trial_tasks.py --family svm --trials 12
+    python benchmarks/trial_tasks.py --family svm --trials 12 --agents 1   # trials on an agent
 """
 from __future__ import annotations
 
@@ -34,12 +35,24 @@ def _measure(data_dir: Path, args, as_tasks: bool) -> dict:
     train = {"families": [args.family], "n_trials": args.trials, "timeout_s": None,
              "cv_folds": args.folds}
     if as_tasks:
-        train["trial_tasks"] = {"families": [args.family], "concurrency": args.concurrency}
+        train["trial_tasks"] = {"families": [args.family], "concurrency": args.concurrency,
+                                "queue": "trials" if args.agents else None}
     cfg = parse_config({"project": {"name": "bench"}, "data": {"source": args.dataset},
                         "train": train, "evaluate": {"bootstrap": 0, "learning_curve_s": 0,
                                                      "permutation_repeats": 1},
                         "execution": {"data_dir": str(data_dir)}})
-    result = run_pipeline(cfg)
+    if as_tasks and args.agents:  # trials on real clearml-agent workers of a `trials` queue
+        from localserver.agents import start_agents
+        from localserver.sharing import shared_server
+        with shared_server(data_dir) as handle:  # the run reuses this server
+            pool = start_agents(handle, queues=["trials"], count=args.agents,
+                                work_dir=data_dir / "agents")
+            try:
+                result = run_pipeline(cfg)
+            finally:
+                pool.stop()
+    else:
+        result = run_pipeline(cfg)
     step = result.steps[f"train_{args.family}"]
     store = Store(Layout(data_dir).db, readonly=True)
     try:
@@ -51,7 +64,9 @@ def _measure(data_dir: Path, args, as_tasks: bool) -> dict:
     seconds = (_iso(task["completed"]) - _iso(task["started"])).total_seconds()
     meta = {k: v["value"] for k, v in model["metadata"].items()}
     ran = len(trials) if as_tasks else args.trials
-    return {"mode": "a task per trial" if as_tasks else "in the step", "step_s": seconds,
+    where = f"a task per trial, {args.agents} agent(s)" if args.agents else \
+        "a task per trial, subprocesses of the step"
+    return {"mode": where if as_tasks else "in the step", "step_s": seconds,
             "trials": ran, "per_trial_s": seconds / max(ran, 1),
             "best_cv": float(meta["cv_score"]), "best_params": meta["best_params"]}
 
@@ -63,6 +78,8 @@ def main(argv=None) -> int:
     parser.add_argument("--trials", type=int, default=12)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--agents", type=int, default=0,
+                        help="run the trials on this many local clearml-agent workers")
     args = parser.parse_args(argv)
     rows = []
     for as_tasks in (False, True):
@@ -71,17 +88,22 @@ def main(argv=None) -> int:
             print(json.dumps(rows[-1]), flush=True)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
                             capture_output=True).stdout.strip()
-    lines = ["## A task per trial (`benchmarks/trial_tasks.py`)", "",
+    how = (f"run by {args.agents} local clearml-agent worker(s), which start a new "
+           "interpreter per task" if args.agents else
+           "forked from a process that imported their libraries (the first waits for it to "
+           "start)")
+    lines = [f"## A task per trial{', on agents' if args.agents else ''} "
+             "(`benchmarks/trial_tasks.py`)", "",
              f"`train.trial_tasks` on {args.dataset}, family {args.family}, {args.trials} trials "
              f"requested, {args.folds} folds, no time limit, concurrency {args.concurrency}, "
-             f"commit {commit}. Trial tasks fork from a process that imported their libraries "
-             "(the first waits for it to start); the best configuration is the same because "
+             f"commit {commit}. Trial tasks {how}; the best configuration is the same when "
              "the study is.", "",
              "| where trials run | training step (s) | trials run | s per trial | best cv |",
              "|---|---|---|---|---|"]
     lines += [f"| {r['mode']} | {r['step_s']:.1f} | {r['trials']} | {r['per_trial_s']:.1f} | "
               f"{r['best_cv']:.4f} |" for r in rows]
-    out = ROOT / "benchmarks" / "results" / "trial_tasks.md"
+    out = ROOT / "benchmarks" / "results" / (
+        f"trial_tasks_agents{args.agents}.md" if args.agents else "trial_tasks.md")
     out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
