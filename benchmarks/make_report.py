@@ -37,6 +37,8 @@ SECTIONS = {
     "pipeline_scale": ("benchmarks/pipeline_bench.py scale", "time and peak memory per step as rows grow"),
     "trial_tasks": ("benchmarks/trial_tasks.py",
                     "a ClearML task per trial (train.trial_tasks) against the in-process study"),
+    "trial_tasks_agents1": ("benchmarks/trial_tasks.py --agents 1",
+                            "the same, with the trials run by a local clearml-agent worker"),
 }
 LIBRARIES = ["scikit-learn", "imbalanced-learn", "optuna", "pandas", "numpy", "scipy",
              "matplotlib", "clearml", "flaml", "lightgbm", "xgboost"]
