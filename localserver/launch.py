@@ -73,9 +73,7 @@ class ServerHandle:
             self._inproc = None
             return
         if self.pid:
-            from .agents import stop_detached
-            stop_detached(self.data_dir)  # first: without a server to answer, they hang on
-            _terminate(self.pid, timeout)
+            _shut_down(self.data_dir, self.pid, timeout)
             self.pid = None
 
     def __enter__(self) -> "ServerHandle":
@@ -105,6 +103,15 @@ def _alive(pid: int) -> bool:
         return done == 0
     except ChildProcessError:
         return True
+
+
+def _shut_down(data_dir, pid: int, timeout: float) -> None:
+    """Stop the server process ``pid`` of ``data_dir``, and first the agents ``tabpipe
+    agents`` left running for it: they would poll it forever, and without a server to
+    answer they are slow to exit."""
+    from .agents import stop_detached
+    stop_detached(data_dir)
+    _terminate(pid, timeout)
 
 
 def _terminate(pid: int, timeout: float) -> None:
@@ -193,9 +200,7 @@ def stop_server(data_dir, timeout: float = 15.0) -> bool:
     if not _alive(pid):
         layout.pidfile.unlink(missing_ok=True)
         return False
-    from .agents import stop_detached
-    stop_detached(data_dir)  # `agents` workers of this server would poll it forever
-    _terminate(pid, timeout)
+    _shut_down(data_dir, pid, timeout)
     return True
 
 

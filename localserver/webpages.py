@@ -103,21 +103,21 @@ def _steps(store, doc: dict) -> list[str]:
         dag = json.loads(((doc.get("configuration") or {}).get("Pipeline") or {}).get("value") or "{}")
     except ValueError:
         dag = {}
-    title = "Pipeline steps"
+    title, first = "Pipeline steps", "step"
     if isinstance(dag, dict) and dag:
         steps = [(name, (node or {}).get("executed") or (node or {}).get("job_id"))
                  for name, node in dag.items()]
-    else:  # e.g. a training step's trial tasks (train.trial_tasks), or a controller's steps
+    else:  # a controller's steps, or e.g. a training step's trial tasks (train.trial_tasks)
         steps = [(d.get("name"), d["id"]) for d in store.scan("tasks", parent=[doc["id"]])]
-        title = "Pipeline steps" if doc.get("type") == "controller" else "Child tasks"
+        if doc.get("type") != "controller":
+            title, first = "Child tasks", "name"
     rows = []
     for name, task_id in steps:
         task = store.get("tasks", task_id) if task_id else None
         reused = task is not None and task.get("parent") not in (None, doc["id"])
         rows.append([_e(name), _task_link(task_id), _e((task or {}).get("status")),
                      "reused (cached)" if reused else ""])
-    return [f"<h2>{title}</h2>", _table(["name" if title == "Child tasks" else "step", "task",
-                                        "status", ""], rows)] if rows else []
+    return [f"<h2>{title}</h2>", _table([first, "task", "status", ""], rows)] if rows else []
 
 
 def _artifacts_and_models(doc: dict) -> list[str]:
@@ -143,49 +143,53 @@ def _cell(store, value) -> str:
     return _e(f"{value:.4f}" if isinstance(value, float) else value)
 
 
-def _tables(store, task_id: str) -> list[str]:
-    """The task's reported tables (plotly table plots, as ``Logger.report_table`` sends them),
-    newest report of each title, at most ``TABLE_ROWS`` rows each."""
-    newest = {}
-    for _, doc in store.events(task_id, types=["plot"]):
-        try:
-            data = (json.loads(doc.get("plot_str") or "{}").get("data") or [{}])[0]
-        except (ValueError, AttributeError):
-            continue
-        if data.get("type") == "table":
-            newest[f"{doc.get('metric')} / {doc.get('variant')}"] = data
-    out = []
-    for title, data in sorted(newest.items()):
-        header = [h[0] if isinstance(h, list) and h else h
-                  for h in (data.get("header") or {}).get("values") or []]
-        columns = (data.get("cells") or {}).get("values") or []
-        rows = [list(r) for r in zip(*columns)]
-        more = f"<p>({len(rows) - TABLE_ROWS} more rows)</p>" if len(rows) > TABLE_ROWS else ""
-        out += [f"<h3>{_e(title)}</h3>",
-                _table([str(h) for h in header], [[_cell(store, v) for v in r] for r in rows[:TABLE_ROWS]]),
-                more]
-    return ["<h2>Tables</h2>"] + (out or ["<p>(none)</p>"])
-
-
-def _plots(store, task_id: str) -> list[str]:
-    """The task's other plots, newest report of each title: scatter and line plots drawn
-    (``localserver.svgplot``), other kinds named."""
-    from .svgplot import drawable, scatter_svg
+def _newest_plots(store, task_id: str) -> dict[tuple, dict]:
+    """The task's plot reports (plotly JSON), the newest of each (metric, variant)."""
     newest = {}
     for _, doc in store.events(task_id, types=["plot"]):
         try:
             plot = json.loads(doc.get("plot_str") or "{}")
         except ValueError:
             continue
-        kind = ((plot.get("data") or [{}])[0] or {}).get("type", "scatter")
-        if kind != "table":
-            newest[" / ".join(filter(None, (doc.get("metric"), doc.get("variant"))))] = plot
+        if isinstance(plot, dict):
+            newest[(doc.get("metric"), doc.get("variant"))] = plot
+    return newest
+
+
+def _kind(plot: dict) -> str:
+    return ((plot.get("data") or [{}])[0] or {}).get("type", "scatter")
+
+
+def _tables(store, newest: dict[tuple, dict]) -> list[str]:
+    """The reported tables (plotly table plots, as ``Logger.report_table`` sends them), at
+    most ``TABLE_ROWS`` rows each."""
     out = []
-    for title, plot in sorted(newest.items()):
+    for (metric, variant), plot in sorted(newest.items(), key=lambda kv: f"{kv[0][0]} / {kv[0][1]}"):
+        if _kind(plot) != "table":
+            continue
+        data = plot["data"][0]
+        header = [h[0] if isinstance(h, list) and h else h
+                  for h in (data.get("header") or {}).get("values") or []]
+        columns = (data.get("cells") or {}).get("values") or []
+        rows = [list(r) for r in zip(*columns)]
+        more = f"<p>({len(rows) - TABLE_ROWS} more rows)</p>" if len(rows) > TABLE_ROWS else ""
+        out += [f"<h3>{_e(f'{metric} / {variant}')}</h3>",
+                _table([str(h) for h in header], [[_cell(store, v) for v in r] for r in rows[:TABLE_ROWS]]),
+                more]
+    return ["<h2>Tables</h2>"] + (out or ["<p>(none)</p>"])
+
+
+def _plots(newest: dict[tuple, dict]) -> list[str]:
+    """The other plots: scatter and line plots drawn (``localserver.svgplot``), other kinds
+    named."""
+    from .svgplot import drawable, scatter_svg
+    titled = {" / ".join(filter(None, key)): plot for key, plot in newest.items()
+              if _kind(plot) != "table"}
+    out = []
+    for title, plot in sorted(titled.items()):
         out.append(f"<h3>{_e(title)}</h3>")
-        kind = (plot.get("data") or [{}])[0].get("type", "scatter")
         out.append(scatter_svg(plot) if drawable(plot) else
-                   f"<p>({_e(kind)} plot: not drawn here; the ClearML web UI draws it)</p>")
+                   f"<p>({_e(_kind(plot))} plot: not drawn here; the ClearML web UI draws it)</p>")
     return ["<h2>Plots</h2>"] + out if out else []
 
 
@@ -208,7 +212,8 @@ def task_page(store, task_id: str) -> tuple[int, str]:
             _facts(doc, ["id", "type", "status", "status_message", "project", "parent", "created",
                          "started", "completed", "tags", "system_tags", "comment"], store)]
     body += _steps(store, doc) + _parameters(store, doc) + _artifacts_and_models(doc) + _scalars(doc)
-    body += _tables(store, task_id) + _plots(store, task_id) + _images_and_log(store, task_id)
+    plots = _newest_plots(store, task_id)
+    body += _tables(store, plots) + _plots(plots) + _images_and_log(store, task_id)
     return 200, _page(doc.get("name") or task_id, body)
 
 

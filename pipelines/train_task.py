@@ -85,12 +85,9 @@ def _record(task, result, recipe: dict, y: pd.Series, prepared_id: str, project:
     tracking.report_figures(task, "tuning" + suffix.replace("_", "/"), result.figures)
     tracking.report_table(task, "tuning/trials" + suffix.replace("_", "/"), result.trials)
     task.upload_artifact("trials" + suffix, artifact_object=result.trials, wait_on_upload=True)
-    oof_path = tracking.scratch_dir("oof") / "oof.npz"
     # Row-capped families (SVM, k-NN on large data) predict out-of-fold on a subsample only.
     rows = result.row_index if result.row_index is not None else np.arange(len(y))
-    np.savez_compressed(oof_path, proba=result.oof_proba, classes=np.array(result.classes),
-                        y=y.iloc[rows].to_numpy(dtype=str), rows=np.asarray(rows))
-    tracking.upload_file(task, "oof_proba" + suffix, oof_path)
+    save_oof(task, "oof_proba" + suffix, result.oof_proba, result.classes, y.iloc[rows], rows)
     for note in result.notes:
         task.get_logger().report_text(note)
     return _register(task, result, recipe, result.family, prepared_id, project,
@@ -168,6 +165,15 @@ def _register(task, result, recipe: dict, family: str, prepared_id: str, project
 
 def _labels(result) -> dict[str, int]:
     return {str(c): i for i, c in enumerate(result.classes)}
+
+
+def save_oof(task, artifact: str, proba: np.ndarray, classes, y: pd.Series, rows) -> None:
+    """Upload out-of-fold probabilities as ``load_oof`` reads them back: ``rows`` are the
+    positions in the training split of ``y``'s rows (and of ``proba``'s)."""
+    path = tracking.scratch_dir("oof") / "oof.npz"
+    np.savez_compressed(path, proba=proba, classes=np.array(classes),
+                        y=y.to_numpy(dtype=str), rows=np.asarray(rows))
+    tracking.upload_file(task, artifact, path)
 
 
 def load_oof(train_task_id: str, artifact: str = "oof_proba") -> dict:

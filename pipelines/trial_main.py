@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def run_trial(task) -> float:
     """Cross-validate the configuration set on ``task``; returns its mean fold score."""
-    from pipelines.train_task import _load_training
+    from pipelines.train_task import _load_training, save_oof
     from steps.config import PreprocessConfig, TrainConfig
     from steps.trial_space import configuration, parse_params, record_space, trial_objective
 
@@ -53,16 +53,8 @@ def run_trial(task) -> float:
     value = float(np.mean(scores))
     logger.report_single_value(f"cv_{metric}", value)
     logger.report_single_value(f"cv_{metric}_std", float(np.std(scores)))
-    _upload_oof(task, oof, objective, data.row_index)
+    save_oof(task, OOF_ARTIFACT, oof, objective.classes, objective.y, data.row_index)
     return value
-
-
-def _upload_oof(task, oof: np.ndarray, objective, rows: np.ndarray) -> None:
-    from pipelines import tracking
-    path = tracking.scratch_dir("trial-oof") / "oof.npz"
-    np.savez_compressed(path, proba=oof, classes=np.array(objective.classes),
-                        y=objective.y.to_numpy(dtype=str), rows=np.asarray(rows))
-    tracking.upload_file(task, OOF_ARTIFACT, path)
 
 
 def main() -> None:

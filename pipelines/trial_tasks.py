@@ -176,13 +176,14 @@ def search_with_tasks(step_task, family: str, prepared_id: str, train_cfg, prep_
         from pipelines import warm
         warm.start_forkserver()
     data = trial_objective(family, X, y, roles, prep_cfg, train_cfg, class_order, groups)
-    space = {f"{PROPOSAL}/{k}": v for k, v in record_space(data.objective).items()}
-    study, first = _seeded_study(data.objective, family, prep_cfg, train_cfg, space)
+    space = record_space(data.objective)
+    proposals = {f"{PROPOSAL}/{k}": v for k, v in space.items()}  # as the optimizer names them
+    study, first = _seeded_study(data.objective, family, prep_cfg, train_cfg, proposals)
     setup = {"family": family, "prepared_id": prepared_id,
              "train_cfg": train_cfg.model_dump_json(), "preprocess_cfg": prep_cfg.model_dump_json()}
     trials_project = f"{project}/trials"  # together, for the web UI's compare view
     template = _template(trials_project, family, setup, as_text(first))
-    hpo = _optimizer(template.id, study, space, train_cfg, len(data.objective.folds),
+    hpo = _optimizer(template.id, study, proposals, train_cfg, len(data.objective.folds),
                      trials_project, _report(_unprefixed(on_trial), family))
     log.info("%s: %d trials as ClearML tasks (%s, %d at a time)", family, train_cfg.n_trials,
              f"queue {opts.queue}" if opts.queue else "subprocesses of this step",
@@ -190,8 +191,8 @@ def search_with_tasks(step_task, family: str, prepared_id: str, train_cfg, prep_
     if not _run(hpo, opts.queue, train_cfg.timeout_s):
         data.notes.append(f"train.timeout_s={train_cfg.timeout_s:g} s ended the search; "
                           "running trials were stopped")
-    trials = trial_table(step_task.id, template.id, train_cfg.metric)
-    return _result(family, train_cfg, data.objective, data, trials, start)
+    trials = trial_table(step_task.id, train_cfg.metric)
+    return _result(family, train_cfg, data, space, trials, start)
 
 
 STATES = {"completed": "COMPLETE", "failed": "FAIL", "stopped": "PRUNED"}
@@ -205,14 +206,14 @@ def _unprefixed(on_trial):
     return lambda row: on_trial({**row, "params": {k[cut:]: v for k, v in row["params"].items()}})
 
 
-def trial_table(parent_id: str, template_id: str, metric: str) -> pd.DataFrame:
-    """One row per trial task under the step, numbered in launch order, with the columns
-    of the in-process trials table (``steps.study.trials_table``) plus the task's id.
-    A stopped trial was pruned by the optimizer or ran out of time."""
+def trial_table(parent_id: str, metric: str) -> pd.DataFrame:
+    """One row per trial task under the step (the template has no parent), numbered in
+    launch order, with the columns of the in-process trials table
+    (``steps.study.trials_table``) plus the task's id. A stopped trial was pruned by the
+    optimizer or ran out of time."""
     from clearml import Task
     rows = []
-    tasks = Task.get_tasks(task_filter={"parent": parent_id, "order_by": ["created"]})
-    for task in (t for t in tasks if t.id != template_id):
+    for task in Task.get_tasks(task_filter={"parent": parent_id, "order_by": ["created"]}):
         values = task.get_reported_single_values() or {}
         started, ended = task.data.started, task.data.completed
         rows.append({
@@ -225,16 +226,15 @@ def trial_table(parent_id: str, template_id: str, metric: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _result(family, train_cfg, objective, data, trials: pd.DataFrame, start: float):
-    """Refit the best completed trial's configuration and assemble the TuneResult."""
-    from clearml import Task
-    from threadpoolctl import threadpool_limits
-
-    from steps.recipe import build_model_pipeline
-    from steps.trial_space import configuration, parse_params, record_space, study_of
+def _result(family, train_cfg, data, space: dict, trials: pd.DataFrame, start: float):
+    """Refit the best completed trial's configuration and assemble the TuneResult.
+    ``space``: the recorded space (``steps.trial_space.record_space``) the trials drew from."""
+    from pipelines.train_task import load_oof
+    from steps.trial_space import configuration, parse_params, row_params, study_of
     from steps.tuning import TuneResult
     from steps.tuning_plots import history_figure, importance_figure
 
+    objective = data.objective
     done = trials[(trials["state"] == "COMPLETE") & trials["value"].notna()] \
         if len(trials) else trials
     if done.empty:
@@ -245,16 +245,9 @@ def _result(family, train_cfg, objective, data, trials: pd.DataFrame, start: flo
             f"{train_cfg.timeout_s}) or train.trial_tasks.time_limit_s (one trial, now "
             f"{train_cfg.trial_tasks.time_limit_s})"))
     best = done.loc[done["value"].astype(float).idxmax()]
-    space = record_space(objective)
-    raw = {k[len("param_"):]: v for k, v in best.items() if k.startswith("param_")}
-    params, imbalance = configuration(objective, parse_params(raw, space))
-    oof = np.load(Task.get_task(task_id=best["task_id"]).artifacts[OOF_ARTIFACT].get_local_copy(),
-                  allow_pickle=False)["proba"]
-    model = build_model_pipeline(objective.roles, objective.prep_cfg, family, params, imbalance,
-                                 train_cfg.seed, y=objective.y, class_order=objective.class_order)
-    with warnings.catch_warnings(), threadpool_limits(train_cfg.n_jobs):
-        warnings.simplefilter("ignore")
-        model.fit(objective.X, objective.y)
+    params, imbalance = configuration(objective, parse_params(row_params(best), space))
+    oof = load_oof(best["task_id"], OOF_ARTIFACT)["proba"]
+    model = objective.fit_model(params, imbalance, objective.X, objective.y)
     study, states = study_of(trials, space), trials["state"].tolist()
     return TuneResult(
         family=family, metric=train_cfg.metric, best_params=params, best_imbalance=imbalance,

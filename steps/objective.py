@@ -73,14 +73,20 @@ class Objective:
                      else self.prep_cfg.imbalance.strategy)
         return params, imbalance
 
-    def fit_fold(self, params, imbalance, train_idx, valid_idx) -> np.ndarray:
-        y_tr = self.y.iloc[train_idx]
+    def fit_model(self, params, imbalance, X, y):
+        """The family's whole pipeline with this configuration, fitted on (X, y): a fold's
+        model, or the refit of the best configuration."""
         model = build_model_pipeline(self.roles, self.prep_cfg, self.family, params, imbalance,
-                                     self.train_cfg.seed, y=y_tr, class_order=self.class_order)
+                                     self.train_cfg.seed, y=y, class_order=self.class_order)
         # OpenMP/BLAS threads capped at n_jobs: the machine is shared
         with warnings.catch_warnings(), threadpool_limits(self.train_cfg.n_jobs):
             warnings.simplefilter("ignore")  # convergence chatter; failures still raise
-            model.fit(self.X.iloc[train_idx], y_tr)
+            return model.fit(X, y)
+
+    def fit_fold(self, params, imbalance, train_idx, valid_idx) -> np.ndarray:
+        model = self.fit_model(params, imbalance, self.X.iloc[train_idx], self.y.iloc[train_idx])
+        with warnings.catch_warnings(), threadpool_limits(self.train_cfg.n_jobs):
+            warnings.simplefilter("ignore")
             return _proba_in_order(model, self.X.iloc[valid_idx], self.classes)
 
     def _stop_if_late(self, trial, step: int, elapsed: float) -> None:

@@ -16,8 +16,7 @@ import pandas as pd
 
 from steps.objective import Objective
 from steps.recipe import infer_roles
-from steps.study import _folds
-from steps.tuning import cap_rows
+from steps.tuning import family_rows, objective_on
 
 # (Optuna suggest method, its keyword arguments) per parameter name
 Space = dict[str, tuple[str, dict]]
@@ -93,26 +92,12 @@ def trial_objective(family: str, X: pd.DataFrame, y: pd.Series, roles: dict, pre
                     train_cfg, class_order=None, groups=None) -> TrialData:
     """The objective every trial of ``family`` scores on: the row cap (``train.max_rows``)
     and the seeded folds are deterministic, so each trial process and the step that refits
-    the winner see the same rows and folds."""
-    from steps.models import FAMILIES
-    if train_cfg.custom_families:
-        from steps.custom_families import register
-        register(train_cfg.custom_families)
-    notes: list[str] = []
-    X, y = X.reset_index(drop=True), pd.Series(y).reset_index(drop=True)
-    cap = train_cfg.max_rows.get(family, FAMILIES[family].row_cap)
-    X, y, note = cap_rows(X, y, cap, train_cfg.seed, quiet=True)
-    notes += [note] if note else []
-    row_index = X.index.to_numpy()
-    X, y = X.reset_index(drop=True), y.reset_index(drop=True)
-    roles = roles or infer_roles(X)
-    if groups is not None:
-        groups = np.asarray(groups)[row_index]
-    folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, notes, groups)
-    objective = Objective(family, X, y, roles, prep_cfg, train_cfg, folds,
-                          sorted(pd.unique(y).tolist()), class_order)
+    the winner see the same rows and folds. No cost guard: these families are the
+    expensive ones on purpose, and ``train.trial_tasks.time_limit_s`` bounds a trial."""
+    X, y, notes = family_rows(family, X, y, train_cfg, quiet=True)
+    objective, row_index = objective_on(family, X, y, roles or infer_roles(X), prep_cfg,
+                                        train_cfg, class_order, groups, notes)
     return TrialData(objective, row_index, notes)
-
 
 
 def _distribution(method: str, kw: dict):
@@ -126,6 +111,11 @@ def _distribution(method: str, kw: dict):
                 **({"step": step} if step else {}))
 
 
+def row_params(row) -> dict:
+    """A trials-table row's parameters (its ``param_*`` columns), by name."""
+    return {k[len("param_"):]: v for k, v in row.items() if k.startswith("param_")}
+
+
 def study_of(trials: pd.DataFrame, space: Space) -> optuna.Study:
     """An in-memory study of trials run elsewhere (a ``state``, a ``value`` and ``param_*``
     text per row), for the same history and importance figures as an in-process search."""
@@ -133,9 +123,8 @@ def study_of(trials: pd.DataFrame, space: Space) -> optuna.Study:
     states = {"COMPLETE": optuna.trial.TrialState.COMPLETE,
               "PRUNED": optuna.trial.TrialState.PRUNED, "FAIL": optuna.trial.TrialState.FAIL}
     for _, row in trials.iterrows():
-        raw = {k[len("param_"):]: v for k, v in row.items() if k.startswith("param_")}
         try:
-            params = parse_params(raw, space)
+            params = parse_params(row_params(row), space)
         except ValueError:
             continue  # a trial whose parameters were edited by hand: not drawn from the space
         complete = row["state"] == "COMPLETE"

@@ -10,19 +10,17 @@ from __future__ import annotations
 import logging
 import math
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 from sklearn.model_selection import train_test_split
 
 from steps.config import PreprocessConfig, TrainConfig
 from steps.cost import plan_rows, starting_config
 from steps.models import FAMILIES
 from steps.objective import Objective, score
-from steps.recipe import build_model_pipeline, infer_roles
+from steps.recipe import infer_roles
 from steps.search_space import nothing_to_search, starting_trials
 from steps.study import _Budget, _folds, _make_study, _report, trials_table
 from steps.tuning_plots import importance_figure, history_figure
@@ -101,22 +99,42 @@ def tune_family(family: str, X: pd.DataFrame, y: pd.Series, prep_cfg: Preprocess
     return session.finish(start)
 
 
+def family_rows(family: str, X: pd.DataFrame, y, train_cfg, quiet: bool = False):
+    """(X, y, notes) that ``family`` is tuned on: its ``train.max_rows`` cap applied
+    (stratified, seeded: the same rows in every process). Custom families are registered
+    first; an unknown family fails with the known ones."""
+    if train_cfg.custom_families:  # imported here: where the family is trained
+        from steps.custom_families import register
+        register(train_cfg.custom_families)
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; expected one of {sorted(FAMILIES)}")
+    X, y = X.reset_index(drop=True), pd.Series(y).reset_index(drop=True)
+    cap = train_cfg.max_rows.get(family, FAMILIES[family].row_cap)
+    X, y, note = cap_rows(X, y, cap, train_cfg.seed, quiet=quiet)
+    return X, y, [note] if note else []
+
+
+def objective_on(family: str, X: pd.DataFrame, y: pd.Series, roles, prep_cfg, train_cfg,
+                 class_order, groups, notes: list[str]) -> tuple[Objective, np.ndarray]:
+    """The objective on rows chosen from the caller's (their index: positions there, which
+    caps keep), with its seeded folds, and those positions. ``groups``: the caller's, one per
+    row. A note is added when the folds had to be fewer."""
+    row_index = X.index.to_numpy()
+    X, y = X.reset_index(drop=True), y.reset_index(drop=True)
+    if groups is not None:  # the chosen rows' groups, by position
+        groups = np.asarray(groups)[row_index]
+    folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, notes, groups)
+    return Objective(family, X, y, roles, prep_cfg, train_cfg, folds,
+                     sorted(pd.unique(y).tolist()), class_order), row_index
+
+
 class TuningSession:
     """A family's study with its rows, folds and refit rows: what a later budget round
     resumes. Opening one applies the row caps and the trial-cost guard."""
 
     def __init__(self, family, X, y, prep_cfg, train_cfg, budget, roles,
                  class_order=None, groups=None) -> None:
-        if train_cfg.custom_families:  # imported here: where the family is trained
-            from steps.custom_families import register
-            register(train_cfg.custom_families)
-        if family not in FAMILIES:
-            raise ValueError(f"unknown family {family!r}; expected one of {sorted(FAMILIES)}")
-        self.notes: list[str] = []
-        X, y = X.reset_index(drop=True), pd.Series(y).reset_index(drop=True)
-        cap = train_cfg.max_rows.get(family, FAMILIES[family].row_cap)
-        X, y, note = cap_rows(X, y, cap, train_cfg.seed)
-        self.notes += [note] if note else []
+        X, y, self.notes = family_rows(family, X, y, train_cfg)
         roles = roles or infer_roles(X)
         overrides = train_cfg.search.get(family, {})
         plan = plan_rows(family, X, y, roles, prep_cfg, train_cfg, budget, train_cfg.cv_folds,
@@ -127,13 +145,9 @@ class TuningSession:
                 self.refit_data = cap_rows(X, y, plan.refit_rows, train_cfg.seed, quiet=True)[:2]
             X, y, _ = cap_rows(X, y, plan.rows, train_cfg.seed, quiet=True)
             self.notes.append(plan.note)
-        self.row_index = X.index.to_numpy()  # positions in the caller's rows (caps keep them)
-        X, y = X.reset_index(drop=True), y.reset_index(drop=True)
-        if groups is not None:  # the capped rows' groups, by position
-            groups = np.asarray(groups)[self.row_index]
-        folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, self.notes, groups)
-        self.objective = Objective(family, X, y, roles, prep_cfg, train_cfg, folds,
-                                   sorted(pd.unique(y).tolist()), class_order)
+        self.objective, self.row_index = objective_on(family, X, y, roles, prep_cfg, train_cfg,
+                                                      class_order, groups, self.notes)
+        folds = self.objective.folds
         # refit time / one fold's fit time: ~ a bit over a fold unless the cost guard measured it
         self.objective.refit_factor = plan.refit_factor(len(folds)) or 1.25
         self.study = _make_study(train_cfg.seed, len(folds))
@@ -179,13 +193,8 @@ def _finish(session: TuningSession, start: float) -> TuneResult:
     if objective.refit_done == best.number:
         model = session._refit_model  # a resumed study found nothing better: same refit
     else:
-        model = build_model_pipeline(objective.roles, objective.prep_cfg, objective.family,
-                                     params, imbalance, cfg.seed, y=y,
-                                     class_order=objective.class_order)
         refit_start = time.monotonic()
-        with warnings.catch_warnings(), threadpool_limits(cfg.n_jobs):
-            warnings.simplefilter("ignore")
-            model.fit(X, y)
+        model = objective.fit_model(params, imbalance, X, y)
         session._refit_model, session.refit_seconds = model, time.monotonic() - refit_start
         objective.refit_done = best.number
     oof = objective.best_oof if math.isclose(objective.best_value, best.value) else None
