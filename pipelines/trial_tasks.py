@@ -30,9 +30,12 @@ POLL_MINUTES = 0.5 / 60  # the optimizer checks its trials every half second
 
 def _optimizer_class():
     """OptimizerOptuna starting from our study (seeded TPE, our pruner, the quick starts
-    enqueued) and proposing from the recorded space with its steps and log scales. It also
-    ends promptly when stopped (Optuna ignores ``Study.stop`` from another thread), and a
-    trial stopped before its last fold counts as pruned, not scored on part of its folds."""
+    enqueued) and proposing from the recorded space with its steps and log scales. A
+    proposal repeating a scored configuration reuses its score, as in-process (ClearML's own
+    objective would prune it, so a small space spent its trials on nothing and never
+    converged). It also ends promptly when stopped (Optuna ignores ``Study.stop`` from
+    another thread), and a trial stopped before its last fold counts as pruned, not scored
+    on part of its folds."""
     import optuna
     from clearml.automation.optuna import OptimizerOptuna
     from clearml.automation.optuna.optuna import OptunaObjective
@@ -41,6 +44,7 @@ def _optimizer_class():
         study = None  # set before start(): an optuna Study
         space: dict = {}  # "General/<name>" -> (suggest method, keywords)
         callbacks: list = []
+        repeat_score = None  # Objective.repeat_score: an earlier score of this configuration
 
         def start(self) -> None:
             self._study = self.study
@@ -58,6 +62,11 @@ def _optimizer_class():
         def _run_trial(self, trial) -> float:
             if self._stop_event.is_set():
                 raise optuna.TrialPruned("the search was stopped")
+            for name, (method, keywords) in self.space.items():  # drawn once per trial:
+                getattr(trial, method)(name=name, **keywords)    # the objective reads them back
+            repeated = self.repeat_score(trial) if self.repeat_score else None
+            if repeated is not None:
+                return repeated
             value = self._objective.objective(trial)
             job = next((j for j, override in self._created_jobs_ids.values()
                         if override == trial.params), None)
@@ -128,12 +137,13 @@ def _seeded_study(objective, family: str, prep_cfg, train_cfg, space: dict):
 
 
 def _optimizer(template_id: str, study, space: dict, train_cfg, n_folds: int, project: str,
-               callback):
+               callback, repeat_score=None):
     from clearml.automation import HyperParameterOptimizer
     opts = train_cfg.trial_tasks
     optimizer_class = _optimizer_class()
     optimizer_class.study, optimizer_class.space = study, space
     optimizer_class.callbacks = [callback]
+    optimizer_class.repeat_score = staticmethod(repeat_score) if repeat_score else None
     hpo = HyperParameterOptimizer(
         base_task_id=template_id, hyper_parameters=clearml_ranges(space),
         objective_metric_title=OBJECTIVE_TITLE, objective_metric_series=train_cfg.metric,
@@ -165,6 +175,7 @@ def search_with_tasks(step_task, family: str, prepared_id: str, train_cfg, prep_
                       X, y, roles, class_order=None, groups=None, on_trial=None):
     """Run the family's study with a task per trial; returns a ``steps.tuning.TuneResult``."""
     from steps.study import _report
+    from steps.tuning import repeat_note
     from steps.trial_space import as_text, record_space, trial_objective
 
     start = time.monotonic()
@@ -184,13 +195,15 @@ def search_with_tasks(step_task, family: str, prepared_id: str, train_cfg, prep_
     trials_project = f"{project}/trials"  # together, for the web UI's compare view
     template = _template(trials_project, family, setup, as_text(first))
     hpo = _optimizer(template.id, study, proposals, train_cfg, len(data.objective.folds),
-                     trials_project, _report(_unprefixed(on_trial), family))
+                     trials_project, _report(_unprefixed(on_trial), family),
+                     data.objective.repeat_score)
     log.info("%s: %d trials as ClearML tasks (%s, %d at a time)", family, train_cfg.n_trials,
              f"queue {opts.queue}" if opts.queue else "subprocesses of this step",
              opts.concurrency)
     if not _run(hpo, opts.queue, train_cfg.timeout_s):
         data.notes.append(f"train.timeout_s={train_cfg.timeout_s:g} s ended the search; "
                           "running trials were stopped")
+    data.notes.extend(repeat_note(study))
     trials = trial_table(step_task.id, train_cfg.metric)
     return _result(family, train_cfg, data, space, trials, start)
 

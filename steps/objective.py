@@ -107,9 +107,10 @@ class Objective:
             trial.set_user_attr("stop_reason", reason)
             raise optuna.TrialPruned(reason)
 
-    def _repeat(self, trial) -> float | None:
+    def repeat_score(self, trial) -> float | None:
         """The score of an earlier complete trial with the same configuration, if any: the
-        folds and seeds are fixed, so cross-validating it again would give the same number."""
+        folds and seeds are fixed, so cross-validating it again would give the same number.
+        After ``REPEATS_TO_STOP`` repeats in a row the study stops: it has converged."""
         done = trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
         earlier = next((t for t in done if t.params == trial.params), None)
         if earlier is None:
@@ -141,7 +142,7 @@ class Objective:
 
     def __call__(self, trial) -> float:
         params, imbalance = self.params(trial)
-        repeated = self._repeat(trial)
+        repeated = self.repeat_score(trial)
         if repeated is not None:
             return repeated
         fold_start = time.monotonic()

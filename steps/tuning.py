@@ -168,7 +168,7 @@ class TuningSession:
 REPEAT_NOTE = "repeated a scored configuration"
 
 
-def _repeat_note(study) -> list[str]:
+def repeat_note(study) -> list[str]:
     """How many trials reused an earlier score, and whether the search stopped converged."""
     repeats = sum("repeat_of" in t.user_attrs for t in study.trials)
     if not repeats:
@@ -186,7 +186,7 @@ def _finish(session: TuningSession, start: float) -> TuneResult:
         reasons = sorted({t.user_attrs.get("error", t.state.name) for t in study.trials})
         raise RuntimeError(f"{objective.family}: no trial completed; reasons: {reasons}")
     best = study.best_trial
-    notes = session.notes = [n for n in notes if REPEAT_NOTE not in n] + _repeat_note(study)
+    notes = session.notes = [n for n in notes if REPEAT_NOTE not in n] + repeat_note(study)
     params = {k: v for k, v in best.params.items() if k != "imbalance"}
     imbalance = best.params.get("imbalance", objective.prep_cfg.imbalance.strategy)
     (X, y), cfg = session.refit_data, objective.train_cfg

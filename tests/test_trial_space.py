@@ -1,6 +1,8 @@
 """train.trial_tasks, without a server: a trial run in its own process draws from the same
 space, parses the optimizer's text back to the same configuration, and scores it on the
 same rows and folds as the in-process study would."""
+import threading
+
 import numpy as np
 import optuna
 import pandas as pd
@@ -114,3 +116,32 @@ def test_clearml_ranges_mirror_the_space():
     assert isinstance(ranges["min_samples_leaf"], LogUniformParameterRange)
     assert 10 ** ranges["min_samples_leaf"].max_value == pytest.approx(20)
     assert isinstance(ranges["max_features"], UniformParameterRange)
+
+
+def test_a_repeated_proposal_reuses_its_score_until_the_search_converges():
+    """ClearML's own objective prunes a repeat; ours reuses its score as in-process trials
+    do, so a small space stops as converged instead of spending its trials on nothing."""
+    from pipelines.trial_tasks import _optimizer_class
+    from steps.tuning import repeat_note
+
+    launched = []
+
+    class Launcher:  # stands in for ClearML's objective: one trial task per call
+        def objective(self, trial):
+            launched.append(dict(trial.params))
+            return {1: 0.5, 2: 0.7}[trial.params["General/k"]]
+
+    optimizer = object.__new__(_optimizer_class())
+    optimizer._stop_event, optimizer._created_jobs_ids = threading.Event(), {}
+    optimizer._objective, optimizer.space = Launcher(), {
+        "General/k": ("suggest_categorical", {"choices": [1, 2]})}
+    optimizer.repeat_score = _objective("knn").objective.repeat_score
+    study = optuna.create_study(direction="maximize",
+                                sampler=optuna.samplers.RandomSampler(seed=0))
+    study.optimize(optimizer._run_trial, n_trials=200, callbacks=[optimizer._stop_if_asked])
+    assert sorted(p["General/k"] for p in launched) == [1, 2]  # each configuration ran once
+    assert len(study.trials) < 200 and study.best_value == 0.7
+    repeats = [t for t in study.trials if "repeat_of" in t.user_attrs]
+    assert len(repeats) == len(study.trials) - 2
+    assert all(t.value == study.trials[t.user_attrs["repeat_of"]].value for t in repeats)
+    assert "converged" in repeat_note(study)[0]
