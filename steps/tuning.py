@@ -23,7 +23,6 @@ from steps.objective import Objective, score
 from steps.recipe import infer_roles
 from steps.search_space import nothing_to_search, starting_trials
 from steps.study import _Budget, _folds, _make_study, _report, trials_table
-from steps.tuning_plots import importance_figure, history_figure
 
 __all__ = ["TuneResult", "TuningSession", "cap_rows", "score", "tune_family"]
 
@@ -179,6 +178,9 @@ def repeat_note(study) -> list[str]:
 
 
 def _finish(session: TuningSession, start: float) -> TuneResult:
+    # drawn here only: matplotlib's import would cost each trial task ~0.4 s otherwise
+    from steps.tuning_plots import history_figure, importance_figure
+
     study, objective, notes = session.study, session.objective, session.notes
     states = [t.state.name for t in study.trials]
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
