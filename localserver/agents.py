@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .datadir import Layout, client_config_text
+from .pids import identity, recorded_pid
 
 
 @dataclass
@@ -157,7 +158,7 @@ def remember_detached(data_dir, pool: AgentPool) -> None:
     """Agents left running by ``agents`` (not ``--foreground``): the server's stop stops them,
     instead of leaving them polling an address where nothing answers."""
     with open(Layout(data_dir).agent_pids, "a") as fh:
-        fh.writelines(f"{agent.proc.pid}\n" for agent in pool.agents)
+        fh.writelines(f"{identity(agent.proc.pid)}\n" for agent in pool.agents)
 
 
 def stop_detached(data_dir, timeout: float = 15.0) -> int:
@@ -167,17 +168,16 @@ def stop_detached(data_dir, timeout: float = 15.0) -> int:
     import psutil
     path = Layout(data_dir).agent_pids
     try:
-        pids = [int(line) for line in path.read_text().split()]
-    except (OSError, ValueError):
+        lines = path.read_text().splitlines()
+    except OSError:
         return 0
     path.unlink(missing_ok=True)
     agents = []
-    for pid in pids:
+    for pid in filter(None, (recorded_pid(line, legacy_ok=False) for line in lines)):
         try:
             proc = psutil.Process(pid)
-            if "clearml_agent" in " ".join(proc.cmdline()):
-                os.killpg(pid, signal.SIGTERM)
-                agents.append(proc)
+            os.killpg(pid, signal.SIGTERM)
+            agents.append(proc)
         except (psutil.Error, ProcessLookupError, PermissionError):
             continue
     _, alive = psutil.wait_procs(agents, timeout=timeout)

@@ -16,7 +16,8 @@ import uuid
 from pathlib import Path
 
 from .datadir import Layout
-from .launch import ServerHandle, _alive, start_server
+from .launch import ServerHandle, start_server
+from .pids import identity, recorded_pid
 
 @contextlib.contextmanager
 def _locked(layout: Layout):
@@ -28,25 +29,12 @@ def _locked(layout: Layout):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _identity(pid: int) -> str:
-    """A process's PID and start time: a PID reused by a later process is not the holder."""
-    import psutil
-    try:
-        return f"{pid} {psutil.Process(pid).create_time():.3f}"
-    except psutil.Error:
-        return str(pid)
-
-
 def lease_holder(lease: Path) -> int | None:
     """The PID of the live process that holds ``lease``, else None."""
     try:
-        text = lease.read_text().split()
-        pid = int(text[0])
-    except (OSError, ValueError, IndexError):
+        return recorded_pid(lease.read_text())
+    except OSError:
         return None
-    if not _alive(pid):
-        return None
-    return pid if len(text) < 2 or _identity(pid) == " ".join(text[:2]) else None
 
 
 def live_leases(layout: Layout) -> list[Path]:
@@ -70,7 +58,7 @@ def shared_server(data_dir, **start_kw):
     layout.leases.mkdir(exist_ok=True)
     lease = layout.leases / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     with _locked(layout):
-        lease.write_text(_identity(os.getpid()))
+        lease.write_text(identity(os.getpid()))
         try:
             handle: ServerHandle = start_server(layout.root, **start_kw)
         except BaseException:

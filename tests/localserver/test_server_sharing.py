@@ -73,7 +73,7 @@ def test_server_stop_stops_the_agents_left_running_for_it(tmp_path, capsys):
     from localserver.cli import main
     data = tmp_path / "data"
     assert main(["agents", "--data-dir", str(data), "--count", "1", "--queues", "q"]) == 0
-    pids = [int(p) for p in Layout(data).agent_pids.read_text().split()]
+    pids = [int(line.split()[0]) for line in Layout(data).agent_pids.read_text().splitlines()]
     agent = psutil.Process(pids[0])
     assert "clearml_agent" in " ".join(agent.cmdline()) and agent.is_running()
     try:
@@ -90,11 +90,30 @@ def test_server_stop_stops_the_agents_left_running_for_it(tmp_path, capsys):
 def test_a_lease_whose_pid_now_names_another_process_is_not_live(tmp_path):
     import os
 
-    from localserver.sharing import _identity
+    from localserver.pids import identity
     layout = Layout(tmp_path).ensure()
     layout.leases.mkdir()
     mine, reused = layout.leases / "mine", layout.leases / "reused"
-    mine.write_text(_identity(os.getpid()))
+    mine.write_text(identity(os.getpid()))
     reused.write_text(f"{os.getpid()} 1.000")  # this PID, held by a process started in 1970
     assert live_leases(layout) == [mine]
     assert not reused.exists()
+
+
+def test_a_recorded_agent_whose_pid_now_names_another_process_is_left_alone(tmp_path):
+    from localserver.agents import stop_detached
+    from localserver.pids import identity
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+                             start_new_session=True)
+    try:
+        layout = Layout(tmp_path).ensure()
+        layout.agent_pids.write_text(f"{other.pid} 1.000\n"  # its PID, a 1970 start time
+                                     f"{other.pid}\n")  # a bare PID: its start unknown
+        assert stop_detached(tmp_path, timeout=1) == 0
+        assert other.poll() is None and not layout.agent_pids.exists()
+        layout.agent_pids.write_text(identity(other.pid) + "\n")  # the process recorded
+        assert stop_detached(tmp_path, timeout=5) == 1
+        assert other.wait(timeout=5) is not None
+    finally:
+        if other.poll() is None:
+            other.kill()
