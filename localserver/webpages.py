@@ -180,15 +180,15 @@ def _tables(store, newest: dict[tuple, dict]) -> list[str]:
 
 
 def _plots(newest: dict[tuple, dict]) -> list[str]:
-    """The other plots: scatter and line plots drawn (``localserver.svgplot``), other kinds
-    named."""
-    from .svgplot import drawable, scatter_svg
+    """The other plots: scatter, line and parallel-coordinates plots drawn
+    (``localserver.svgplot``), other kinds named."""
+    from .svgplot import draw
     titled = {" / ".join(filter(None, key)): plot for key, plot in newest.items()
               if _kind(plot) != "table"}
     out = []
     for title, plot in sorted(titled.items()):
         out.append(f"<h3>{_e(title)}</h3>")
-        out.append(scatter_svg(plot) if drawable(plot) else
+        out.append(draw(plot) or
                    f"<p>({_e(_kind(plot))} plot: not drawn here; the ClearML web UI draws it)</p>")
     return ["<h2>Plots</h2>"] + out if out else []
 

@@ -93,7 +93,7 @@ def test_a_training_step_page_lists_its_trial_tasks(server, stored):
     assert "Pipeline steps" not in page
 
 
-def test_scatter_plots_are_drawn_and_other_kinds_named(server, stored):
+def test_scatter_and_parallel_coordinates_plots_are_drawn_and_other_kinds_named(server, stored):
     api = server.api()
     tid = api.call("tasks.create", name="train_svm", type="training", project=stored["project"])["id"]
     objective = {"data": [{"type": "scatter", "mode": "markers", "name": "job <i>",
@@ -101,19 +101,35 @@ def test_scatter_plots_are_drawn_and_other_kinds_named(server, stored):
                           {"type": "scatter", "mode": "lines", "name": "best",
                            "x": ["a", "b", "c"], "y": [0.61, 0.70, float("nan")]}],
                  "layout": {"xaxis": {"title": "job"}, "yaxis": {"title": {"text": "macro_f1"}}}}
+    # as ClearML's HyperParameterOptimizer reports it: a categorical dimension as tick texts
+    parcoords = {"data": [{"type": "parcoords", "line": {"color": [0.61, 0.70, 0.66]},
+                           "dimensions": [
+                               {"label": "General/C", "values": [0.1, 10.0, 1.0]},
+                               {"label": "General/weights", "values": [0, 1, 0],
+                                "tickvals": [0, 1], "ticktext": ["uniform", "distance"]},
+                               {"label": "macro_f1", "values": [0.61, 0.70, 0.66]}]}]}
     api.call("events.add_batch", requests=[
         {"type": "plot", "task": tid, "iter": 0, "metric": "Optimization Objective",
          "variant": "cv/macro_f1", "plot_str": json.dumps(objective)},
         {"type": "plot", "task": tid, "iter": 0, "metric": "Parallel Coordinates", "variant": "",
-         "plot_str": json.dumps({"data": [{"type": "parcoords", "dimensions": []}]})}])
+         "plot_str": json.dumps(parcoords)},
+        {"type": "plot", "task": tid, "iter": 0, "metric": "Heat", "variant": "",
+         "plot_str": json.dumps({"data": [{"type": "heatmap", "z": [[1]]}]})}])
     _, _, page = _get(server, f"/tasks/{tid}")
     plots = page[page.index("<h2>Plots</h2>"):page.index("<h2>Images</h2>")]
-    drawn = plots[plots.index("<h3>Optimization Objective / cv/macro_f1</h3>"):]
+    drawn = plots[plots.index("<h3>Optimization Objective / cv/macro_f1</h3>"):
+                  plots.index("<h3>Parallel Coordinates</h3>")]
+    lines = plots[plots.index("<h3>Parallel Coordinates</h3>"):]
+    assert lines.count("<polyline") == 3 and lines.count("<line ") == 3  # rows; axes
+    assert all(f">{text}</text>" in lines for text in ("General/C", "General/weights",
+                                                       "uniform", "distance", "0.1", "10"))
+    polylines = lines.split("<polyline")[1:]  # the best row yellow, the worst dark purple
+    assert "stroke='#fde725'" in polylines[1] and "stroke='#440154'" in polylines[0]
     assert drawn.count("<circle") == 3  # the point without an x is left out
     assert drawn.count("<polyline") == 1 and drawn.count("<polyline points='") == 1
     assert "job &lt;i&gt;" in drawn and "<i>" not in drawn  # names escaped
     assert ">macro_f1</text>" in drawn and ">0.61</text>" in drawn and ">0.7</text>" in drawn
-    assert "(parcoords plot: not drawn here" in plots
+    assert "(heatmap plot: not drawn here" in plots
 
 
 def test_a_cached_pipeline_lists_the_steps_it_reused(server, stored):
