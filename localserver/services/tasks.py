@@ -13,29 +13,25 @@ EDIT_FIELDS = ("name", "tags", "system_tags", "type", "comment", "parent", "proj
 LIST_FIELDS = ("id", "user", "project", "parent", "status", "type", "tags", "system_tags")
 
 
+def _norm_item(name: str, item, **defaults) -> dict:
+    """A parameter or configuration item as the server stores it: a dict with its name
+    (and section) and its value as text, as ClearML's server returns them."""
+    item = dict(item) if isinstance(item, dict) else {"value": item}
+    for key, value in {**defaults, "name": name}.items():
+        item.setdefault(key, value)
+    if item.get("value") is not None and not isinstance(item["value"], str):
+        item["value"] = str(item["value"])
+    return item
+
+
 def _norm_params(hyperparams) -> dict:
-    out = {}
-    for section, params in (hyperparams or {}).items():
-        sec = out[section] = {}
-        for name, item in (params or {}).items():
-            item = dict(item) if isinstance(item, dict) else {"value": item}
-            item.setdefault("section", section)
-            item.setdefault("name", name)
-            if item.get("value") is not None and not isinstance(item["value"], str):
-                item["value"] = str(item["value"])
-            sec[name] = item
-    return out
+    return {section: {name: _norm_item(name, item, section=section)
+                      for name, item in (params or {}).items()}
+            for section, params in (hyperparams or {}).items()}
 
 
 def _norm_config(configuration) -> dict:
-    out = {}
-    for name, item in (configuration or {}).items():
-        item = dict(item) if isinstance(item, dict) else {"value": item}
-        item.setdefault("name", name)
-        if item.get("value") is not None and not isinstance(item["value"], str):
-            item["value"] = str(item["value"])
-        out[name] = item
-    return out
+    return {name: _norm_item(name, item) for name, item in (configuration or {}).items()}
 
 
 def _norm_container(container) -> dict:
