@@ -4,7 +4,12 @@ Runs the whole pipeline twice on one dataset card in embedded mode, one family, 
 ``n_trials`` and no time limit, first with the study inside the training step, then with each
 trial a task (subprocesses of the step, ``--concurrency`` at a time); prints the training
 step's wall time, the trials that ran, the best out-of-fold score and the mean time per
-trial, and writes ``results/trial_tasks.md``.
+trial, and writes ``results/trial_tasks.md``. For the task-per-trial run it also splits a
+trial's time into phases, medians over the trials, read from each trial task's timestamps:
+waiting (created to started: the optimizer's launch, an agent's queue poll), start-up
+(started to its first fold's report, less one fold: interpreter or fork, imports, the task's
+registration, loading the dataset), folds (its cross-validation) and finish (last fold to
+completed: uploading its out-of-fold predictions, closing the task).
 
     python benchmarks/trial_tasks.py --family svm --trials 12
     python benchmarks/trial_tasks.py --family svm --trials 12 --agents 1   # trials on an agent
@@ -59,6 +64,7 @@ def _measure(data_dir: Path, args, as_tasks: bool) -> dict:
         task = store.get("tasks", step["task_id"])
         model = store.get("models", step["returns"]["model_id"])
         trials = store.scan("tasks", parent=[step["task_id"]])
+        phases = _phases(store, trials, args.folds) if as_tasks else {}
     finally:
         store.close()
     seconds = (_iso(task["completed"]) - _iso(task["started"])).total_seconds()
@@ -68,7 +74,25 @@ def _measure(data_dir: Path, args, as_tasks: bool) -> dict:
         "a task per trial, subprocesses of the step"
     return {"mode": where if as_tasks else "in the step", "step_s": seconds,
             "trials": ran, "per_trial_s": seconds / max(ran, 1),
-            "best_cv": float(meta["cv_score"]), "best_params": meta["best_params"]}
+            "best_cv": float(meta["cv_score"]), "best_params": meta["best_params"], **phases}
+
+
+def _phases(store, trials: list[dict], folds: int) -> dict:
+    """Median seconds of each phase of a completed trial task (see the module's doc)."""
+    import numpy as np
+    rows = []
+    for trial in trials:
+        reports = sorted(ts for title, _, _, _, ts in store.scalar_rows(trial["id"])
+                         if title == "cv")  # one per fold, in milliseconds
+        if trial["status"] != "completed" or len(reports) < 2:
+            continue
+        created, started, completed = (_iso(trial[k]).timestamp() for k in
+                                       ("created", "started", "completed"))
+        fold = (reports[-1] - reports[0]) / 1000 / (len(reports) - 1)
+        rows.append({"wait_s": started - created,
+                     "startup_s": reports[0] / 1000 - started - fold,
+                     "folds_s": fold * folds, "finish_s": completed - reports[-1] / 1000})
+    return {k: float(np.median([r[k] for r in rows])) for k in rows[0]} if rows else {}
 
 
 def main(argv=None) -> int:
@@ -102,6 +126,12 @@ def main(argv=None) -> int:
              "|---|---|---|---|---|"]
     lines += [f"| {r['mode']} | {r['step_s']:.1f} | {r['trials']} | {r['per_trial_s']:.1f} | "
               f"{r['best_cv']:.4f} |" for r in rows]
+    phased = [r for r in rows if "startup_s" in r]
+    if phased:
+        lines += ["", "A trial task's time by phase (median seconds over its trials):", "",
+                  "| where trials run | waiting | start-up | folds | finish |", "|---|---|---|---|---|"]
+        lines += [f"| {r['mode']} | {r['wait_s']:.1f} | {r['startup_s']:.1f} | "
+                  f"{r['folds_s']:.1f} | {r['finish_s']:.1f} |" for r in phased]
     out = ROOT / "benchmarks" / "results" / (
         f"trial_tasks_agents{args.agents}.md" if args.agents else "trial_tasks.md")
     out.write_text("\n".join(lines) + "\n")
