@@ -25,12 +25,12 @@ def new_figure(width: float = 6.4, height: float = 4.8, nrows: int = 1, ncols: i
     return fig, fig.subplots(nrows, ncols, squeeze=False, **kw)
 
 
-def _curve_targets(y_true, classes: Sequence, positive_label) -> list[tuple[int, str]]:
-    """(column, label) pairs to draw: the positive class (binary) or every class (ovr)."""
+def _curve_targets(y_true, classes: Sequence, positive_label) -> list[tuple[int, str, np.ndarray]]:
+    """(column, label, is-this-class mask of ``y_true``) of the classes to draw: the
+    positive class (binary) or every class (one-vs-rest)."""
     classes = list(classes)
-    if positive_label is not None:
-        return [(classes.index(positive_label), str(positive_label))]
-    return [(k, str(c)) for k, c in enumerate(classes)]
+    columns = [classes.index(positive_label)] if positive_label is not None else range(len(classes))
+    return [(k, str(classes[k]), y_true == classes[k]) for k in columns]
 
 
 def _absent(ax, skipped: list[str]) -> None:
@@ -72,8 +72,7 @@ def roc_figure(y_true, proba, classes: Sequence, positive_label=None) -> Figure:
     y_true, proba = as_labels(y_true), np.asarray(proba, dtype=float)
     fig, axes = new_figure()
     ax, skipped = axes[0, 0], []
-    for k, label in _curve_targets(y_true, classes, positive_label):
-        target = y_true == list(classes)[k]
+    for k, label, target in _curve_targets(y_true, classes, positive_label):
         if target.all() or not target.any():
             skipped.append(label)
             continue
@@ -91,8 +90,7 @@ def pr_figure(y_true, proba, classes: Sequence, positive_label=None) -> Figure:
     y_true, proba = as_labels(y_true), np.asarray(proba, dtype=float)
     fig, axes = new_figure()
     ax, skipped = axes[0, 0], []
-    for k, label in _curve_targets(y_true, classes, positive_label):
-        target = y_true == list(classes)[k]
+    for k, label, target in _curve_targets(y_true, classes, positive_label):
         if not target.any():
             skipped.append(label)
             continue
@@ -115,8 +113,7 @@ def calibration_figure(y_true, proba, classes: Sequence, positive_label=None,
     fig, axes = new_figure(6.4, 6.4, 2, 1, gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
     top, bottom, skipped = axes[0, 0], axes[1, 0], []
     top.plot([0, 1], [0, 1], linestyle="--", color="gray", label="perfectly calibrated")
-    for k, label in _curve_targets(y_true, classes, positive_label):
-        target = y_true == list(classes)[k]
+    for k, label, target in _curve_targets(y_true, classes, positive_label):
         bottom.hist(proba[:, k], bins=20, range=(0, 1), histtype="step", label=label)
         if target.all() or not target.any():
             skipped.append(label)
