@@ -22,6 +22,7 @@ from pathlib import Path
 from .auth import Credentials
 from .client import ApiClient
 from .datadir import Layout, resolve_settings, urls
+from .pids import alive as _alive
 
 
 @dataclass
@@ -89,20 +90,6 @@ def _healthy(api_url: str, access_key: str, secret_key: str) -> bool:
         return True
     except Exception:  # noqa: BLE001 - any failure means "not healthy"
         return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie child of ours counts as dead
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        return done == 0
-    except ChildProcessError:
-        return True
 
 
 def _shut_down(data_dir, pid: int, timeout: float) -> None:

@@ -3,6 +3,8 @@ since handed to a later process is not taken for the one recorded (a lease holde
 alive, an agent stopped, by mistake)."""
 from __future__ import annotations
 
+import os
+
 
 def identity(pid: int) -> str:
     """``"<pid> <start time>"`` of a running process; the bare PID when it cannot be read."""
@@ -22,13 +24,21 @@ def recorded_pid(text: str, legacy_ok: bool = True) -> int | None:
     except (ValueError, IndexError):
         return None
     if len(parts) < 2:
-        return pid if legacy_ok and _running(pid) else None
+        return pid if legacy_ok and alive(pid) else None
     return pid if identity(pid) == " ".join(parts[:2]) else None
 
 
-def _running(pid: int) -> bool:
-    import psutil
+def alive(pid: int) -> bool:
+    """Whether ``pid`` still runs. A process we may not signal counts as alive; a zombie
+    child of ours counts as dead and is reaped."""
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
+        os.kill(pid, 0)
+    except ProcessLookupError:
         return False
+    except PermissionError:
+        return True
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:  # not our child: it runs
+        return True
