@@ -29,8 +29,9 @@ def run_version_dataset(data_cfg: str, project: str) -> tuple[str, str]:
     digest = content_hash(frame)
     name = cfg.dataset_name or table.name
     class_order = _class_order(cfg, table, frame)
-    group_tag = f"group_column:{table.group_column}" if table.group_column else ""
-    tags = [f"sha256:{digest[:16]}", *filter(None, [order_tag(class_order), group_tag])]
+    split_tags = [f"{key}:{value}" for key, value in (("group_column", table.group_column),
+                                                      ("time_column", table.time_column)) if value]
+    tags = [f"sha256:{digest[:16]}", *filter(None, [order_tag(class_order)]), *split_tags]
     latest = find_version(project, name)
     if latest is not None and _same_version(latest.tags, tags):
         log.info("dataset %s unchanged (sha256 %s): reusing version %s", name, digest[:12], latest.id)
@@ -44,6 +45,7 @@ def run_version_dataset(data_cfg: str, project: str) -> tuple[str, str]:
         "parent": latest.id if latest is not None else None,
         "positive_label": (table.card or {}).get("positive_label"),
         "class_order": class_order, "group_column": table.group_column,
+        "time_column": table.time_column,
         "changes_since_parent": _changes_since(latest, frame, table.target),
     }
     files = {RAW_FILE: frame, SUMMARY: summary}
@@ -98,9 +100,10 @@ def _class_order(cfg: DataConfig, table, frame: pd.DataFrame) -> list[str] | Non
 
 
 def _same_version(stored: list[str], wanted: list[str]) -> bool:
-    """Same content, class order and group column (a new declaration is a new version)."""
+    """Same content, class order and split column (a new declaration is a new version)."""
     def key(tags):
-        return {t for t in tags if t.startswith(("sha256:", "class_order:", "group_column:"))}
+        return {t for t in tags
+                if t.startswith(("sha256:", "class_order:", "group_column:", "time_column:"))}
     return key(stored) == key(wanted)
 
 
@@ -131,6 +134,7 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     """Validate, derive, freeze the stratified split (once per dataset version) and profile."""
     from steps.data import column_roles, prepare_frame, split_fingerprint, split_frame
     from steps.prepare import dropped_row_notes
+    from steps.splits import fold_groups, period_note, split_columns
 
     cfg = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
     summary = fetch_json(dataset_id, SUMMARY, alias="raw_dataset")
@@ -142,14 +146,14 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
         return existing.id
     raw = fetch_frame(dataset_id, RAW_FILE)
     target = summary["target"]
-    group = summary.get("group_column")
+    group, time = summary.get("group_column"), summary.get("time_column")
     prepared = prepare_frame(raw, target, cfg, id_columns=summary.get("id_columns", []),
-                             group_column=group)
+                             group_column=group, time_column=time)
     frame = prepared.frame
     split_tag = f"split:{dataset_id[:12]}:{cfg.test_size}:{cfg.split_seed}"
     frozen = frozen_split_of(project, name, split_tag)
     if frozen is None:
-        train, test = split_frame(frame, target, cfg.test_size, cfg.split_seed, group)
+        train, test = split_frame(frame, target, cfg.test_size, cfg.split_seed, group, time)
         test_rows = sorted(int(i) for i in test.index)
     else:
         test_rows = frozen["test_rows"]
@@ -159,15 +163,18 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     split = {"dataset_id": dataset_id, "dataset_hash": dataset_hash, "test_size": cfg.test_size,
              "seed": cfg.split_seed, "test_rows": test_rows,
              "split_id": split_fingerprint(test_rows, dataset_hash)}
-    features = frame.drop(columns=[group]) if group else frame
-    drop = [target, *([group] if group else [])]  # the feature columns the checks look at
-    X_train, X_test = train.drop(columns=drop), test.drop(columns=drop)
-    signal, leakage = _leakage_checks(X_train, X_test, train[target],
-                                      train[group] if group else None, cfg)
+    split_cols = split_columns(summary)
+    features = frame.drop(columns=split_cols)
+    X_train, groups = fold_groups(train.drop(columns=[target]), summary)
+    X_test = test.drop(columns=[target, *split_cols])  # the feature columns the checks look at
+    signal, leakage = _leakage_checks(X_train, X_test, train[target], groups, cfg)
     pairs, notes = _data_notes(X_train, train[target])
     notes = dropped_row_notes(prepared, cfg.min_class_rows) + notes  # said where scores are read
+    if time:
+        notes.insert(0, period_note(train, test, time))
+        log.info("data note: %s", notes[0])
     recipe = {"target": target, "dataset_name": summary["name"],
-              "roles": column_roles(features, target), "group_column": group,
+              "roles": column_roles(features, target), "group_column": group, "time_column": time,
               "classes": sorted(map(str, frame[target].unique())),
               "positive_label": summary.get("positive_label"),
               "class_order": summary.get("class_order"),

@@ -64,12 +64,13 @@ def _compact(params: dict) -> str:
 
 
 def _load_training(prepared_id: str):
-    """recipe, features, labels, and the rows' groups (None without a group column)."""
+    """recipe, features, labels, and what CV folds keep together (``steps.splits.fold_groups``)."""
+    from steps.splits import fold_groups
     recipe = fetch_json(prepared_id, "recipe.json", alias="prepared_dataset")
     train = fetch_frame(prepared_id, "train.parquet")
-    target, group = recipe["target"], recipe.get("group_column")
-    groups = train.pop(group).astype(str).to_numpy() if group else None
-    return recipe, train.drop(columns=[target]), train[target].astype(str), groups
+    target = recipe["target"]
+    X, groups = fold_groups(train.drop(columns=[target]), recipe)
+    return recipe, X, train[target].astype(str), groups
 
 
 def _record(task, result, recipe: dict, y: pd.Series, prepared_id: str, project: str,

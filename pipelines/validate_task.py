@@ -189,12 +189,11 @@ def load_data(prepared_id: str) -> tuple[dict, dict]:
     recipe = fetch_json(prepared_id, "recipe.json", alias="prepared_dataset")
     target = recipe["target"]
     train, test = fetch_frame(prepared_id, "train.parquet"), fetch_frame(prepared_id, "test.parquet")
-    groups = None
-    if recipe.get("group_column"):  # it decided the split and the folds; it is not a feature
-        groups = train[recipe["group_column"]].to_numpy()
-        train, test = (f.drop(columns=[recipe["group_column"]]) for f in (train, test))
-    data = {"X_train": train.drop(columns=[target]), "y_train": train[target].astype(str),
-            "X_test": test.drop(columns=[target]), "y_test": test[target].astype(str)}
+    from steps.splits import fold_groups, split_columns
+    X_train, groups = fold_groups(train.drop(columns=[target]), recipe)  # not features
+    data = {"X_train": X_train, "y_train": train[target].astype(str),
+            "X_test": test.drop(columns=[target, *split_columns(recipe)]),
+            "y_test": test[target].astype(str)}
     data["positive"] = _positive_label(recipe, data["y_train"])
     data["groups"] = groups
     return recipe, data

@@ -46,9 +46,11 @@ class DataConfig(Section):
     # card's. Recorded on the dataset version; training may then model the order.
     class_order: list[str | int] | None = None
     # Rows sharing a value of this column (a patient, a customer, a machine) stay on one side
-    # of the test split and of every CV fold, so no group leaks from training into scoring.
-    # Defaults to the card's; the column is not a feature.
+    # of the test split and of every CV fold. Defaults to the card's; not a feature.
     group_column: str | None = None
+    # Dates or numbers growing with time: the latest rows become the test split and CV folds
+    # take whole blocks of time (steps/splits.py). Defaults to the card's; not a feature.
+    time_column: str | None = None
     # Generator overrides for synthetic cards only, e.g. {"rows": 100000, "seed": 1};
     # rejected for real datasets and files so a typo never loads the wrong data.
     params: dict[str, Any] = Field(default_factory=dict)

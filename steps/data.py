@@ -55,9 +55,14 @@ def file_sha256(path) -> str:
 
 
 def split_frame(frame: pd.DataFrame, target: str, test_size: float,
-                seed: int, group_column: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                seed: int, group_column: str | None = None,
+                time_column: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stratified, seeded train/test split; both parts keep the original index and row order.
-    With ``group_column``, whole groups go to one side (see ``_group_split``)."""
+    With ``group_column``, whole groups go to one side (see ``_group_split``); with
+    ``time_column``, the latest rows are the test part (``steps.splits.time_split``)."""
+    if time_column:
+        from steps.splits import time_split
+        return time_split(frame, target, test_size, time_column)
     if group_column:
         return _group_split(frame, target, test_size, seed, group_column)
     counts = class_counts(frame[target])

@@ -46,20 +46,21 @@ def _check_references(frame: pd.DataFrame, target: str, cfg: PreprocessConfig) -
                                       f"consume the target column {target!r}")
 
 
-def _check_group(frame, target, cfg, id_columns, group) -> None:
-    if group is None:
+def _check_split_column(frame, target, cfg, id_columns, column, role) -> None:
+    """A group or time column: present, not also dropped or the target, no missing values."""
+    if column is None:
         return
-    if group not in frame.columns:
-        raise DataValidationError(f"group column {group!r} not found; columns: {_columns_list(frame)}")
+    if column not in frame.columns:
+        raise DataValidationError(f"{role} column {column!r} not found; columns: {_columns_list(frame)}")
     clash = [what for what, names in (("the target", [target]), ("preprocess.drop_columns",
-             cfg.drop_columns), ("the id columns", id_columns)) if group in names]
+             cfg.drop_columns), ("the id columns", id_columns)) if column in names]
     if clash:
-        raise DataValidationError(f"group column {group!r} is also {clash[0]}; the group column "
-                                  "is kept (only to hold its rows together), so name another one")
-    missing = int(frame[group].isna().sum())
+        raise DataValidationError(f"{role} column {column!r} is also {clash[0]}; the {role} column "
+                                  "is kept (only to decide the split), so name another one")
+    missing = int(frame[column].isna().sum())
     if missing:
-        raise DataValidationError(f"group column {group!r} has {missing} missing value(s): "
-                                  "every row needs a group")
+        raise DataValidationError(f"{role} column {column!r} has {missing} missing value(s): "
+                                  f"every row needs a {role}")
 
 
 def _target_as_labels(series: pd.Series) -> pd.Series:
@@ -126,16 +127,23 @@ def _columns_to_drop(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
 
 
 def prepare_frame(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
-                  id_columns: Iterable[str] = (), group_column: str | None = None) -> PreparedFrame:
+                  id_columns: Iterable[str] = (), group_column: str | None = None,
+                  time_column: str | None = None) -> PreparedFrame:
     """Validate, derive, drop; raise DataValidationError naming the column and the fix.
-    ``group_column`` is kept as it is (it decides splits; it is never a feature)."""
+    ``group_column`` and ``time_column`` are kept as they are (they decide splits; they are
+    never features); a derivation may still read the time column (its month, say)."""
     id_columns = list(id_columns)
     _check_column_names(frame)
     _check_references(frame, target, cfg)
-    _check_group(frame, target, cfg, id_columns, group_column)
+    if group_column and time_column:
+        raise DataValidationError(f"data.group_column ({group_column!r}) and data.time_column "
+                                  f"({time_column!r}) are both set: choose one way to split")
+    split_cols = [c for c in (group_column, time_column) if c]
+    _check_split_column(frame, target, cfg, id_columns, group_column, "group")
+    _check_split_column(frame, target, cfg, id_columns, time_column, "time")
     derivations = list(cfg.derivations)
     if cfg.datetime_features:
-        skip = {*cfg.drop_columns, *id_columns, target, group_column,
+        skip = {*cfg.drop_columns, *id_columns, target, *split_cols,
                 *(c for d in derivations for c in inputs(d))}
         found = datetimes.detect(frame, skip)
         for d in found:
@@ -147,6 +155,8 @@ def prepare_frame(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
     for d in derivations:
         out = apply_derivation(out, d)
         derived += outputs(d)
+    if time_column and time_column not in out:  # a derivation consumed it: the split needs it
+        out[time_column] = frame[time_column]
     rows_dropped = {}
     missing_target = out[target].isna()
     if missing_target.any():
@@ -165,17 +175,16 @@ def prepare_frame(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
     _check_classes(out[target], target)
     # Type problems first: the constant/id-like checks below need hashable values, and a
     # column the user did not ask to drop deserves an error, not a silent drop.
-    explicit = {*cfg.drop_columns, *id_columns, target, group_column}
+    explicit = {*cfg.drop_columns, *id_columns, target, *split_cols}
     problems = [f"column {c!r} {r}" for c in out.columns if c not in explicit
                 for r in [unusable_reason(out[c])] if r]
     if problems:
         raise DataValidationError("; ".join(problems))
-    dropped = _columns_to_drop(out.drop(columns=[group_column] if group_column else []),
-                               target, cfg, id_columns)
+    dropped = _columns_to_drop(out.drop(columns=split_cols), target, cfg, id_columns)
     out = out.drop(columns=list(dropped))
     for col, why in dropped.items():
         log.info("dropping column %r: %s", col, why)
-    if out.shape[1] - (2 if group_column else 1) < 1:
+    if out.shape[1] - 1 - len(split_cols) < 1:
         raise DataValidationError(f"no feature columns left after dropping {dropped}")
     return PreparedFrame(frame=out, dropped=dropped, derived=derived, rows_dropped=rows_dropped,
                          derivations=derivations, rare_classes=rare)

@@ -36,6 +36,7 @@ class LoadedTable:
     card: dict | None = None
     id_columns: list[str] = field(default_factory=list)  # card's and config's, merged
     group_column: str | None = None  # config's, else the card's
+    time_column: str | None = None  # config's, else the card's
 
 
 def list_cards(datasets_dir: Path) -> list[str]:
@@ -167,13 +168,18 @@ def load_table(cfg: DataConfig, datasets_dir: Path, rows: int | None = None) -> 
     if missing_ids:
         raise DataSourceError(f"id column(s) {missing_ids} not found in {origin}; "
                               f"columns: {', '.join(map(str, frame.columns))}")
-    group = getattr(cfg, "group_column", None) or (card or {}).get("group_column")
-    if group is not None and group not in frame.columns:
-        raise DataSourceError(f"group column {group!r} not found in {origin}; "
-                              f"columns: {', '.join(map(str, frame.columns))}")
+    group, time = (getattr(cfg, key, None) or (card or {}).get(key)
+                   for key in ("group_column", "time_column"))
+    for role, column in (("group", group), ("time", time)):
+        if column is not None and column not in frame.columns:
+            raise DataSourceError(f"{role} column {column!r} not found in {origin}; "
+                                  f"columns: {', '.join(map(str, frame.columns))}")
+    if group and time:
+        raise DataSourceError(f"data.group_column ({group!r}) and data.time_column ({time!r}) "
+                              "are both set: choose one way to split")
     log.info("loaded %s: %d rows x %d columns, target %s", origin, len(frame), frame.shape[1], target)
     return LoadedTable(frame=frame, target=target, source=origin, name=name, card=card,
-                       id_columns=ids, group_column=group)
+                       id_columns=ids, group_column=group, time_column=time)
 
 
 def describe_sources(datasets_dir: Path) -> list[dict[str, Any]]:

@@ -45,3 +45,44 @@ def test_a_new_version_records_its_parent_and_what_changed(run_sdk):
     assert changes["class_counts"]["before"] != changes["class_counts"]["after"]
     city = next(c for c in changes["changes"] if c["column"] == "city")
     assert city["new_levels"] == 1 and city["changed"]
+
+
+TIME_SNIPPET = """
+import json, tempfile
+import numpy as np, pandas as pd
+from pathlib import Path
+from clearml import Task
+from pipelines.datastore import fetch_frame, fetch_json
+from pipelines.step_tasks import run_preprocess, run_version_dataset
+
+task = Task.init(project_name="versions-time", task_name="steps", reuse_last_task_id=False)
+folder = Path(tempfile.mkdtemp())
+rng = np.random.default_rng(0)
+days = pd.date_range("2024-01-01", periods=300, freq="D")
+frame = pd.DataFrame({"signup": days.strftime("%Y-%m-%d"), "x": rng.normal(size=300),
+                      "label": rng.choice(["no", "yes"], 300, p=[0.8, 0.2])})
+frame = frame.sample(frac=1, random_state=1)  # file order is not time order
+frame.to_csv(folder / "accounts.csv", index=False)
+base = {"source": str(folder / "accounts.csv"), "target": "label", "dataset_name": "acc"}
+plain_id, digest = run_version_dataset(json.dumps(base), "versions-time")
+timed_id, _ = run_version_dataset(json.dumps({**base, "time_column": "signup"}), "versions-time")
+again_id, _ = run_version_dataset(json.dumps({**base, "time_column": "signup"}), "versions-time")
+prepared = run_preprocess(timed_id, digest, json.dumps({}), "versions-time")
+train, test = fetch_frame(prepared, "train.parquet"), fetch_frame(prepared, "test.parquet")
+recipe = fetch_json(prepared, "recipe.json")
+result(ids=[plain_id, timed_id, again_id], train_last=train.signup.max(),
+       test_first=test.signup.min(), test_rows=len(test), recipe=recipe)
+task.close()
+"""
+
+
+def test_a_time_column_makes_a_new_version_and_an_out_of_time_split(run_sdk):
+    out = run_sdk(TIME_SNIPPET, timeout=240)
+    plain, timed, again = out["ids"]
+    assert timed != plain and again == timed  # the declaration is part of the version
+    assert out["train_last"] < out["test_first"] and out["test_rows"] == 60
+    recipe = out["recipe"]
+    assert recipe["time_column"] == "signup"
+    assert "signup" not in recipe["roles"]["numeric"] + recipe["roles"]["categorical"]
+    assert recipe["data_notes"][0].startswith("out-of-time split on 'signup': training rows "
+                                              "2024-01-01 .. 2024-08-27, test rows 2024-08-28 .. 2024-10-26")

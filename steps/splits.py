@@ -1,0 +1,99 @@
+"""Out-of-time splits, and the columns that decide splits without being features.
+
+With ``data.time_column`` the test split is the latest rows: a model is scored on a period
+it never saw, as it will be used. Cross-validation inside the training period uses
+contiguous time blocks as groups (``time_blocks``), so a fold's validation rows are whole
+stretches of time and neighbouring rows, often near-copies, do not leak across folds.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from steps.columns import DataValidationError
+
+TIME_BLOCKS = 20  # contiguous blocks of the training period; CV folds take whole blocks
+
+
+def sortable_times(values: pd.Series, column: str) -> pd.Series:
+    """The time column as numbers or datetimes that sort in time order; a clear error when
+    values are missing or do not read as dates."""
+    missing = int(values.isna().sum())
+    if missing:
+        raise DataValidationError(f"time column {column!r} has {missing} missing value(s): every "
+                                  "row needs a time to fall on one side of the split")
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    parsed = pd.to_datetime(values.astype(str), errors="coerce", format="mixed")
+    bad = values[parsed.isna()]
+    if len(bad):
+        raise DataValidationError(
+            f"time column {column!r} has {len(bad)} value(s) that do not read as dates, e.g. "
+            f"{bad.astype(str).unique()[:3].tolist()}; use ISO 8601 (2024-03-01 or "
+            "2024-03-01T12:30) or numbers that grow with time")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC")
+    return parsed
+
+
+def time_split(frame: pd.DataFrame, target: str, test_size: float,
+               time_column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The latest rows as the test part, about ``test_size`` of them; rows sharing the cut's
+    time all go to the test side. Both parts keep the original index and row order."""
+    times = sortable_times(frame[time_column], time_column)
+    n_test = test_size if isinstance(test_size, int) else int(-(-test_size * len(frame) // 1))
+    if not 0 < n_test < len(frame):
+        raise DataValidationError(f"test_size={test_size} leaves no rows on one side of the split")
+    cut = times.sort_values(kind="stable").iloc[len(frame) - n_test]
+    mask = (times >= cut).to_numpy()
+    if mask.all():
+        raise DataValidationError(f"time column {time_column!r} has one time for the latest "
+                                  f"{len(frame)} rows: nothing is earlier than the test period")
+    y = frame[target].astype(str).to_numpy()
+    for side, rows, where in (("test", mask, "after"), ("training", ~mask, "before")):
+        lacking = sorted(set(y) - set(y[rows]))
+        if lacking:
+            raise DataValidationError(
+                f"the {side} period ({where} {cut}) has no rows of class(es) {lacking}, so they "
+                f"cannot be {'scored' if side == 'test' else 'learnt'} out of time; change "
+                "preprocess.test_size, or merge or drop the classes (preprocess.min_class_rows)")
+    return frame.iloc[~mask], frame.iloc[mask]
+
+
+def time_blocks(times: pd.Series, n_blocks: int = TIME_BLOCKS) -> np.ndarray:
+    """Block labels 0..n_blocks-1 in time order, about equal rows each; equal times share a
+    block, so folds built from whole blocks never split one moment across training and
+    validation."""
+    ranks = times.rank(method="min").to_numpy() - 1  # equal times: equal ranks
+    return np.minimum((ranks * n_blocks // len(times)).astype(int), n_blocks - 1)
+
+
+def split_columns(recipe: dict) -> list[str]:
+    """Columns kept only to decide splits and folds (never features)."""
+    return [c for c in (recipe.get("group_column"), recipe.get("time_column")) if c]
+
+
+def fold_groups(train: pd.DataFrame, recipe: dict) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The training rows without their split columns, and what CV folds keep together:
+    the group of each row, its time block, or None (plain stratified folds)."""
+    groups = None
+    if recipe.get("group_column"):
+        groups = train[recipe["group_column"]].astype(str).to_numpy()
+    elif recipe.get("time_column"):
+        column = recipe["time_column"]
+        groups = time_blocks(sortable_times(train[column], column))
+    return train.drop(columns=split_columns(recipe)), groups
+
+
+def period_note(train: pd.DataFrame, test: pd.DataFrame, time_column: str) -> str:
+    """One line saying which periods training and scoring cover (for the run's data notes)."""
+    def shown(value):  # dates without a time of day read as dates
+        if isinstance(value, pd.Timestamp) and value == value.normalize():
+            return value.date().isoformat()
+        return str(value)
+
+    def span(frame):
+        t = sortable_times(frame[time_column], time_column)
+        return f"{shown(t.min())} .. {shown(t.max())}"
+    return (f"out-of-time split on {time_column!r}: training rows {span(train)}, test rows "
+            f"{span(test)}; CV folds take whole blocks of the training period")

@@ -1,0 +1,133 @@
+"""Out-of-time splits: the test rows are the latest, CV folds take whole blocks of time, and
+the time column decides splits without being a feature."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from steps.columns import DataValidationError
+from steps.config import DataConfig, PreprocessConfig, TrainConfig
+from steps.data import load_table, prepare_frame, split_frame
+from steps.splits import fold_groups, period_note, time_blocks
+from steps.study import _folds
+from steps.tuning import tune_family
+
+
+def _dated(n=400, seed=0):
+    """Daily rows whose label comes in runs of weeks (regimes): neighbouring days look alike."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2023-01-01", periods=n // 2, freq="D").repeat(2)  # two rows a day
+    regime = (np.arange(len(days)) // 28) % 3 == 0
+    label = np.where(regime ^ (rng.random(len(days)) < 0.05), "churn", "stay")
+    t = np.arange(len(days), dtype=float)
+    return pd.DataFrame({"when": days.strftime("%Y-%m-%d"), "x": t + rng.normal(0, 1, len(t)),
+                         "z": rng.normal(size=len(t)), "label": label})
+
+
+def test_the_test_split_is_the_latest_rows_whole_days_together():
+    frame = _dated()
+    train, test = split_frame(frame, "label", 0.2, seed=0, time_column="when")
+    assert train["when"].max() < test["when"].min()  # every test day after every training day
+    assert 0.19 <= len(test) / len(frame) <= 0.22
+    assert set(test.label) == set(train.label)
+    other, _ = split_frame(frame, "label", 0.2, seed=5, time_column="when")
+    assert other.index.equals(train.index)  # time decides, not the seed
+    # the cut falls inside a day: that day's rows all go to the test side
+    odd = frame.iloc[:-1]
+    train, test = split_frame(odd, "label", 0.2, seed=0, time_column="when")
+    assert train["when"].max() < test["when"].min()
+
+
+def test_numbers_and_datetimes_order_rows_too():
+    frame = _dated()
+    as_numbers = frame.assign(when=np.arange(len(frame))[::-1])  # later rows first in the file
+    train, test = split_frame(as_numbers, "label", 0.25, seed=0, time_column="when")
+    assert test.when.min() > train.when.max() and len(test) == 100
+    as_dates = frame.assign(when=pd.to_datetime(frame.when))
+    _, test_dates = split_frame(as_dates, "label", 0.2, seed=0, time_column="when")
+    _, test_text = split_frame(frame, "label", 0.2, seed=0, time_column="when")
+    assert test_dates.index.equals(test_text.index)
+
+
+def test_a_class_absent_from_the_test_period_is_a_clear_error():
+    frame = _dated()
+    frame.loc[frame.index[-100:], "label"] = "stay"
+    with pytest.raises(DataValidationError, match=r"test period .* no rows of class\(es\) \['churn'\]"):
+        split_frame(frame, "label", 0.2, seed=0, time_column="when")
+
+
+def test_unreadable_or_missing_times_are_named():
+    frame = _dated()
+    bad = frame.assign(when=frame.when.where(frame.index != 7, "last tuesday"))
+    with pytest.raises(DataValidationError, match="do not read as dates, e.g. \\['last tuesday'\\]"):
+        split_frame(bad, "label", 0.2, seed=0, time_column="when")
+    with pytest.raises(DataValidationError, match="time column 'when' has 1 missing value"):
+        prepare_frame(frame.assign(when=frame.when.where(frame.index != 3)), "label",
+                      PreprocessConfig(), time_column="when")
+
+
+def test_time_blocks_are_contiguous_and_keep_equal_times_together():
+    times = pd.Series(pd.to_datetime(_dated().when))
+    blocks = time_blocks(times, 20)
+    assert sorted(set(blocks)) == list(range(20))
+    assert (np.diff(blocks[np.argsort(times.to_numpy(), kind="stable")]) >= 0).all()
+    assert pd.Series(blocks).groupby(times.to_numpy()).nunique().max() == 1
+    counts = np.bincount(blocks)
+    assert counts.max() - counts.min() <= 2
+
+
+def test_cv_folds_take_whole_blocks_and_the_time_column_is_no_feature():
+    frame = _dated()
+    recipe = {"target": "label", "time_column": "when"}
+    X, groups = fold_groups(frame.drop(columns=["label"]), recipe)
+    assert list(X.columns) == ["x", "z"]
+    folds = _folds(frame["label"], 5, 0, [], groups)
+    for train_pos, valid_pos in folds:
+        assert not set(groups[valid_pos]) & set(groups[train_pos])
+    assert fold_groups(frame.drop(columns=["label"]), {"target": "label"})[1] is None
+
+
+def test_blocked_cv_is_not_fooled_by_neighbouring_days():
+    """x tracks time, so row-wise folds find each validation row's neighbours in training
+    and read off the regime: a score the future will not repeat."""
+    frame = _dated(n=500)
+    X, groups = fold_groups(frame.drop(columns=["label"]), {"time_column": "when"})
+    cfg = TrainConfig(n_trials=1, cv_folds=4, timeout_s=60)
+    rows = tune_family("knn", X, frame["label"], PreprocessConfig(), cfg)
+    blocked = tune_family("knn", X, frame["label"], PreprocessConfig(), cfg, groups=groups)
+    assert blocked.best_score < rows.best_score - 0.1
+
+
+def test_prepare_keeps_the_time_column_for_the_split_even_when_a_derivation_reads_it():
+    frame = _dated()
+    cfg = PreprocessConfig(derivations=[{"kind": "datetime_parts", "column": "when",
+                                         "parts": ["month", "dayofweek"]}])
+    out = prepare_frame(frame, "label", cfg, time_column="when").frame
+    assert out["when"].equals(frame["when"])  # untouched: it still decides the split
+    assert {"when_month", "when_dayofweek"} <= set(out.columns)
+    auto = prepare_frame(frame, "label", PreprocessConfig(), time_column="when").frame
+    assert "when" in auto and not any(c.startswith("when_") for c in auto)  # not auto-expanded
+    with pytest.raises(DataValidationError, match="choose one way to split"):
+        prepare_frame(frame.assign(g="a"), "label", PreprocessConfig(), group_column="g",
+                      time_column="when")
+
+
+def test_load_table_takes_the_time_column_from_config_and_names_mistakes(tmp_path):
+    path = tmp_path / "accounts.csv"
+    _dated().to_csv(path, index=False)
+    table = load_table(DataConfig(source=str(path), target="label", time_column="when"), tmp_path)
+    assert table.time_column == "when" and table.group_column is None
+    with pytest.raises(DataValidationError, match="time column 'date' not found"):
+        load_table(DataConfig(source=str(path), target="label", time_column="date"), tmp_path)
+    with pytest.raises(DataValidationError, match="choose one way to split"):
+        load_table(DataConfig(source=str(path), target="label", time_column="when",
+                              group_column="z"), tmp_path)
+
+
+def test_the_period_note_says_what_trained_and_what_scored():
+    train, test = split_frame(_dated(), "label", 0.2, seed=0, time_column="when")
+    note = period_note(train, test, "when")
+    # 200 days, two rows each: the last 40 days are the test period
+    assert "training rows 2023-01-01 .. 2023-06-09, test rows 2023-06-10 .. 2023-07-19" in note
+    hours = _dated().assign(when=lambda f: pd.to_datetime(f.when) + pd.Timedelta("90min"))
+    train, test = split_frame(hours, "label", 0.2, seed=0, time_column="when")
+    assert "test rows 2023-06-10 01:30:00 .. 2023-07-19 01:30:00" in period_note(train, test, "when")
