@@ -39,6 +39,8 @@ def print_summary(result, as_json: bool = False) -> None:
             print(f"  possible leakage: {line}")
         for line in rep.get("data_notes") or []:
             print(f"  data note: {line}")
+        if rep.get("over_time"):
+            print(f"  over time: {rep['over_time']['note']}")
     if result.decision:
         d = result.decision
         verdict = decision_verdict(d)

@@ -32,6 +32,26 @@ def learning_curve_of(candidate: dict, data: dict, cfg: EvaluateConfig):
     return curve
 
 
+def scores_over_time(result, data: dict, cfg: EvaluateConfig, cv_score: float) -> dict | None:
+    """Out-of-time splits: the winner's test score per period (a table, a note, and a figure
+    added to the winner's); None otherwise or when the test rows are too few."""
+    if data.get("test_times") is None or result.y_pred is None:
+        return None
+    from steps.over_time import over_time_figure, period_scores, trend_note
+    table = period_scores(data["y_test"], result.y_pred, result.proba,
+                          list(result.per_class.index), data["test_times"], cfg.metric,
+                          beta=cfg.beta, positive_label=result.positive_label,
+                          bootstrap=min(cfg.bootstrap, 500))
+    if table is None:
+        return None
+    note = trend_note(table, cfg.metric)
+    log.info(note)
+    result.figures["over_time"] = over_time_figure(table, cfg.metric, result.metrics[cfg.metric],
+                                                   cv_score)
+    tracking.report_table(tracking.current_task(), "validation/over_time", table)
+    return {"periods": table.to_dict("records"), "note": note}
+
+
 def report_outputs(task, board, winner, result, baseline, gates, cfg, curve=None) -> None:
     from steps.evaluation import leaderboard_figure
     for _, r in board.iterrows():

@@ -10,7 +10,8 @@ import pandas as pd
 
 from pipelines import tracking
 from pipelines.candidate import register_candidate
-from pipelines.validate_outputs import learning_curve_of, report_outputs, upload_test_predictions
+from pipelines.validate_outputs import (learning_curve_of, report_outputs, scores_over_time,
+                                        upload_test_predictions)
 from pipelines.datastore import fetch_frame, fetch_json
 from pipelines.train_task import load_oof
 from steps.config import EvaluateConfig
@@ -26,7 +27,7 @@ RETURNED_KEYS = (
     "split_id", "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label",
     "calibration", "beta", "costs", "cost_decisions", "cost_ci", "selected_by",
     "leakage_findings", "per_class_f1", "data_changes", "data_notes", "parent_dataset_id",
-    "family_scores")
+    "family_scores", "over_time")
 
 def _positive_label(recipe: dict, y_train: pd.Series) -> str | None:
     if len(recipe["classes"]) != 2:
@@ -189,13 +190,15 @@ def load_data(prepared_id: str) -> tuple[dict, dict]:
     recipe = fetch_json(prepared_id, "recipe.json", alias="prepared_dataset")
     target = recipe["target"]
     train, test = fetch_frame(prepared_id, "train.parquet"), fetch_frame(prepared_id, "test.parquet")
-    from steps.splits import fold_groups, split_columns
+    from steps.splits import fold_groups, sortable_times, split_columns
     X_train, groups = fold_groups(train.drop(columns=[target]), recipe)  # not features
     data = {"X_train": X_train, "y_train": train[target].astype(str),
             "X_test": test.drop(columns=[target, *split_columns(recipe)]),
             "y_test": test[target].astype(str)}
     data["positive"] = _positive_label(recipe, data["y_train"])
     data["groups"] = groups
+    if recipe.get("time_column"):  # the winner is also scored period by period
+        data["test_times"] = sortable_times(test[recipe["time_column"]], recipe["time_column"])
     return recipe, data
 
 
@@ -234,6 +237,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
                  calibration["method"], calibration["oof_log_loss_before"],
                  calibration["oof_log_loss_after"])
     result = _evaluate(final, threshold, data, cfg)  # the winner's full report, every test row
+    over_time = scores_over_time(result, data, cfg, candidates[winner]["cv"])
     curve = learning_curve_of(candidates[winner], data, cfg)
     n_test = len(data["y_test"])
     rows = [_row(winner, candidates[winner], result, threshold, n_test)]
@@ -278,6 +282,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "scoring_spec": ScoringSpec.from_recipe(recipe, data["X_train"]).to_json(),
               "slices": None if result.slices is None else result.slices.head(15).to_dict("records"),
               "leaderboard": board.to_dict(orient="records"), "trained_model_id": row["model_id"],
+              "over_time": over_time,
               "learning_curve": None if curve is None else {
                   "points": curve.table.to_dict("records"), "verdict": curve.verdict,
                   "note": curve.note},

@@ -104,6 +104,8 @@ def _limitations(report: dict) -> list[str]:
     curve = report.get("learning_curve")
     if curve:
         lines.append(f"learning curve: {curve['verdict']}")
+    if report.get("over_time"):
+        lines.append(f"over time: {report['over_time']['note']}")
     low, high = report["ci"]
     lines.append(f"the test split measures {report['metric']} to within about "
                  f"±{(high - low) / 2:.3f}; smaller differences between models are noise")

@@ -87,13 +87,15 @@ def fold_groups(train: pd.DataFrame, recipe: dict) -> tuple[pd.DataFrame, np.nda
 
 def period_note(train: pd.DataFrame, test: pd.DataFrame, time_column: str) -> str:
     """One line saying which periods training and scoring cover (for the run's data notes)."""
-    def shown(value):  # dates without a time of day read as dates
-        if isinstance(value, pd.Timestamp) and value == value.normalize():
-            return value.date().isoformat()
-        return str(value)
-
     def span(frame):
         t = sortable_times(frame[time_column], time_column)
-        return f"{shown(t.min())} .. {shown(t.max())}"
+        return f"{shown_time(t.min())} .. {shown_time(t.max())}"
     return (f"out-of-time split on {time_column!r}: training rows {span(train)}, test rows "
             f"{span(test)}; CV folds take whole blocks of the training period")
+
+
+def shown_time(value) -> str:
+    """A time as text; a date without a time of day reads as the date alone."""
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.date().isoformat()
+    return str(value)

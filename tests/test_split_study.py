@@ -32,6 +32,7 @@ def test_a_named_model_and_a_file_source_keep_their_names(tmp_path):
     (["preprocess.split_seed=3"], [0, 1], "drop --set preprocess.split_seed"),
     ([], [0, -1], "non-negative"),
     (["execution.mode=remote"], [0, 1], "remote mode"),
+    (["data.time_column=signup"], [0, 1], "the same for every seed"),
 ])
 def test_contradictions_fail_before_anything_runs(overrides, seeds, message):
     with pytest.raises(ConfigError, match=message):

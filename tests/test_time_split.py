@@ -131,3 +131,36 @@ def test_the_period_note_says_what_trained_and_what_scored():
     hours = _dated().assign(when=lambda f: pd.to_datetime(f.when) + pd.Timedelta("90min"))
     train, test = split_frame(hours, "label", 0.2, seed=0, time_column="when")
     assert "test rows 2023-06-10 01:30:00 .. 2023-07-19 01:30:00" in period_note(train, test, "when")
+
+
+def _scored_over_time(decay: bool, n=600, seed=0):
+    """Binary decisions on 600 dated test rows; with ``decay``, wrong ever more often later."""
+    rng = np.random.default_rng(seed)
+    times = pd.Series(pd.date_range("2024-01-01", periods=n, freq="h"))
+    y = rng.choice(["no", "yes"], n, p=[0.7, 0.3])
+    error_rate = np.linspace(0.02, 0.5, n) if decay else np.full(n, 0.15)
+    wrong = rng.random(n) < error_rate
+    pred = np.where(wrong, np.where(y == "yes", "no", "yes"), y)
+    proba = np.column_stack([(pred == "no") * 0.8 + 0.1, (pred == "yes") * 0.8 + 0.1])
+    return y, pred, proba, times
+
+
+def test_period_scores_find_a_decaying_model_and_not_a_steady_one():
+    from steps.over_time import over_time_figure, period_scores, trend_note
+    from steps.metrics import metric_value
+    y, pred, proba, times = _scored_over_time(decay=True)
+    table = period_scores(y, pred, proba, ["no", "yes"], times, "macro_f1", positive_label="yes")
+    assert list(table["period"]) == [1, 2, 3, 4, 5] and table["rows"].sum() == 600
+    assert table["start"].iloc[0] == "2024-01-01" and table["end"].iloc[-1] == "2024-01-25 23:00:00"
+    first = slice(0, 120)
+    assert table["macro_f1"].iloc[0] == pytest.approx(
+        metric_value("macro_f1", y[first], pred[first], proba[first], ["no", "yes"]))
+    assert table["macro_f1"].is_monotonic_decreasing
+    assert "decays over time" in trend_note(table, "macro_f1")
+    y_s, pred_s, proba_s, times_s = _scored_over_time(decay=False)
+    steady = period_scores(y_s, pred_s, proba_s, ["no", "yes"], times_s, "macro_f1")
+    assert "no clear trend" in trend_note(steady, "macro_f1")
+    fig = over_time_figure(table, "macro_f1", overall=0.7, cv_score=0.75)
+    assert len(fig.axes[0].get_xticklabels()) == 5
+    few = period_scores(y[:80], pred[:80], proba[:80], ["no", "yes"], times[:80], "macro_f1")
+    assert few is None  # fewer than two periods of 50 rows
