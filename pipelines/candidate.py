@@ -40,6 +40,7 @@ def candidate_metadata(report: dict, path) -> dict:
         "train_rows": report["train_rows"], "gates_passed": report["gates_passed"],
         "best_params": report["best_params"], "imbalance": report["imbalance"],
         "cv_score": report["cv_score"], "ensemble_members": report["members"],
+        "period": report.get("period"),  # out-of-time runs: where training ended
         SPEC_KEY: report["scoring_spec"],
         "weights_sha256": file_sha256(path),
         "python": platform.python_version(),

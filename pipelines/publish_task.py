@@ -10,9 +10,11 @@ import json
 import logging
 
 from pipelines import tracking
-from pipelines.challenge import comparable, paired_with_champion
+from pipelines.challenge import (comparable, paired_on_new_period, paired_with_champion,
+                                 rescored_champion)
 from steps.config import PublishConfig
 from steps.data import file_sha256
+from steps.splits import unseen_period
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +59,11 @@ def _champion_summary(model) -> dict | None:
     if model is None:
         return None
     meta = tracking.model_metadata(model)
+    period = meta.get("period")
     return {"id": model.id, "metric": meta.get("metric"), "score": meta.get("score"),
             "split_id": meta.get("split_id"), "dataset_hash": meta.get("dataset_hash"),
-            "weights_sha256": meta.get("weights_sha256")}
+            "weights_sha256": meta.get("weights_sha256"),
+            "period": json.loads(period) if isinstance(period, str) else period}
 
 
 def _register(task, weights: str, name: str, meta: dict, labels: list[str]) -> str:
@@ -135,13 +139,19 @@ def _publish(task, candidate, candidate_id: str, meta: dict, report: dict, cfg: 
     champion = find_champion(task.project, name, cfg.champion_tag)
     summary = _champion_summary(champion)
     sha, split_id = meta["weights_sha256"], report["split_id"]
-    paired = None
+    paired, rescored = None, None
     if report["gates_passed"] and comparable(report, summary, sha):
         paired = paired_with_champion(candidate, champion, meta, report, cfg)
+    elif report["gates_passed"] and summary and unseen_period(report.get("period"), summary["period"]):
+        paired = paired_on_new_period(candidate, champion, meta, report, cfg)
+        if paired is not None:
+            summary, rescored = rescored_champion(summary, report, paired)
     decision = decide_promotion(
         {"metric": report["metric"], "score": report["score"], "split_id": report["split_id"],
          "dataset_hash": report["dataset_hash"]},
         summary, report["gates_passed"], report["gate_reasons"], cfg, paired)
+    if rescored:
+        decision.reasons.insert(1, rescored)
     if summary is not None and _same_weights(summary, sha, split_id):
         return _already_champion(task, champion.id, name, decision.reasons)
     copy = find_challenger_copy(task.project, name, sha, split_id)

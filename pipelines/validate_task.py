@@ -27,7 +27,7 @@ RETURNED_KEYS = (
     "split_id", "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label",
     "calibration", "beta", "costs", "cost_decisions", "cost_ci", "selected_by",
     "leakage_findings", "per_class_f1", "data_changes", "data_notes", "parent_dataset_id",
-    "family_scores", "over_time")
+    "family_scores", "over_time", "period")
 
 def _positive_label(recipe: dict, y_train: pd.Series) -> str | None:
     if len(recipe["classes"]) != 2:
@@ -190,7 +190,7 @@ def load_data(prepared_id: str) -> tuple[dict, dict]:
     recipe = fetch_json(prepared_id, "recipe.json", alias="prepared_dataset")
     target = recipe["target"]
     train, test = fetch_frame(prepared_id, "train.parquet"), fetch_frame(prepared_id, "test.parquet")
-    from steps.splits import fold_groups, sortable_times, split_columns
+    from steps.splits import fold_groups, period_bounds, sortable_times, split_columns
     X_train, groups = fold_groups(train.drop(columns=[target]), recipe)  # not features
     data = {"X_train": X_train, "y_train": train[target].astype(str),
             "X_test": test.drop(columns=[target, *split_columns(recipe)]),
@@ -199,6 +199,7 @@ def load_data(prepared_id: str) -> tuple[dict, dict]:
     data["groups"] = groups
     if recipe.get("time_column"):  # the winner is also scored period by period
         data["test_times"] = sortable_times(test[recipe["time_column"]], recipe["time_column"])
+        data["period"] = period_bounds(train, test, recipe["time_column"])
     return recipe, data
 
 
@@ -282,7 +283,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "scoring_spec": ScoringSpec.from_recipe(recipe, data["X_train"]).to_json(),
               "slices": None if result.slices is None else result.slices.head(15).to_dict("records"),
               "leaderboard": board.to_dict(orient="records"), "trained_model_id": row["model_id"],
-              "over_time": over_time,
+              "over_time": over_time, "period": data.get("period"),
               "learning_curve": None if curve is None else {
                   "points": curve.table.to_dict("records"), "verdict": curve.verdict,
                   "note": curve.note},

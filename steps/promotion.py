@@ -10,6 +10,9 @@ Rules, in order (every rule that applies adds a sentence to ``reasons``):
    (``other_split: keep``) the champion stays and the reasons say how to publish anyway;
    ``other_split: publish`` publishes the gated candidate and says plainly that no
    head-to-head comparison was made.
+   Out-of-time runs (``data.time_column``) are the exception: when the champion's training
+   ended before the candidate's test period began, the publishing step scores the champion
+   on the candidate's test rows, which it never saw, and rule 4 decides.
 4. Same split and metric -> publish only if ``score > champion + min_improvement``
    (strictly greater, also when min_improvement is 0: a tie keeps the incumbent, which avoids
    churning the registry on noise). A 1e-9 tolerance absorbs float rounding, so a candidate

@@ -99,3 +99,33 @@ def shown_time(value) -> str:
     if isinstance(value, pd.Timestamp) and value == value.normalize():
         return value.date().isoformat()
     return str(value)
+
+
+def period_bounds(train: pd.DataFrame, test: pd.DataFrame, time_column: str) -> dict:
+    """Where training ends and testing starts, as JSON values that compare in time order
+    (ISO text for dates, numbers otherwise): recorded with a model so a later out-of-time
+    run can tell whether this model ever saw its test period."""
+    def value(frame, pick):
+        v = pick(sortable_times(frame[time_column], time_column))
+        return v.isoformat() if isinstance(v, pd.Timestamp) else float(v)
+    return {"time_column": time_column, "train_until": value(train, pd.Series.max),
+            "test_from": value(test, pd.Series.min)}
+
+
+def unseen_period(candidate: dict | None, champion: dict | None) -> bool:
+    """Whether the champion's training ended before the candidate's test period began, on the
+    same time column: then the champion never saw those rows and can be scored on them."""
+    if not candidate or not champion or champion.get("time_column") != candidate.get("time_column"):
+        return False
+    try:
+        ends, starts = champion["train_until"], candidate["test_from"]
+        if isinstance(ends, str) or isinstance(starts, str):
+            ends, starts = pd.Timestamp(ends), pd.Timestamp(starts)
+        return bool(ends < starts)
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def shown_bound(value) -> str:
+    """A ``period_bounds`` value as text (ISO dates without a time of day read as dates)."""
+    return shown_time(pd.Timestamp(value)) if isinstance(value, str) else str(value)

@@ -164,3 +164,22 @@ def test_period_scores_find_a_decaying_model_and_not_a_steady_one():
     assert len(fig.axes[0].get_xticklabels()) == 5
     few = period_scores(y[:80], pred[:80], proba[:80], ["no", "yes"], times[:80], "macro_f1")
     assert few is None  # fewer than two periods of 50 rows
+
+
+def test_period_bounds_say_whether_a_champion_saw_a_later_test_period():
+    from steps.splits import period_bounds, shown_bound, unseen_period
+    frame = _dated()
+    old = period_bounds(*split_frame(frame.iloc[:300], "label", 0.2, 0, time_column="when"), "when")
+    new = period_bounds(*split_frame(frame, "label", 0.2, 0, time_column="when"), "when")
+    assert old == {"time_column": "when", "train_until": "2023-04-30T00:00:00",
+                   "test_from": "2023-05-01T00:00:00"}
+    assert shown_bound(old["train_until"]) == "2023-04-30"
+    assert unseen_period(new, old)  # the old model's training ended before the new test period
+    assert not unseen_period(old, new)  # the new model trained on the old test period
+    assert not unseen_period(new, {**old, "time_column": "other"})
+    assert not unseen_period(new, None) and not unseen_period(None, old)
+    assert not unseen_period(new, {"time_column": "when"})  # recorded without bounds
+    numbers = frame.assign(when=np.arange(len(frame)))
+    bounds = period_bounds(*split_frame(numbers, "label", 0.2, 0, time_column="when"), "when")
+    assert bounds["train_until"] == 319.0 and bounds["test_from"] == 320.0
+    assert unseen_period(bounds, {**bounds, "train_until": 100.0})

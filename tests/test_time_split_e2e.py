@@ -1,0 +1,58 @@
+"""Out of time, end to end: a dated table, then the same table with later rows appended.
+
+The second run's test period begins after the first champion's training ended, so the
+champion never saw those rows: it is scored on them and the two models compete head to
+head, where any other change of test split would only keep the champion unchallenged.
+"""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines.runner import run_pipeline
+from steps.config import parse_config
+
+pytestmark = pytest.mark.slow
+
+
+def _accounts(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    usage = rng.normal(size=n)
+    plan = rng.choice(["basic", "pro", "team"], n)
+    p = 1 / (1 + np.exp(-(-1.8 + 1.5 * usage + 0.8 * (plan == "basic"))))
+    return pd.DataFrame({"signup": pd.date_range("2022-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+                         "usage": usage.round(3), "plan": plan,
+                         "label": np.where(rng.random(n) < p, "churn", "stay")})
+
+
+def _cfg(path, data_dir):
+    return parse_config({
+        "project": {"name": "e2e-time"},
+        "data": {"source": str(path), "target": "label", "time_column": "signup",
+                 "dataset_name": "accounts"},
+        "train": {"families": ["logreg"], "n_trials": 2, "timeout_s": 10, "cv_folds": 3},
+        "evaluate": {"bootstrap": 200, "permutation_repeats": 1, "learning_curve_s": 0},
+        "execution": {"data_dir": str(data_dir)}})
+
+
+def test_a_later_period_challenges_the_champion_on_rows_it_never_saw(tmp_path):
+    table = _accounts(1400)
+    path = tmp_path / "accounts.csv"
+    table.iloc[:1000].to_csv(path, index=False)
+    first = run_pipeline(_cfg(path, tmp_path / "server"))
+    assert first.decision["publish"] is True, first.decision
+    report = json.loads(first.steps["validate"]["returns"]["report"])
+    assert report["over_time"]["periods"][0]["start"] == table.signup[800]  # the last 200 days
+    assert len(report["over_time"]["periods"]) == 4  # 200 test rows: 4 periods of 50
+
+    table.to_csv(path, index=False)  # 400 later days arrive: a new dataset version
+    second = run_pipeline(_cfg(path, tmp_path / "server"))
+    decision = second.decision
+    reasons = " ".join(decision["reasons"])
+    assert f"was trained on rows up to {table.signup[799]}, before" in reasons, reasons
+    assert f"before this run's test period (from {table.signup[1120]})" in reasons
+    assert "on the same test split" in reasons  # decided head to head, not kept unchallenged
+    paired = decision["versus_champion"]
+    assert paired is not None and paired["metric"] == "macro_f1"
+    assert decision["previous_champion"] == first.decision["model_id"]
