@@ -37,7 +37,8 @@ def run_version_dataset(data_cfg: str, project: str) -> tuple[str, str]:
         log.info("dataset %s unchanged (sha256 %s): reusing version %s", name, digest[:12], latest.id)
         return latest.id, digest
     id_columns = list(table.id_columns)
-    schema = schema_of(frame, table.target, id_columns)
+    schema = schema_of(frame, table.target, id_columns,
+                       {table.group_column: "group", table.time_column: "time"})
     summary = {
         "name": name, "source": table.source, "target": table.target, "rows": int(len(frame)),
         "columns": int(frame.shape[1]), "class_counts": class_counts(frame[table.target]),

@@ -118,11 +118,14 @@ def role_of(series: pd.Series, column: str, target: str, id_columns: Iterable[st
     return "numeric" if is_numeric(series) else "categorical"
 
 
-def schema_of(frame: pd.DataFrame, target: str, id_columns: Iterable[str] = ()) -> list[dict]:
-    """One ``{"column", "dtype", "role"}`` record per column, in frame order."""
-    ids = list(id_columns)
+def schema_of(frame: pd.DataFrame, target: str, id_columns: Iterable[str] = (),
+              declared: dict[str, str] | None = None) -> list[dict]:
+    """One ``{"column", "dtype", "role"}`` record per column, in frame order; ``declared``
+    roles (a ``group`` or ``time`` column that decides splits) take precedence."""
+    ids, declared = list(id_columns), declared or {}
     return [{"column": str(col), "dtype": str(frame[col].dtype),
-             "role": role_of(frame[col], col, target, ids)} for col in frame.columns]
+             "role": declared.get(col) or role_of(frame[col], col, target, ids)}
+            for col in frame.columns]
 
 
 def class_counts(series: pd.Series) -> dict[str, int]:

@@ -70,7 +70,8 @@ again_id, _ = run_version_dataset(json.dumps({**base, "time_column": "signup"}),
 prepared = run_preprocess(timed_id, digest, json.dumps({}), "versions-time")
 train, test = fetch_frame(prepared, "train.parquet"), fetch_frame(prepared, "test.parquet")
 recipe = fetch_json(prepared, "recipe.json")
-result(ids=[plain_id, timed_id, again_id], train_last=train.signup.max(),
+schema = {c["column"]: c["role"] for c in fetch_json(timed_id, "summary.json")["schema"]}
+result(ids=[plain_id, timed_id, again_id], train_last=train.signup.max(), schema=schema,
        test_first=test.signup.min(), test_rows=len(test), recipe=recipe)
 task.close()
 """
@@ -80,6 +81,7 @@ def test_a_time_column_makes_a_new_version_and_an_out_of_time_split(run_sdk):
     out = run_sdk(TIME_SNIPPET, timeout=240)
     plain, timed, again = out["ids"]
     assert timed != plain and again == timed  # the declaration is part of the version
+    assert out["schema"] == {"signup": "time", "x": "numeric", "label": "target"}
     assert out["train_last"] < out["test_first"] and out["test_rows"] == 60
     recipe = out["recipe"]
     assert recipe["time_column"] == "signup"
