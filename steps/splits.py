@@ -24,7 +24,11 @@ def sortable_times(values: pd.Series, column: str) -> pd.Series:
                                   "row needs a time to fall on one side of the split")
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
         return values
-    parsed = pd.to_datetime(values.astype(str), errors="coerce", format="mixed")
+    text = values.astype(str)
+    try:  # ISO 8601 only: 03/04/2024 has two readings, and "Mar" no year
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    except ValueError:  # offsets that differ between rows: compare them in UTC
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
     bad = values[parsed.isna()]
     if len(bad):
         raise DataValidationError(

@@ -60,6 +60,14 @@ def test_unreadable_or_missing_times_are_named():
     bad = frame.assign(when=frame.when.where(frame.index != 7, "last tuesday"))
     with pytest.raises(DataValidationError, match="do not read as dates, e.g. \\['last tuesday'\\]"):
         split_frame(bad, "label", 0.2, seed=0, time_column="when")
+    for ambiguous in ("03/04/2024", "Mar"):  # two readings; no year
+        with pytest.raises(DataValidationError, match="use ISO 8601"):
+            split_frame(frame.assign(when=frame.when.where(frame.index != 7, ambiguous)), "label",
+                        0.2, seed=0, time_column="when")
+    zones = frame.assign(when=frame.when + np.where(frame.index % 2, "T10:00:00+01:00",
+                                                    "T09:30:00+00:00"))
+    train, test = split_frame(zones, "label", 0.2, seed=0, time_column="when")
+    assert len(test) == 80  # 10:00+01:00 is 09:00 UTC, before 09:30 UTC: the day's rows together
     with pytest.raises(DataValidationError, match="time column 'when' has 1 missing value"):
         prepare_frame(frame.assign(when=frame.when.where(frame.index != 3)), "label",
                       PreprocessConfig(), time_column="when")
