@@ -48,7 +48,12 @@ def scores_over_time(result, data: dict, cfg: EvaluateConfig, cv_score: float) -
     log.info(note)
     result.figures["over_time"] = over_time_figure(table, cfg.metric, result.metrics[cfg.metric],
                                                    cv_score)
-    tracking.report_table(tracking.current_task(), "validation/over_time", table)
+    task = tracking.current_task()
+    tracking.report_table(task, "validation/over_time", table)
+    for row in table.to_dict("records"):  # scalars: the web UI overlays them across runs
+        tracking.report_scalars(task, "over_time/" + cfg.metric,
+                                {k: row[k] for k in (cfg.metric, "ci_low", "ci_high")},
+                                iteration=row["period"])
     return {"periods": table.to_dict("records"), "note": note}
 
 

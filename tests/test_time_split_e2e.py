@@ -26,6 +26,26 @@ def _accounts(n: int, seed: int = 0) -> pd.DataFrame:
                          "label": np.where(rng.random(n) < p, "churn", "stay")})
 
 
+READ_SCALARS = """
+import json, sys
+from clearml import Task
+print(json.dumps(Task.get_task(task_id=sys.argv[1]).get_reported_scalars()))
+"""
+
+
+def _scalars(task_id: str, execution) -> dict:
+    import os
+    import subprocess
+    import sys
+
+    from pipelines.runner import embedded_server
+    with embedded_server(execution) as handle:
+        done = subprocess.run([sys.executable, "-c", READ_SCALARS, task_id], capture_output=True,
+                              text=True, timeout=120, env={**os.environ, **handle.client_env()})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def _cfg(path, data_dir):
     return parse_config({
         "project": {"name": "e2e-time"},
@@ -40,11 +60,16 @@ def test_a_later_period_challenges_the_champion_on_rows_it_never_saw(tmp_path):
     table = _accounts(1400)
     path = tmp_path / "accounts.csv"
     table.iloc[:1000].to_csv(path, index=False)
-    first = run_pipeline(_cfg(path, tmp_path / "server"))
+    cfg = _cfg(path, tmp_path / "server")
+    first = run_pipeline(cfg)
     assert first.decision["publish"] is True, first.decision
     report = json.loads(first.steps["validate"]["returns"]["report"])
     assert report["over_time"]["periods"][0]["start"] == table.signup[800]  # the last 200 days
     assert len(report["over_time"]["periods"]) == 4  # 200 test rows: 4 periods of 50
+    scalars = _scalars(first.steps["validate"]["task_id"], cfg.execution)
+    series = scalars["over_time/macro_f1"]["macro_f1"]  # the web UI overlays runs on these
+    assert series["x"] == [1, 2, 3, 4]
+    assert series["y"] == pytest.approx([p["macro_f1"] for p in report["over_time"]["periods"]])
 
     table.to_csv(path, index=False)  # 400 later days arrive: a new dataset version
     second = run_pipeline(_cfg(path, tmp_path / "server"))
