@@ -135,7 +135,8 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     """Validate, derive, freeze the stratified split (once per dataset version) and profile."""
     from steps.data import column_roles, prepare_frame, split_fingerprint, split_frame
     from steps.prepare import dropped_row_notes
-    from steps.splits import fold_groups, period_note, split_columns
+    from steps.splits import (fold_groups, period_note, period_shift, shift_notes,
+                              split_columns)
 
     cfg = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
     summary = fetch_json(dataset_id, SUMMARY, alias="raw_dataset")
@@ -171,9 +172,12 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     signal, leakage = _leakage_checks(X_train, X_test, train[target], groups, cfg)
     pairs, notes = _data_notes(X_train, train[target])
     notes = dropped_row_notes(prepared, cfg.min_class_rows) + notes  # said where scores are read
-    if time:
-        notes.insert(0, period_note(train, test, time))
-        log.info("data note: %s", notes[0])
+    shift = None
+    if time:  # what moved between the periods, and which columns are trends or counters
+        shift = period_shift(X_train, X_test, seed=cfg.split_seed)
+        notes[:0] = [period_note(train, test, time), *shift_notes(shift)]
+        for line in notes[:1 + int(shift["suspect"].sum())]:
+            log.info("data note: %s", line)
     recipe = {"target": target, "dataset_name": summary["name"],
               "roles": column_roles(features, target), "group_column": group, "time_column": time,
               "classes": sorted(map(str, frame[target].unique())),
@@ -193,6 +197,8 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     _report_profile(frame, target, recipe)
     if signal is not None:
         _report_signal(signal, cfg.leakage_auc)
+    if shift is not None:
+        _report_shift(shift)
     if len(pairs):
         tracking.report_table(tracking.current_task(), "data/redundant_columns", pairs)
     return prepared_id
@@ -241,6 +247,15 @@ def _report_profile(frame: pd.DataFrame, target: str, recipe: dict) -> None:
     if recipe["dropped"]:
         tracking.report_table(task, "data/dropped_columns", pd.DataFrame(
             sorted(recipe["dropped"].items()), columns=["column", "reason"]))
+
+
+def _report_shift(shift: pd.DataFrame) -> None:
+    from steps.leakage import signal_figure
+    from steps.splits import SHIFT_AUC
+    task = tracking.current_task()
+    tracking.report_table(task, "data/period_shift", shift)
+    tracking.report_figures(task, "data", {"period_shift": signal_figure(
+        shift, SHIFT_AUC, title="Test period vs training period, per column (red: trend or counter)", xlabel="ROC-AUC of telling the periods apart from the column alone")})
 
 
 def _report_signal(signal: pd.DataFrame, threshold: float) -> None:

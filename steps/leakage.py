@@ -104,7 +104,9 @@ def leakage_findings(signal: pd.DataFrame, repeated: int, test_rows: int) -> lis
     return lines
 
 
-def signal_figure(signal: pd.DataFrame, threshold: float, top: int = 30):
+def signal_figure(signal: pd.DataFrame, threshold: float, top: int = 30,
+                  title: str = "Signal per column (red: check for target leakage)",
+                  xlabel: str = "ROC-AUC of the column alone (cross-fitted; 0.5 = no signal)"):
     """Bars of each column's one-column ROC-AUC (the ``top`` strongest), suspects in red."""
     from matplotlib.figure import Figure
     shown = signal.head(top)
@@ -115,8 +117,8 @@ def signal_figure(signal: pd.DataFrame, threshold: float, top: int = 30):
     ax.axvline(threshold, color="#c44e52", linestyle="--", linewidth=1,
                label=f"suspect at {threshold:g}")
     ax.set_xlim(0.5, 1.0)
-    ax.set_xlabel("ROC-AUC of the column alone (cross-fitted; 0.5 = no signal)")
-    ax.set_title("Signal per column (red: check for target leakage)")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig

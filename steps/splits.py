@@ -133,3 +133,24 @@ def unseen_period(candidate: dict | None, champion: dict | None) -> bool:
 def shown_bound(value) -> str:
     """A ``period_bounds`` value as text (ISO dates without a time of day read as dates)."""
     return shown_time(pd.Timestamp(value)) if isinstance(value, str) else str(value)
+
+
+SHIFT_AUC = 0.9  # a column that tells the periods apart this well is a trend or a counter
+
+
+def period_shift(X_train: pd.DataFrame, X_test: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Per feature column, how well it alone tells a test-period row from a training-period
+    row (cross-fitted ROC-AUC, ``steps.leakage.feature_signal``); ``suspect`` from
+    ``SHIFT_AUC``. What moved between the periods is what the model must carry across."""
+    from steps.leakage import feature_signal
+    rows = pd.concat([X_train, X_test], ignore_index=True)
+    period = pd.Series(["train"] * len(X_train) + ["test"] * len(X_test))
+    return feature_signal(rows, period, SHIFT_AUC, seed=seed)
+
+
+def shift_notes(shift: pd.DataFrame) -> list[str]:
+    """A sentence per column that tells the periods apart almost perfectly."""
+    return [f"column {r.column!r} tells the test period from the training period with ROC-AUC "
+            f"{r.auc:.3f}: a trend or a counter (an id, days since a date) that the model meets "
+            "beyond the range it learnt; drop it (preprocess.drop_columns) unless the trend "
+            "itself predicts" for r in shift.itertuples() if r.suspect]

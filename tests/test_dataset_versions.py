@@ -60,6 +60,7 @@ folder = Path(tempfile.mkdtemp())
 rng = np.random.default_rng(0)
 days = pd.date_range("2024-01-01", periods=300, freq="D")
 frame = pd.DataFrame({"signup": days.strftime("%Y-%m-%d"), "x": rng.normal(size=300),
+                      "days_on": np.arange(300) + rng.normal(0, 0.3, 300),  # a trend
                       "label": rng.choice(["no", "yes"], 300, p=[0.8, 0.2])})
 frame = frame.sample(frac=1, random_state=1)  # file order is not time order
 frame.to_csv(folder / "accounts.csv", index=False)
@@ -81,10 +82,14 @@ def test_a_time_column_makes_a_new_version_and_an_out_of_time_split(run_sdk):
     out = run_sdk(TIME_SNIPPET, timeout=240)
     plain, timed, again = out["ids"]
     assert timed != plain and again == timed  # the declaration is part of the version
-    assert out["schema"] == {"signup": "time", "x": "numeric", "label": "target"}
+    assert out["schema"] == {"signup": "time", "x": "numeric", "days_on": "numeric",
+                             "label": "target"}
     assert out["train_last"] < out["test_first"] and out["test_rows"] == 60
     recipe = out["recipe"]
     assert recipe["time_column"] == "signup"
     assert "signup" not in recipe["roles"]["numeric"] + recipe["roles"]["categorical"]
     assert recipe["data_notes"][0].startswith("out-of-time split on 'signup': training rows "
                                               "2024-01-01 .. 2024-08-27, test rows 2024-08-28 .. 2024-10-26")
+    trend = recipe["data_notes"][1]  # the counter is named, x (noise) is not
+    assert trend.startswith("column 'days_on' tells the test period from the training period")
+    assert not any("'x'" in line for line in recipe["data_notes"])

@@ -191,3 +191,13 @@ def test_period_bounds_say_whether_a_champion_saw_a_later_test_period():
     bounds = period_bounds(*split_frame(numbers, "label", 0.2, 0, time_column="when"), "when")
     assert bounds["train_until"] == 319.0 and bounds["test_from"] == 320.0
     assert unseen_period(bounds, {**bounds, "train_until": 100.0})
+
+
+def test_period_shift_names_trends_and_counters_not_noise():
+    from steps.splits import period_shift, shift_notes
+    train, test = split_frame(_dated(), "label", 0.2, seed=0, time_column="when")
+    shift = period_shift(train[["x", "z"]], test[["x", "z"]])
+    auc = dict(zip(shift["column"], shift["auc"]))
+    assert auc["x"] > 0.99 and 0.35 < auc["z"] < 0.65  # x follows time; z is noise
+    notes = shift_notes(shift)
+    assert len(notes) == 1 and notes[0].startswith("column 'x' tells the test period")
