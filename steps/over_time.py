@@ -37,19 +37,25 @@ def period_scores(y_true, y_pred, proba, classes, times: pd.Series, metric: str,
     for b in np.unique(block):
         at = block == b
         args = (y_true[at], y_pred[at], proba[at], classes)
+        value = metric_value(metric, *args, beta=beta, positive_label=positive_label)
         low, high = (bootstrap_ci(*args, metric, n=bootstrap, seed=seed, beta=beta,
-                                  positive_label=positive_label) if bootstrap else (np.nan, np.nan))
+                                  positive_label=positive_label)
+                     if bootstrap and np.isfinite(value) else (np.nan, np.nan))
         rows.append({"period": int(b) + 1, "start": shown_time(times[at].min()),
                      "end": shown_time(times[at].max()), "rows": int(at.sum()),
-                     metric: metric_value(metric, *args, beta=beta, positive_label=positive_label),
-                     "ci_low": low, "ci_high": high})
+                     metric: value, "ci_low": low, "ci_high": high})
     return pd.DataFrame(rows)
 
 
 def trend_note(table: pd.DataFrame, metric: str) -> str:
-    """Earliest against latest period, and whether their intervals separate."""
-    first, last = table.iloc[0], table.iloc[-1]
-    scores = ", ".join(f"{v:.3f}" for v in table[metric])
+    """Earliest against latest period, and whether their intervals separate. A period where
+    the metric is undefined (a ranking metric with a class absent there) is said so."""
+    scores = ", ".join(f"{v:.3f}" if np.isfinite(v) else "undefined" for v in table[metric])
+    defined = table[np.isfinite(table[metric].to_numpy(dtype=float))]
+    if len(defined) < 2:
+        return (f"test {metric} by period, earliest to latest: {scores} (undefined where a "
+                "class has no test rows in the period)")
+    first, last = defined.iloc[0], defined.iloc[-1]
     if last["ci_high"] < first["ci_low"]:
         verdict = "the latest period's interval lies below the earliest's: the score decays over time"
     elif last["ci_low"] > first["ci_high"]:

@@ -201,3 +201,18 @@ def test_period_shift_names_trends_and_counters_not_noise():
     assert auc["x"] > 0.99 and 0.35 < auc["z"] < 0.65  # x follows time; z is noise
     notes = shift_notes(shift)
     assert len(notes) == 1 and notes[0].startswith("column 'x' tells the test period")
+
+
+def test_a_period_without_some_class_is_undefined_for_ranking_metrics_and_said_so():
+    from steps.over_time import period_scores, trend_note
+    y, pred, proba, times = _scored_over_time(decay=False)
+    y = y.copy()
+    y[:120] = "no"  # the first period has no "yes" row: its ROC-AUC is undefined
+    table = period_scores(y, pred, proba, ["no", "yes"], times, "roc_auc")
+    assert np.isnan(table["roc_auc"].iloc[0]) and np.isnan(table["ci_low"].iloc[0])
+    assert table["roc_auc"].iloc[1:].notna().all()
+    note = trend_note(table, "roc_auc")
+    assert note.startswith("test roc_auc by period, earliest to latest: undefined, 0.")
+    assert "latest" in note and "against earliest" in note  # periods 2 and 5 compared
+    table.loc[1:, "roc_auc"] = np.nan
+    assert "undefined where a class has no test rows" in trend_note(table, "roc_auc")
