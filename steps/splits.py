@@ -51,10 +51,11 @@ def time_split(frame: pd.DataFrame, target: str, test_size: float,
     cut = times.sort_values(kind="stable").iloc[len(frame) - n_test]
     mask = (times >= cut).to_numpy()
     if mask.all():
-        raise DataValidationError(f"time column {time_column!r} has one time for the latest "
-                                  f"{len(frame)} rows: nothing is earlier than the test period")
+        raise DataValidationError(f"time column {time_column!r}: the latest {n_test} rows share "
+                                  f"their time with every earlier row ({cut}), so no row is "
+                                  "earlier than the test period")
     y = frame[target].astype(str).to_numpy()
-    for side, rows, where in (("test", mask, "after"), ("training", ~mask, "before")):
+    for side, rows, where in (("test", mask, "from"), ("training", ~mask, "before")):
         lacking = sorted(set(y) - set(y[rows]))
         if lacking:
             raise DataValidationError(

@@ -50,6 +50,8 @@ def test_numbers_and_datetimes_order_rows_too():
 
 def test_a_class_absent_from_the_test_period_is_a_clear_error():
     frame = _dated()
+    with pytest.raises(DataValidationError, match="no row is earlier than the test period"):
+        split_frame(frame.assign(when="2024-01-01"), "label", 0.2, seed=0, time_column="when")
     frame.loc[frame.index[-100:], "label"] = "stay"
     with pytest.raises(DataValidationError, match=r"test period .* no rows of class\(es\) \['churn'\]"):
         split_frame(frame, "label", 0.2, seed=0, time_column="when")
