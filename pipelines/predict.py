@@ -5,6 +5,7 @@ check them against the checksum recorded at registration, and write the scored t
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ class Scored:
     agreement: dict | None
     not_most_probable: int = 0  # rows decided for a class other than their most probable
     input_findings: list = field(default_factory=list)  # steps.drift.check_inputs
+    periods: object = None  # labelled rows with the model's time column: steps.over_time
+    seen_rows: int = 0  # of those, rows inside the model's training period
 
 
 def find_model(ref: str | None, champion_tag: str = "champion"):
@@ -75,14 +78,18 @@ def load_weights(model):
 def score_table(frame: pd.DataFrame, ref: str | None, champion_tag: str = "champion") -> Scored:
     from steps.drift import check_inputs
     from steps.scoring import ScoringSpec, agreement, not_most_probable, prepare_rows, score_rows
+    from steps.over_time import labelled_periods
     model = find_model(ref, champion_tag)
     estimator, meta = load_weights(model)
     spec = ScoringSpec.from_metadata(meta, f"model {model.name} ({model.id})")
     scored = score_rows(estimator, frame, spec)
     findings = check_inputs(prepare_rows(frame, spec), spec.profile)
+    period = meta.get("period")
+    periods, seen = labelled_periods(scored, spec.target, spec.classes,
+                                     json.loads(period) if isinstance(period, str) else period)
     return Scored(model.id, model.name, str(meta.get("family", "?")), scored,
                   agreement(scored, spec.target), not_most_probable(scored, spec.classes),
-                  findings)
+                  findings, periods, seen)
 
 
 def default_output(source: Path) -> Path:
@@ -123,4 +130,14 @@ def summary_lines(result: Scored, out: Path) -> list[str]:
         lines.append(f"the table has known labels for {a['rows']} rows: accuracy "
                      f"{a['accuracy']:.3f}, macro-F1 {a['macro_f1']:.3f} (rows the model was "
                      "trained on score higher than new ones)")
+    if result.seen_rows:
+        lines.append(f"{result.seen_rows} of those rows fall inside the model's training period: "
+                     "score only later rows to measure it on new data")
+    if result.periods is not None:
+        from steps.over_time import trend_note
+        lines.append("by period of the model's time column:")
+        lines += [f"  {r['start']} .. {r['end']} ({r['rows']} rows): macro-F1 {r['macro_f1']:.3f}"
+                  f" [{r['ci_low']:.3f}, {r['ci_high']:.3f}]" for r in result.periods.to_dict("records")]
+        lines.append(trend_note(result.periods, "macro_f1", "these rows")
+                     .replace("test macro_f1", "macro-F1"))
     return lines + summary(result.input_findings, len(result.frame))

@@ -47,7 +47,7 @@ def period_scores(y_true, y_pred, proba, classes, times: pd.Series, metric: str,
     return pd.DataFrame(rows)
 
 
-def trend_note(table: pd.DataFrame, metric: str) -> str:
+def trend_note(table: pd.DataFrame, metric: str, rows: str = "the test period") -> str:
     """Earliest against latest period, and whether their intervals separate. A period where
     the metric is undefined (a ranking metric with a class absent there) is said so."""
     scores = ", ".join(f"{v:.3f}" if np.isfinite(v) else "undefined" for v in table[metric])
@@ -61,7 +61,7 @@ def trend_note(table: pd.DataFrame, metric: str) -> str:
     elif last["ci_low"] > first["ci_high"]:
         verdict = "the latest period's interval lies above the earliest's"
     else:
-        verdict = "their intervals overlap: no clear trend within the test period"
+        verdict = f"their intervals overlap: no clear trend within {rows}"
     return (f"test {metric} by period, earliest to latest: {scores}; latest "
             f"{last[metric] - first[metric]:+.3f} against earliest ({verdict})")
 
@@ -85,3 +85,29 @@ def over_time_figure(table: pd.DataFrame, metric: str, overall: float,
     ax.set(ylabel=f"Test {metric}", title=f"Test {metric} over time (earliest period first)")
     ax.legend(loc="lower left", fontsize=8)
     return fig
+
+
+def labelled_periods(scored: pd.DataFrame, target: str, classes, period: dict | None,
+                     metric: str = "macro_f1") -> tuple[pd.DataFrame | None, int]:
+    """Scoring new rows that carry labels and the model's time column: ``metric`` per
+    period of those rows, and how many of them fall inside the model's training period
+    (``period``: ``steps.splits.period_bounds`` as recorded with the model)."""
+    column = (period or {}).get("time_column")
+    if not column or column not in scored.columns or target not in scored.columns:
+        return None, 0
+    from steps.scoring import PREDICTION, PROBA_PREFIX
+    from steps.splits import sortable_times
+    known = scored[scored[target].notna()]
+    if known.empty:
+        return None, 0
+    times = sortable_times(known[column], column).reset_index(drop=True)
+    until = period.get("train_until")
+    until = pd.Timestamp(until) if isinstance(until, str) else until
+    if isinstance(times.dtype, pd.DatetimeTZDtype) and isinstance(until, pd.Timestamp) \
+            and until.tz is None:
+        until = until.tz_localize("UTC")
+    seen = int((times <= until).sum()) if until is not None else 0
+    proba = known[[f"{PROBA_PREFIX}{c}" for c in classes]].to_numpy(dtype=float)
+    table = period_scores(known[target].astype(str).to_numpy(), known[PREDICTION].to_numpy(),
+                          proba, list(classes), times, metric, bootstrap=200)
+    return table, seen

@@ -218,3 +218,21 @@ def test_a_period_without_some_class_is_undefined_for_ranking_metrics_and_said_s
     assert "latest" in note and "against earliest" in note  # periods 2 and 5 compared
     table.loc[1:, "roc_auc"] = np.nan
     assert "undefined where a class has no test rows" in trend_note(table, "roc_auc")
+
+
+def test_scoring_labelled_rows_reports_periods_and_rows_from_the_training_period():
+    from steps.over_time import labelled_periods
+    y, pred, proba, times = _scored_over_time(decay=True)
+    scored = pd.DataFrame({"when": times.dt.strftime("%Y-%m-%dT%H:%M:%S"), "label": y,
+                           "predicted": pred, "proba_no": proba[:, 0], "proba_yes": proba[:, 1]})
+    period = {"time_column": "when", "train_until": "2024-01-02T23:00:00",
+              "test_from": "2024-01-03T00:00:00"}
+    table, seen = labelled_periods(scored, "label", ["no", "yes"], period)
+    assert seen == 48  # the first two days' hourly rows were training rows
+    assert len(table) == 5 and table["macro_f1"].iloc[0] > table["macro_f1"].iloc[-1]
+    numbers = scored.assign(when=np.arange(600))
+    _, seen = labelled_periods(numbers, "label", ["no", "yes"], {**period, "train_until": 99.0})
+    assert seen == 100
+    assert labelled_periods(scored.drop(columns="when"), "label", ["no", "yes"], period) == (None, 0)
+    assert labelled_periods(scored, "label", ["no", "yes"], None) == (None, 0)
+    assert labelled_periods(scored.drop(columns="label"), "label", ["no", "yes"], period) == (None, 0)

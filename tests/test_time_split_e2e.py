@@ -81,3 +81,18 @@ def test_a_later_period_challenges_the_champion_on_rows_it_never_saw(tmp_path):
     paired = decision["versus_champion"]
     assert paired is not None and paired["metric"] == "macro_f1"
     assert decision["previous_champion"] == first.decision["model_id"]
+
+    # the champion scores later labelled rows period by period from the command line
+    import subprocess
+    import sys
+    later = _accounts(1800, seed=1).iloc[1400:]  # days after every row it learnt from
+    later.to_csv(tmp_path / "later.csv", index=False)
+    done = subprocess.run([sys.executable, "-m", "pipelines", "predict", str(tmp_path / "later.csv"),
+                           "--set", f"execution.data_dir={tmp_path / 'server'}"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "by period of the model's time column:" in done.stdout
+    assert f"  {later.signup.iloc[0]} .. " in done.stdout and "(80 rows): macro-F1" in done.stdout
+    assert "fall inside the model's training period" not in done.stdout
+    assert "macro-F1 by period, earliest to latest: " in done.stdout
+
