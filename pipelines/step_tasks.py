@@ -169,7 +169,7 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     features = frame.drop(columns=split_cols)
     X_train, groups = fold_groups(train.drop(columns=[target]), summary)
     X_test = test.drop(columns=[target, *split_cols])  # the feature columns the checks look at
-    signal, leakage = _leakage_checks(X_train, X_test, train[target], groups, cfg)
+    signal, leakage = _leakage_checks(X_train, X_test, train[target], groups, cfg, bool(time))
     pairs, notes = _data_notes(X_train, train[target])
     notes = dropped_row_notes(prepared, cfg.min_class_rows) + notes  # said where scores are read
     shift = None
@@ -205,13 +205,15 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
 
 
 def _leakage_checks(X_train: pd.DataFrame, X_test: pd.DataFrame, y_train: pd.Series, groups,
-                    cfg: PreprocessConfig) -> tuple[pd.DataFrame | None, list[str]]:
+                    cfg: PreprocessConfig, out_of_time: bool = False
+                    ) -> tuple[pd.DataFrame | None, list[str]]:
     """(signal per column, findings) on the training rows; (None, []) when turned off."""
     if cfg.leakage_auc is None:
         return None, []
     from steps.leakage import feature_signal, leakage_findings, repeated_test_rows
     signal = feature_signal(X_train, y_train, cfg.leakage_auc, seed=cfg.split_seed, groups=groups)
-    findings = leakage_findings(signal, repeated_test_rows(X_train, X_test), len(X_test))
+    findings = leakage_findings(signal, repeated_test_rows(X_train, X_test), len(X_test),
+                                out_of_time)
     for line in findings:
         log.warning("possible leakage: %s", line)
     return signal, findings
@@ -254,8 +256,10 @@ def _report_shift(shift: pd.DataFrame) -> None:
     from steps.splits import SHIFT_AUC
     task = tracking.current_task()
     tracking.report_table(task, "data/period_shift", shift)
-    tracking.report_figures(task, "data", {"period_shift": signal_figure(
-        shift, SHIFT_AUC, title="Test period vs training period, per column (red: trend or counter)", xlabel="ROC-AUC of telling the periods apart from the column alone")})
+    figure = signal_figure(shift, SHIFT_AUC,
+                           title="Test period vs training period, per column (red: trend)",
+                           xlabel="ROC-AUC of telling the periods apart from the column alone")
+    tracking.report_figures(task, "data", {"period_shift": figure})
 
 
 def _report_signal(signal: pd.DataFrame, threshold: float) -> None:

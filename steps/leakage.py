@@ -92,15 +92,20 @@ def repeated_test_rows(X_train: pd.DataFrame, X_test: pd.DataFrame) -> int:
     return int(pd.util.hash_pandas_object(X_test, index=False).isin(seen).sum())
 
 
-def leakage_findings(signal: pd.DataFrame, repeated: int, test_rows: int) -> list[str]:
-    """Plain sentences for the log, the run summary and the run page (empty: nothing found)."""
+def leakage_findings(signal: pd.DataFrame, repeated: int, test_rows: int,
+                     out_of_time: bool = False) -> list[str]:
+    """Plain sentences for the log, the run summary and the run page (empty: nothing found).
+    ``out_of_time``: a later row may repeat an earlier one by right (a record seen again)."""
     lines = [f"column {r.column!r} alone predicts the target with ROC-AUC {r.auc:.3f}: check it "
              "is not computed from the target or recorded after the outcome; if it is, add it "
              "to preprocess.drop_columns" for r in signal.itertuples() if r.suspect]
-    if repeated:
-        lines.append(f"{repeated} of {test_rows} test rows ({repeated / max(test_rows, 1):.1%}) "
-                     "repeat a training row exactly: if rows are repeated records of one entity, "
-                     "set data.group_column so they stay on one side of the split")
+    share = f"{repeated} of {test_rows} test rows ({repeated / max(test_rows, 1):.1%})"
+    if repeated and out_of_time:
+        lines.append(f"{share} repeat an earlier training row exactly: fine when a record truly "
+                     "recurs, but duplicate entries flatter the test score; drop them at the source")
+    elif repeated:
+        lines.append(f"{share} repeat a training row exactly: if rows are repeated records of "
+                     "one entity, set data.group_column so they stay on one side of the split")
     return lines
 
 

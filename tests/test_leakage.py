@@ -65,6 +65,8 @@ def test_findings_say_what_to_do_and_the_figure_marks_suspects():
     assert "'refund_amount'" in lines[0] and "preprocess.drop_columns" in lines[0]
     assert "12 of 600 test rows (2.0%)" in lines[1] and "data.group_column" in lines[1]
     assert leakage_findings(signal[~signal["suspect"]], 0, 600) == []
+    later = leakage_findings(signal[~signal["suspect"]], 12, 600, out_of_time=True)
+    assert "repeat an earlier training row" in later[0] and "group_column" not in later[0]
     fig = signal_figure(signal, 0.98)
     reds = [p for p in fig.axes[0].patches if p.get_facecolor()[0] > 0.7]
     assert len(reds) == 1  # the one suspect bar
