@@ -71,3 +71,11 @@ def test_a_rerun_of_the_champion_is_called_the_champion_not_unpublished():
         "publish": False, "already_champion": True, "model_id": "m1", "name": "n",
         "reasons": ["Already the champion"]})
     assert "**already the champion**" in card and "unpublished" not in card
+
+
+def test_an_out_of_time_card_carries_the_trend_among_its_caveats():
+    note = "test macro_f1 by period, earliest to latest: 0.80, 0.70"
+    limits = render_model_card({**REPORT, "over_time": {"note": note}}).split(
+        "## Limitations and caveats")[1]
+    assert f"over time: {note}" in limits
+    assert "over time:" not in render_model_card(REPORT)

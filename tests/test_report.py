@@ -60,3 +60,10 @@ def test_verdicts_and_missing_steps_are_said():
     empty = _text(render_report(RUN, STEPS, [], None, None))
     assert "publish step did not run" in empty and "validate step did not complete" in empty
     assert "No figures were reported" in empty
+
+
+def test_an_out_of_time_run_states_its_trend_and_others_do_not():
+    note = "test macro_f1 by period, earliest to latest: 0.80, 0.70; latest -0.100 against earliest"
+    page = _text(render_report(RUN, STEPS, [], {**VALIDATION, "over_time": {"note": note}}, None))
+    assert f"Out of time: {note}." in page
+    assert "Out of time" not in _text(render_report(RUN, STEPS, [], VALIDATION, None))
