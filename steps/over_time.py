@@ -7,6 +7,8 @@ bootstrap interval, and the earliest and latest periods are compared.
 """
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -15,6 +17,8 @@ from steps.bootstrap import bootstrap_ci
 from steps.figures import new_figure
 from steps.metrics import metric_value
 from steps.splits import shown_time, time_blocks
+
+log = logging.getLogger(__name__)
 
 MAX_PERIODS = 5
 MIN_PERIOD_ROWS = 50  # fewer rows per period make intervals too wide to read a trend
@@ -97,16 +101,20 @@ def labelled_periods(scored: pd.DataFrame, target: str, classes, period: dict | 
         return None, 0
     from steps.scoring import PREDICTION, PROBA_PREFIX
     from steps.splits import sortable_times
-    known = scored[scored[target].notna()]
+    known = scored[scored[target].notna() & scored[column].notna()]
     if known.empty:
         return None, 0
-    times = sortable_times(known[column], column).reset_index(drop=True)
-    until = period.get("train_until")
-    until = pd.Timestamp(until) if isinstance(until, str) else until
-    if isinstance(times.dtype, pd.DatetimeTZDtype) and isinstance(until, pd.Timestamp) \
-            and until.tz is None:
-        until = until.tz_localize("UTC")
-    seen = int((times <= until).sum()) if until is not None else 0
+    try:  # a bonus on top of the scores: unreadable times skip it, never the scoring
+        times = sortable_times(known[column], column).reset_index(drop=True)
+        until = period.get("train_until")
+        until = pd.Timestamp(until) if isinstance(until, str) else until
+        if isinstance(times.dtype, pd.DatetimeTZDtype) and isinstance(until, pd.Timestamp) \
+                and until.tz is None:
+            until = until.tz_localize("UTC")
+        seen = int((times <= until).sum()) if until is not None else 0
+    except (ValueError, TypeError) as err:  # DataValidationError is a ValueError
+        log.warning("scores per period skipped: %s", err)
+        return None, 0
     proba = known[[f"{PROBA_PREFIX}{c}" for c in classes]].to_numpy(dtype=float)
     table = period_scores(known[target].astype(str).to_numpy(), known[PREDICTION].to_numpy(),
                           proba, list(classes), times, metric, bootstrap=200)

@@ -235,4 +235,10 @@ def test_scoring_labelled_rows_reports_periods_and_rows_from_the_training_period
     assert seen == 100
     assert labelled_periods(scored.drop(columns="when"), "label", ["no", "yes"], period) == (None, 0)
     assert labelled_periods(scored, "label", ["no", "yes"], None) == (None, 0)
+    odd = scored.assign(when=scored.when.where(scored.index != 5, "next week"))
+    assert labelled_periods(odd, "label", ["no", "yes"], period) == (None, 0)  # scoring goes on
+    gaps = scored.assign(when=scored.when.where(scored.index >= 10))  # rows without a time
+    table, _ = labelled_periods(gaps, "label", ["no", "yes"], period)
+    assert table["rows"].sum() == 590
+    assert labelled_periods(numbers, "label", ["no", "yes"], period) == (None, 0)  # number vs date
     assert labelled_periods(scored.drop(columns="label"), "label", ["no", "yes"], period) == (None, 0)
