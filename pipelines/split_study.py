@@ -50,25 +50,9 @@ def study_configs(config: Path | None, overrides: list[str], seeds: list[int]) -
                           "mode does not (it only enqueues); enqueue one run per "
                           "--set preprocess.split_seed=N and read `tabpipe runs --splits "
                           "--mode local` once they have finished")
-    if _time_column(base) and len(set(seeds)) > 1:
-        raise ConfigError(f"--split-seeds: data.time_column ({_time_column(base)!r}) makes the "
-                          "test split the latest rows, the same for every seed; compare settings "
-                          "with `tabpipe runs --compare` on that one split instead")
     named = [] if base.publish.model_name else [f"publish.model_name={study_model_name(base)}"]
     return [load_config(config, [*overrides, *named, f"preprocess.split_seed={seed}"])
             for seed in dict.fromkeys(seeds)]
-
-
-def _time_column(cfg: PipelineConfig) -> str | None:
-    """The config's time column, else the dataset card's (a file has no card)."""
-    if cfg.data.time_column:
-        return cfg.data.time_column
-    from pipelines.step_tasks import DATASETS_DIR
-    card = DATASETS_DIR / f"{cfg.data.source}.yaml"
-    if not card.is_file():
-        return None
-    from steps.sources import read_card
-    return read_card(cfg.data.source, DATASETS_DIR).get("time_column")
 
 
 def run_study(cfgs: list[PipelineConfig], run, on_run=None, summarise=None,

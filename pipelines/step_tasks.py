@@ -175,7 +175,8 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     shift = None
     if time:  # what moved between the periods, and which columns are trends or counters
         shift = period_shift(X_train, X_test, seed=cfg.split_seed)
-        notes[:0] = [period_note(train, test, time), *shift_notes(shift)]
+        notes[:0] = [period_note(train, test, time, len(frame) - len(train) - len(test)),
+                     *shift_notes(shift)]
         for line in notes[:1 + int(shift["suspect"].sum())]:
             log.info("data note: %s", line)
     recipe = {"target": target, "dataset_name": summary["name"],

@@ -40,29 +40,40 @@ def sortable_times(values: pd.Series, column: str) -> pd.Series:
     return parsed
 
 
-def time_split(frame: pd.DataFrame, target: str, test_size: float,
-               time_column: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The latest rows as the test part, about ``test_size`` of them; rows sharing the cut's
-    time all go to the test side. Both parts keep the original index and row order."""
+def time_split(frame: pd.DataFrame, target: str, test_size: float, time_column: str,
+               origin: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The latest rows as the test part, about ``test_size`` of them; rows sharing a cut's
+    time go to the later side. ``origin`` k > 0 backtests: the test period is the k-th
+    before the latest, and the rows after it are in neither part. Both parts keep the
+    original index and row order."""
     times = sortable_times(frame[time_column], time_column)
     n_test = test_size if isinstance(test_size, int) else int(-(-test_size * len(frame) // 1))
     if not 0 < n_test < len(frame):
         raise DataValidationError(f"test_size={test_size} leaves no rows on one side of the split")
-    cut = times.sort_values(kind="stable").iloc[len(frame) - n_test]
-    mask = (times >= cut).to_numpy()
-    if mask.all():
+    ordered = times.sort_values(kind="stable")
+    if (origin + 1) * n_test >= len(frame):
+        raise DataValidationError(
+            f"preprocess.split_seed={origin} with a time column backtests the test period "
+            f"{origin} before the latest, further back than the table's {len(frame)} rows allow "
+            f"at test_size={test_size}: use a split seed below {max(1, len(frame) // n_test - 1)}")
+    cut = ordered.iloc[len(frame) - (origin + 1) * n_test]
+    later = (times >= ordered.iloc[len(frame) - origin * n_test]).to_numpy() if origin \
+        else np.zeros(len(frame), dtype=bool)
+    mask = (times >= cut).to_numpy() & ~later
+    if not mask.any() or (mask | later).all():
         raise DataValidationError(f"time column {time_column!r}: the latest {n_test} rows share "
                                   f"their time with every earlier row ({cut}), so no row is "
                                   "earlier than the test period")
     y = frame[target].astype(str).to_numpy()
-    for side, rows, where in (("test", mask, "from"), ("training", ~mask, "before")):
+    train = ~mask & ~later
+    for side, rows, where in (("test", mask, "from"), ("training", train, "before")):
         lacking = sorted(set(y) - set(y[rows]))
         if lacking:
             raise DataValidationError(
                 f"the {side} period ({where} {cut}) has no rows of class(es) {lacking}, so they "
                 f"cannot be {'scored' if side == 'test' else 'learnt'} out of time; change "
                 "preprocess.test_size, or merge or drop the classes (preprocess.min_class_rows)")
-    return frame.iloc[~mask], frame.iloc[mask]
+    return frame.iloc[train], frame.iloc[mask]
 
 
 def time_blocks(times: pd.Series, n_blocks: int = TIME_BLOCKS) -> np.ndarray:
@@ -90,13 +101,16 @@ def fold_groups(train: pd.DataFrame, recipe: dict) -> tuple[pd.DataFrame, np.nda
     return train.drop(columns=split_columns(recipe)), groups
 
 
-def period_note(train: pd.DataFrame, test: pd.DataFrame, time_column: str) -> str:
+def period_note(train: pd.DataFrame, test: pd.DataFrame, time_column: str,
+                left_out: int = 0) -> str:
     """One line saying which periods training and scoring cover (for the run's data notes)."""
     def span(frame):
         t = sortable_times(frame[time_column], time_column)
         return f"{shown_time(t.min())} .. {shown_time(t.max())}"
+    later = (f"; the {left_out} later rows are left out (a backtest of an earlier period)"
+             if left_out else "")
     return (f"out-of-time split on {time_column!r}: training rows {span(train)}, test rows "
-            f"{span(test)}; CV folds take whole blocks of the training period")
+            f"{span(test)}{later}; CV folds take whole blocks of the training period")
 
 
 def shown_time(value) -> str:

@@ -32,11 +32,16 @@ def test_a_named_model_and_a_file_source_keep_their_names(tmp_path):
     (["preprocess.split_seed=3"], [0, 1], "drop --set preprocess.split_seed"),
     ([], [0, -1], "non-negative"),
     (["execution.mode=remote"], [0, 1], "remote mode"),
-    (["data.time_column=signup"], [0, 1], "the same for every seed"),
 ])
 def test_contradictions_fail_before_anything_runs(overrides, seeds, message):
     with pytest.raises(ConfigError, match=message):
         study_configs(None, overrides, seeds)
+
+
+def test_with_a_time_column_the_seeds_are_backtest_origins():
+    cfgs = study_configs(None, ["data.time_column=signup"], [0, 1, 2])
+    assert [c.preprocess.split_seed for c in cfgs] == [0, 1, 2]
+    assert all(c.data.time_column == "signup" for c in cfgs)
 
 
 def _result(seed: int, score: float | None, publish: bool = True) -> RunResult:

@@ -29,12 +29,23 @@ def test_the_test_split_is_the_latest_rows_whole_days_together():
     assert train["when"].max() < test["when"].min()  # every test day after every training day
     assert 0.19 <= len(test) / len(frame) <= 0.22
     assert set(test.label) == set(train.label)
-    other, _ = split_frame(frame, "label", 0.2, seed=5, time_column="when")
-    assert other.index.equals(train.index)  # time decides, not the seed
     # the cut falls inside a day: that day's rows all go to the test side
     odd = frame.iloc[:-1]
     train, test = split_frame(odd, "label", 0.2, seed=0, time_column="when")
     assert train["when"].max() < test["when"].min()
+
+
+def test_a_split_seed_backtests_an_earlier_test_period():
+    frame = _dated()  # 400 rows, two a day
+    latest_train, latest = split_frame(frame, "label", 0.2, seed=0, time_column="when")
+    train, test = split_frame(frame, "label", 0.2, seed=1, time_column="when")
+    assert len(test) == 80 and test["when"].max() < latest["when"].min()  # the period before
+    assert train["when"].max() < test["when"].min()
+    assert len(train) + len(test) == 320  # the latest period's rows are in neither part
+    again, _ = split_frame(frame, "label", 0.2, seed=1, time_column="when")
+    assert again.index.equals(train.index)
+    with pytest.raises(DataValidationError, match="use a split seed below 4"):
+        split_frame(frame, "label", 0.2, seed=4, time_column="when")
 
 
 def test_numbers_and_datetimes_order_rows_too():
@@ -138,6 +149,9 @@ def test_the_period_note_says_what_trained_and_what_scored():
     note = period_note(train, test, "when")
     # 200 days, two rows each: the last 40 days are the test period
     assert "training rows 2023-01-01 .. 2023-06-09, test rows 2023-06-10 .. 2023-07-19" in note
+    train, test = split_frame(_dated(), "label", 0.2, seed=1, time_column="when")
+    assert "test rows 2023-05-01 .. 2023-06-09; the 80 later rows are left out" in \
+        period_note(train, test, "when", left_out=80)
     hours = _dated().assign(when=lambda f: pd.to_datetime(f.when) + pd.Timedelta("90min"))
     train, test = split_frame(hours, "label", 0.2, seed=0, time_column="when")
     assert "test rows 2023-06-10 01:30:00 .. 2023-07-19 01:30:00" in period_note(train, test, "when")
