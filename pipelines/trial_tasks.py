@@ -203,9 +203,24 @@ def search_with_tasks(step_task, family: str, prepared_id: str, train_cfg, prep_
     if not _run(hpo, opts.queue, train_cfg.timeout_s):
         data.notes.append(f"train.timeout_s={train_cfg.timeout_s:g} s ended the search; "
                           "running trials were stopped")
+    _stop_leftovers(step_task.id)
     data.notes.extend(repeat_note(study))
     trials = trial_table(step_task.id, train_cfg.metric)
     return _result(family, train_cfg, data, space, trials, start)
+
+
+def _stop_leftovers(parent_id: str) -> None:
+    """Trial tasks cloned or enqueued just as the search ended (the optimizer stops running
+    ones, not those it had yet to launch): stopped, so none waits as a draft or in a queue."""
+    from clearml import Task
+    for task in Task.get_tasks(task_filter={"parent": parent_id,
+                                            "status": ["created", "queued"]}):
+        try:
+            if str(task.status) == "queued":
+                Task.dequeue(task)
+            task.mark_stopped(force=True, status_message="the search had ended")
+        except Exception as err:  # picked up by an agent meanwhile: its own stop applies
+            log.warning("trial task %s left as %s: %s", task.id, task.status, err)
 
 
 STATES = {"completed": "COMPLETE", "failed": "FAIL", "stopped": "PRUNED"}
