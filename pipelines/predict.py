@@ -5,7 +5,6 @@ check them against the checksum recorded at registration, and write the scored t
 """
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,9 +83,8 @@ def score_table(frame: pd.DataFrame, ref: str | None, champion_tag: str = "champ
     spec = ScoringSpec.from_metadata(meta, f"model {model.name} ({model.id})")
     scored = score_rows(estimator, frame, spec)
     findings = check_inputs(prepare_rows(frame, spec), spec.profile)
-    period = meta.get("period")
     periods, seen = labelled_periods(scored, spec.target, spec.classes,
-                                     json.loads(period) if isinstance(period, str) else period)
+                                     tracking.json_metadata(meta, "period"))
     return Scored(model.id, model.name, str(meta.get("family", "?")), scored,
                   agreement(scored, spec.target), not_most_probable(scored, spec.classes),
                   findings, periods, seen)

@@ -59,11 +59,10 @@ def _champion_summary(model) -> dict | None:
     if model is None:
         return None
     meta = tracking.model_metadata(model)
-    period = meta.get("period")
     return {"id": model.id, "metric": meta.get("metric"), "score": meta.get("score"),
             "split_id": meta.get("split_id"), "dataset_hash": meta.get("dataset_hash"),
             "weights_sha256": meta.get("weights_sha256"),
-            "period": json.loads(period) if isinstance(period, str) else period}
+            "period": tracking.json_metadata(meta, "period")}
 
 
 def _register(task, weights: str, name: str, meta: dict, labels: list[str]) -> str:
@@ -164,8 +163,7 @@ def _publish(task, candidate, candidate_id: str, meta: dict, report: dict, cfg: 
         if file_sha256(weights) != sha:
             raise RuntimeError(f"candidate {candidate_id} weights do not match their recorded "
                                "checksum")
-        classes = meta.get("classes") or []
-        classes = json.loads(classes) if isinstance(classes, str) else classes
+        classes = tracking.json_metadata(meta, "classes") or []
         model_id = _register(task, weights, name, meta, classes)
     registered = Model(model_id=model_id)
     # Everything about the model is written before publishing: a published model is frozen.

@@ -97,3 +97,9 @@ def set_model_metadata(model, values: Mapping[str, Any]) -> None:
 def model_metadata(model) -> dict[str, Any]:
     """Read metadata back with the types it was written with."""
     return dict(model.get_all_metadata_casted() or {})
+
+
+def json_metadata(meta: Mapping[str, Any], key: str) -> Any:
+    """A metadata value ``set_model_metadata`` stored as JSON text (a list, a dict), decoded."""
+    value = meta.get(key)
+    return json.loads(value) if isinstance(value, str) and value else value
