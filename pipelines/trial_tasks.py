@@ -210,16 +210,14 @@ def search_with_tasks(step_task, family: str, prepared_id: str, train_cfg, prep_
 
 
 def _stop_leftovers(parent_id: str) -> None:
-    """Trial tasks cloned or enqueued just as the search ended (the optimizer stops running
-    ones, not those it had yet to launch): stopped, so none waits as a draft or in a queue."""
+    """Trial tasks cloned just as the search ended and never launched (the optimizer stops
+    running ones, not drafts): stopped, so none is left as a draft. Queued ones are left to
+    the optimizer and the agents: stopping one an agent is taking up would fail it."""
     from clearml import Task
-    for task in Task.get_tasks(task_filter={"parent": parent_id,
-                                            "status": ["created", "queued"]}):
+    for task in Task.get_tasks(task_filter={"parent": parent_id, "status": ["created"]}):
         try:
-            if str(task.status) == "queued":
-                Task.dequeue(task)
             task.mark_stopped(force=True, status_message="the search had ended")
-        except Exception as err:  # picked up by an agent meanwhile: its own stop applies
+        except Exception as err:  # launched meanwhile: its own end applies
             log.warning("trial task %s left as %s: %s", task.id, task.status, err)
 
 
