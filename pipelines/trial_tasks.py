@@ -17,95 +17,16 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from pipelines.trial_main import ERROR_PROPERTY, OBJECTIVE_TITLE, OOF_ARTIFACT, PROPOSAL, SETUP
+from pipelines.trial_optimizer import clearml_ranges, settle_trials
+from pipelines.trial_optimizer import optimizer_class as trial_optimizer_class
 
 log = logging.getLogger(__name__)
 
 TRIAL_SCRIPT = "from pipelines.trial_main import main\n\nmain()\n"
 POLL_MINUTES = 0.5 / 60  # the optimizer checks its trials every half second
-
-
-def _optimizer_class():
-    """OptimizerOptuna starting from our study (seeded TPE, our pruner, the quick starts
-    enqueued) and proposing from the recorded space with its steps and log scales. A
-    proposal repeating a scored configuration reuses its score, as in-process (ClearML's own
-    objective would prune it, so a small space spent its trials on nothing and never
-    converged). It also ends promptly when stopped (Optuna ignores ``Study.stop`` from
-    another thread), and a trial stopped before its last fold counts as pruned, not scored
-    on part of its folds."""
-    import optuna
-    from clearml.automation.optuna import OptimizerOptuna
-    from clearml.automation.optuna.optuna import OptunaObjective
-
-    class StudyOptimizer(OptimizerOptuna):
-        study = None  # set before start(): an optuna Study
-        space: dict = {}  # "General/<name>" -> (suggest method, keywords)
-        callbacks: list = []
-        repeat_score = None  # Objective.repeat_score: an earlier score of this configuration
-
-        def start(self) -> None:
-            self._study = self.study
-            self._objective = OptunaObjective(
-                base_task_id=self._base_task_id, queue_name=self._execution_queue,
-                optimizer=self, max_iteration_per_job=self.max_iteration_per_job,
-                min_iteration_per_job=self.min_iteration_per_job,
-                # ClearML's own start() rounds the poll period down to whole seconds
-                sleep_interval=max(0.2, self.pool_period_minutes * 60),
-                config_space=self.space)
-            self._study.optimize(self._run_trial, n_trials=self.total_max_jobs,
-                                 n_jobs=self._num_concurrent_workers,
-                                 callbacks=[self._stop_if_asked, *self.callbacks])
-
-        def _run_trial(self, trial) -> float:
-            if self._stop_event.is_set():
-                raise optuna.TrialPruned("the search was stopped")
-            for name, (method, keywords) in self.space.items():  # drawn once per trial:
-                getattr(trial, method)(name=name, **keywords)    # the objective reads them back
-            repeated = self.repeat_score(trial) if self.repeat_score else None
-            if repeated is not None:
-                return repeated
-            value = self._objective.objective(trial)
-            job = next((j for j, override in self._created_jobs_ids.values()
-                        if override == trial.params), None)
-            if job is not None and job.status(force=True) != "completed":
-                raise optuna.TrialPruned(f"trial task {job.task_id()} was stopped")
-            return value
-
-        def _stop_if_asked(self, study, _trial) -> None:
-            if self._stop_event.is_set():
-                study.stop()
-
-        def monitor_job(self, job) -> bool:
-            if self._stop_event.is_set():  # the time limit: running trials are stopped
-                job.abort()
-                return False
-            return super().monitor_job(job)
-
-    return StudyOptimizer
-
-
-def clearml_ranges(space: dict) -> list:
-    """The space as ClearML parameter ranges (shown on the optimizer; the proposals
-    themselves come from ``space``, which keeps integer steps and log scales exactly)."""
-    from clearml.automation import (DiscreteParameterRange, LogUniformParameterRange,
-                                    UniformIntegerParameterRange, UniformParameterRange)
-    out = []
-    for name, (method, kw) in space.items():
-        if method == "suggest_categorical":
-            out.append(DiscreteParameterRange(name, values=list(kw["choices"])))
-        elif kw.get("log"):
-            out.append(LogUniformParameterRange(name, min_value=float(np.log10(kw["low"])),
-                                                max_value=float(np.log10(kw["high"]))))
-        elif method == "suggest_int":
-            out.append(UniformIntegerParameterRange(name, min_value=kw["low"],
-                                                    max_value=kw["high"],
-                                                    step_size=kw.get("step") or 1))
-        else:
-            out.append(UniformParameterRange(name, min_value=kw["low"], max_value=kw["high"]))
-    return out
 
 
 def _template(project: str, family: str, setup: dict[str, str], first: dict[str, str]):
@@ -140,7 +61,7 @@ def _optimizer(template_id: str, study, space: dict, train_cfg, n_folds: int, pr
                callback, repeat_score=None):
     from clearml.automation import HyperParameterOptimizer
     opts = train_cfg.trial_tasks
-    optimizer_class = _optimizer_class()
+    optimizer_class = trial_optimizer_class()
     optimizer_class.study, optimizer_class.space = study, space
     optimizer_class.callbacks = [callback]
     optimizer_class.repeat_score = staticmethod(repeat_score) if repeat_score else None
@@ -203,22 +124,10 @@ def search_with_tasks(step_task, family: str, prepared_id: str, train_cfg, prep_
     if not _run(hpo, opts.queue, train_cfg.timeout_s):
         data.notes.append(f"train.timeout_s={train_cfg.timeout_s:g} s ended the search; "
                           "running trials were stopped")
-    _stop_leftovers(step_task.id)
+    settle_trials(step_task.id)
     data.notes.extend(repeat_note(study))
     trials = trial_table(step_task.id, train_cfg.metric)
     return _result(family, train_cfg, data, space, trials, start)
-
-
-def _stop_leftovers(parent_id: str) -> None:
-    """Trial tasks cloned just as the search ended and never launched (the optimizer stops
-    running ones, not drafts): stopped, so none is left as a draft. Queued ones are left to
-    the optimizer and the agents: stopping one an agent is taking up would fail it."""
-    from clearml import Task
-    for task in Task.get_tasks(task_filter={"parent": parent_id, "status": ["created"]}):
-        try:
-            task.mark_stopped(force=True, status_message="the search had ended")
-        except Exception as err:  # launched meanwhile: its own end applies
-            log.warning("trial task %s left as %s: %s", task.id, task.status, err)
 
 
 STATES = {"completed": "COMPLETE", "failed": "FAIL", "stopped": "PRUNED"}

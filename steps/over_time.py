@@ -100,17 +100,14 @@ def labelled_periods(scored: pd.DataFrame, target: str, classes, period: dict | 
     if not column or column not in scored.columns or target not in scored.columns:
         return None, 0
     from steps.scoring import PREDICTION, PROBA_PREFIX
-    from steps.splits import sortable_times
+    from steps.splits import bound_value, sortable_times
     known = scored[scored[target].notna() & scored[column].notna()]
     if known.empty:
         return None, 0
     try:  # a bonus on top of the scores: unreadable times skip it, never the scoring
         times = sortable_times(known[column], column).reset_index(drop=True)
-        until = period.get("train_until")
-        until = pd.Timestamp(until) if isinstance(until, str) else until
-        if isinstance(times.dtype, pd.DatetimeTZDtype) and isinstance(until, pd.Timestamp) \
-                and until.tz is None:
-            until = until.tz_localize("UTC")
+        until = bound_value(period.get("train_until"),
+                            utc=isinstance(times.dtype, pd.DatetimeTZDtype))
         seen = int((times <= until).sum()) if until is not None else 0
     except (ValueError, TypeError) as err:  # DataValidationError is a ValueError
         log.warning("scores per period skipped: %s", err)

@@ -12,6 +12,7 @@ from steps.columns import (DataValidationError, as_text, class_counts, is_consta
 from steps import datetimes
 from steps.config import DatetimeParts, PreprocessConfig
 from steps.derive import apply_derivation, check_derivation, inputs, outputs
+from steps.splits import sortable_times
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +156,8 @@ def prepare_frame(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
     for d in derivations:
         out = apply_derivation(out, d)
         derived += outputs(d)
-    if time_column and time_column not in out:  # a derivation consumed it: the split needs it
-        out[time_column] = frame[time_column]
+    if time_column:  # parsed once, here: the split, the folds and the periods read times
+        out[time_column] = sortable_times(frame[time_column], time_column)
     rows_dropped = {}
     missing_target = out[target].isna()
     if missing_target.any():

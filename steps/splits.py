@@ -131,23 +131,30 @@ def period_bounds(train: pd.DataFrame, test: pd.DataFrame, time_column: str) -> 
             "test_from": value(test, pd.Series.min)}
 
 
+def bound_value(value, utc: bool = False):
+    """A ``period_bounds`` value back as one that compares with parsed times: ISO text as a
+    Timestamp (``utc``: a time without an offset is read as UTC, to compare with times that
+    had offsets), numbers and None as they are."""
+    if not isinstance(value, str):
+        return value
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if utc and stamp.tz is None else stamp
+
+
 def unseen_period(candidate: dict | None, champion: dict | None) -> bool:
     """Whether the champion's training ended before the candidate's test period began, on the
     same time column: then the champion never saw those rows and can be scored on them."""
     if not candidate or not champion or champion.get("time_column") != candidate.get("time_column"):
         return False
     try:
-        ends, starts = champion["train_until"], candidate["test_from"]
-        if isinstance(ends, str) or isinstance(starts, str):
-            ends, starts = pd.Timestamp(ends), pd.Timestamp(starts)
-        return bool(ends < starts)
+        return bool(bound_value(champion["train_until"]) < bound_value(candidate["test_from"]))
     except (KeyError, TypeError, ValueError):
         return False
 
 
 def shown_bound(value) -> str:
     """A ``period_bounds`` value as text (ISO dates without a time of day read as dates)."""
-    return shown_time(pd.Timestamp(value)) if isinstance(value, str) else str(value)
+    return shown_time(bound_value(value))
 
 
 SHIFT_AUC = 0.9  # a column that tells the periods apart this well is a trend or a counter

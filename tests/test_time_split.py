@@ -123,7 +123,9 @@ def test_prepare_keeps_the_time_column_for_the_split_even_when_a_derivation_read
     cfg = PreprocessConfig(derivations=[{"kind": "datetime_parts", "column": "when",
                                          "parts": ["month", "dayofweek"]}])
     out = prepare_frame(frame, "label", cfg, time_column="when").frame
-    assert out["when"].equals(frame["when"])  # untouched: it still decides the split
+    # kept to decide the split, parsed once as times for every later step
+    assert out["when"].equals(pd.to_datetime(frame["when"]))
+    assert pd.api.types.is_datetime64_any_dtype(out["when"])
     assert {"when_month", "when_dayofweek"} <= set(out.columns)
     auto = prepare_frame(frame, "label", PreprocessConfig(), time_column="when").frame
     assert "when" in auto and not any(c.startswith("when_") for c in auto)  # not auto-expanded
@@ -191,7 +193,7 @@ def test_period_scores_find_a_decaying_model_and_not_a_steady_one():
 
 
 def test_period_bounds_say_whether_a_champion_saw_a_later_test_period():
-    from steps.splits import period_bounds, shown_bound, unseen_period
+    from steps.splits import bound_value, period_bounds, shown_bound, unseen_period
     frame = _dated()
     old = period_bounds(*split_frame(frame.iloc[:300], "label", 0.2, 0, time_column="when"), "when")
     new = period_bounds(*split_frame(frame, "label", 0.2, 0, time_column="when"), "when")
@@ -207,6 +209,12 @@ def test_period_bounds_say_whether_a_champion_saw_a_later_test_period():
     bounds = period_bounds(*split_frame(numbers, "label", 0.2, 0, time_column="when"), "when")
     assert bounds["train_until"] == 319.0 and bounds["test_from"] == 320.0
     assert unseen_period(bounds, {**bounds, "train_until": 100.0})
+    # times recorded with offsets are compared in UTC; those without read as UTC
+    utc = {"time_column": "when", "train_until": "2024-01-01T23:00:00-02:00",
+           "test_from": "2024-01-02T00:30:00+00:00"}
+    assert not unseen_period(utc, utc)  # 01:00 UTC on the 2nd is after 00:30
+    assert bound_value("2024-01-02", utc=True) == pd.Timestamp("2024-01-02", tz="UTC")
+    assert bound_value(3.0, utc=True) == 3.0 and bound_value(None) is None
 
 
 def test_period_shift_names_trends_and_counters_not_noise():

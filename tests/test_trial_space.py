@@ -106,7 +106,7 @@ def test_clearml_ranges_mirror_the_space():
     from clearml.automation import (DiscreteParameterRange, LogUniformParameterRange,
                                     UniformIntegerParameterRange, UniformParameterRange)
 
-    from pipelines.trial_tasks import clearml_ranges
+    from pipelines.trial_optimizer import clearml_ranges
     space = record_space(_objective("random_forest").objective)
     ranges = {r.name: r for r in clearml_ranges(space)}
     assert isinstance(ranges["max_depth"], DiscreteParameterRange)
@@ -121,7 +121,7 @@ def test_clearml_ranges_mirror_the_space():
 def test_a_repeated_proposal_reuses_its_score_until_the_search_converges():
     """ClearML's own objective prunes a repeat; ours reuses its score as in-process trials
     do, so a small space stops as converged instead of spending its trials on nothing."""
-    from pipelines.trial_tasks import _optimizer_class
+    from pipelines.trial_optimizer import optimizer_class
     from steps.tuning import repeat_note
 
     launched = []
@@ -131,7 +131,7 @@ def test_a_repeated_proposal_reuses_its_score_until_the_search_converges():
             launched.append(dict(trial.params))
             return {1: 0.5, 2: 0.7}[trial.params["General/k"]]
 
-    optimizer = object.__new__(_optimizer_class())
+    optimizer = object.__new__(optimizer_class())
     optimizer._stop_event, optimizer._created_jobs_ids = threading.Event(), {}
     optimizer._objective, optimizer.space = Launcher(), {
         "General/k": ("suggest_categorical", {"choices": [1, 2]})}
@@ -145,3 +145,34 @@ def test_a_repeated_proposal_reuses_its_score_until_the_search_converges():
     assert len(repeats) == len(study.trials) - 2
     assert all(t.value == study.trials[t.user_attrs["repeat_of"]].value for t in repeats)
     assert "converged" in repeat_note(study)[0]
+
+
+def test_no_trial_is_launched_once_the_search_is_stopped(monkeypatch):
+    """A stop between cloning a trial and launching it used to enqueue a trial after the
+    search had ended; now the clone is stopped and the trial counts as pruned."""
+    from clearml.automation.optimization import SearchStrategy
+
+    from pipelines.trial_optimizer import STOPPED_MESSAGE, optimizer_class
+
+    class Job:
+        def __init__(self):
+            self.launched, self.stopped = [], []
+            self.task = self
+            self.launch = self.launched.append
+
+        def mark_stopped(self, force=False, status_message=None):
+            self.stopped.append(status_message)
+
+    monkeypatch.setattr(SearchStrategy, "helper_create_job", lambda self, *a, **k: Job())
+    from clearml.automation.optuna import OptimizerOptuna
+    monkeypatch.setattr(OptimizerOptuna, "__init__", lambda self, *a, **k: None)
+    optimizer = optimizer_class()()
+    optimizer._stop_event, optimizer._study = threading.Event(), None
+    running = optimizer.helper_create_job("template")
+    running.launch("trials")
+    assert running.launched == ["trials"] and running.stopped == []
+    late = optimizer.helper_create_job("template")
+    optimizer.stop()
+    with pytest.raises(optuna.TrialPruned, match="stopped"):
+        late.launch("trials")
+    assert late.launched == [] and late.stopped == [STOPPED_MESSAGE]
