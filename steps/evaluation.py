@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.dummy import DummyClassifier
-from sklearn.inspection import permutation_importance
 
 from steps.bootstrap import bootstrap_ci, mean_ci
 from steps.config import EvaluateConfig
@@ -46,11 +45,6 @@ FIGURE_NAMES = ("confusion_matrix", "roc_curve", "pr_curve", "calibration_curve"
                 "permutation_importance", "partial_dependence", "slices")
 LEADERBOARD_PREDICT_S = 30.0  # per runner-up family: its test score informs, it decides nothing
 PREDICT_PROBE_ROWS = 1000
-PERMUTATION_MAX_ROWS = 2000  # permutation importance re-predicts rows x features x repeats
-# ...and at most about this long: the winner's blend of six families (k-NN and SVM among
-# them) took 71 s for 19 features x 5 repeats on mlc_churn's 1000 test rows
-PERMUTATION_BUDGET_S = 20.0
-PERMUTATION_MIN_ROWS = 300
 
 
 @dataclass
@@ -153,38 +147,12 @@ def stratified_sample(X: pd.DataFrame, y: pd.Series, rows: int, seed: int = 0):
     return X_s, y_s
 
 
-def permutation_rows(predict_s: float, rows: int, features: int, repeats: int,
-                     budget_s: float | None = None) -> int:
-    """Test rows permutation importance can afford: one prediction of ``rows`` rows took
-    ``predict_s``, and the method re-predicts ``features x repeats`` times."""
-    budget_s = PERMUTATION_BUDGET_S if budget_s is None else budget_s
-    per_row = max(predict_s, 1e-9) / max(rows, 1)
-    affordable = int(budget_s / (per_row * max(features * repeats, 1)))
-    return max(min(rows, PERMUTATION_MAX_ROWS, affordable), min(rows, PERMUTATION_MIN_ROWS))
-
-
-def permutation_table(model, X_test: pd.DataFrame, y_test: pd.Series, classes, metric: str,
-                      beta: float, positive_label, repeats: int, seed: int = 0,
-                      max_rows: int = PERMUTATION_MAX_ROWS, groups=()) -> pd.DataFrame:
-    """Drop in ``metric`` when each raw input column is shuffled (seeded row cap), and each
-    group of redundant columns shuffled together (``steps.importance``)."""
-    from steps.importance import grouped_rows, sample_rows
-    X, y = sample_rows(X_test, y_test, max_rows, seed)
-
+def _permutation_scorer(classes, metric: str, beta: float, positive_label):
     def scorer(estimator, X_, y_) -> float:
         proba = np.asarray(estimator.predict_proba(X_), dtype=float)
         return metric_value(metric, y_, labels_from_proba(estimator, proba, classes), proba,
                             classes, beta, positive_label=positive_label)
-
-    result = permutation_importance(model, X, y, scoring=scorer, n_repeats=repeats,
-                                    random_state=seed, n_jobs=1)
-    table = pd.DataFrame(result.importances, columns=[f"repeat_{i}" for i in range(repeats)])
-    table.insert(0, "feature", [str(c) for c in X.columns])
-    table.insert(1, "importance_mean", result.importances_mean)
-    table.insert(2, "importance_std", result.importances_std)
-    table = pd.concat([table, grouped_rows(model, X, y, scorer, list(groups), repeats, seed)])
-    return table.sort_values("importance_mean", ascending=False, kind="mergesort",
-                             na_position="last").reset_index(drop=True)
+    return scorer
 
 
 def _dependence(model, X_test, importance, predict_s: float, cfg: EvaluateConfig):
@@ -261,15 +229,11 @@ def evaluate_model(model, X_test: pd.DataFrame, y_test: pd.Series, cfg: Evaluate
         notes.append("bootstrap CI skipped: evaluate.bootstrap is 0")
     importance = None
     if cfg.permutation_repeats > 0:
-        rows = permutation_rows(predict_s, len(X_test), X_test.shape[1], cfg.permutation_repeats)
-        if rows < min(len(X_test), PERMUTATION_MAX_ROWS):
-            notes.append(f"permutation importance on a seeded sample of {rows} of {len(X_test)} "
-                         f"test rows: one prediction took {predict_s:.2f} s, so all of them "
-                         f"would take about {predict_s * X_test.shape[1] * cfg.permutation_repeats:.0f} s")
-        from steps.importance import redundant_groups
-        importance = permutation_table(scored, X_test, y_test, classes, cfg.metric, cfg.beta, pos,
-                                       cfg.permutation_repeats, seed, max_rows=rows,
-                                       groups=redundant_groups(X_train))
+        from steps.importance import permutation_table, redundant_groups
+        importance, cut = permutation_table(
+            scored, X_test, y_test, _permutation_scorer(classes, cfg.metric, cfg.beta, pos),
+            cfg.permutation_repeats, predict_s, seed, groups=redundant_groups(X_train))
+        notes += cut
     elif figures:  # a leaderboard row (no figures) never computes it: nothing to say
         notes.append("permutation importance skipped: evaluate.permutation_repeats is 0")
     confusion = confusion_frame(y_test, y_pred, classes)

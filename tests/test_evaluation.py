@@ -5,7 +5,7 @@ import pytest
 from matplotlib.figure import Figure
 from sklearn.linear_model import LogisticRegression
 
-from steps import evaluation
+from steps import evaluation, importance
 from steps.config import EvaluateConfig
 from steps.evaluation import (FIGURE_NAMES, METRIC_KEYS, ThresholdedClassifier, baseline_metrics,
                               evaluate_model)
@@ -176,17 +176,17 @@ def test_labels_from_proba_follow_the_threshold_and_figures_can_be_skipped():
 
 def test_permutation_rows_fit_the_time_budget():
     # fast model: every row (capped at PERMUTATION_MAX_ROWS)
-    assert evaluation.permutation_rows(0.01, 1000, 19, 5, budget_s=20) == 1000
-    assert evaluation.permutation_rows(0.01, 50_000, 19, 5, budget_s=20) == \
-        evaluation.PERMUTATION_MAX_ROWS
+    assert importance.permutation_rows(0.01, 1000, 19, 5, budget_s=20) == 1000
+    assert importance.permutation_rows(0.01, 50_000, 19, 5, budget_s=20) == \
+        importance.PERMUTATION_MAX_ROWS
     # 0.7 s per 1000 rows, 95 re-predictions: ~300 rows fit in 20 s
-    rows = evaluation.permutation_rows(0.7, 1000, 19, 5, budget_s=20)
+    rows = importance.permutation_rows(0.7, 1000, 19, 5, budget_s=20)
     assert rows == 300
     assert 0.7 / 1000 * rows * 95 <= 20.5
     # never fewer than the floor, nor more rows than there are
-    assert evaluation.permutation_rows(100.0, 1000, 19, 5, budget_s=1) == \
-        evaluation.PERMUTATION_MIN_ROWS
-    assert evaluation.permutation_rows(100.0, 120, 19, 5, budget_s=1) == 120
+    assert importance.permutation_rows(100.0, 1000, 19, 5, budget_s=1) == \
+        importance.PERMUTATION_MIN_ROWS
+    assert importance.permutation_rows(100.0, 120, 19, 5, budget_s=1) == 120
 
 
 class _Slow(_Selecting):
@@ -200,7 +200,7 @@ class _Slow(_Selecting):
 
 def test_slow_winner_gets_permutation_importance_on_a_sample(monkeypatch):
     model, X_tr, y_tr, X_te, y_te = _data(3, n=1400)
-    monkeypatch.setattr(evaluation, "PERMUTATION_BUDGET_S", 0.2)  # affords ~125 rows: floor 300
+    monkeypatch.setattr(importance, "PERMUTATION_BUDGET_S", 0.2)  # affords ~125 rows: floor 300
     cfg = EvaluateConfig(bootstrap=0, permutation_repeats=2)
     result = evaluate_model(_Slow(model.model), X_te, y_te, cfg, X_train=X_tr, y_train=y_tr)
     assert any("permutation importance on a seeded sample of 300 of 700" in n for n in result.notes)
