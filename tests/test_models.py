@@ -109,3 +109,18 @@ def test_score_svc_proba_is_consistent_with_predict():
     assert (model.classes_[proba.argmax(axis=1)] == model.predict(Xn)).all()
     binary = ScoreSVC().fit(Xn, y == "a")
     assert binary.predict_proba(Xn).shape == (90, 2)
+
+
+def test_hist_gb_bins_wide_tables_coarsely_and_keeps_its_parameters():
+    from sklearn.base import clone
+
+    from steps.models import FAMILIES, WIDE_BINS, WIDE_COLUMNS
+    rng = np.random.default_rng(0)
+    y = rng.choice(["a", "b"], size=300)
+    model = FAMILIES["hist_gb"].make({"max_iter": 20}, 0, "balanced")
+    for width, bins in ((20, 255), (WIDE_COLUMNS + 1, WIDE_BINS)):
+        X = rng.normal(size=(300, width)) + (y == "b")[:, None] * 0.5
+        fitted = clone(model).fit(X, y)
+        assert fitted.max_bins_used_ == bins
+        assert fitted._bin_mapper.n_bins_non_missing_.max() <= bins
+        assert fitted.get_params()["max_bins"] == 255 and (fitted.predict(X) == y).mean() > 0.8
