@@ -35,6 +35,7 @@ SECTIONS = {
     "pipeline_fanout": ("benchmarks/pipeline_bench.py fanout",
                         "training stage with 1 vs 2 local clearml-agent workers"),
     "pipeline_scale": ("benchmarks/pipeline_bench.py scale", "time and peak memory per step as rows grow"),
+    "pipeline_wide": ("benchmarks/pipeline_bench.py wide", "time per step as columns grow"),
     "trial_tasks": ("benchmarks/trial_tasks.py",
                     "a ClearML task per trial (train.trial_tasks) against the in-process study"),
     "trial_tasks_agents1": ("benchmarks/trial_tasks.py --agents 1",

@@ -4,6 +4,7 @@
     python benchmarks/pipeline_bench.py fanout             # training stage with 1 vs 2 local agents
     python benchmarks/pipeline_bench.py scale --rows 10000 100000 1000000
     python benchmarks/pipeline_bench.py scale --report-only   # markdown from the saved CSV
+    python benchmarks/pipeline_bench.py wide --columns 30 300  # 3000 rows, more columns
 
 Each step records its own compute time and peak RSS (``step_compute_s``,
 ``step_peak_rss_mb``); these scripts read them back from the server. Results go to
@@ -129,13 +130,18 @@ def _training_stage_seconds(api, result) -> float:
     return (max(c for _, c in spans) - min(s for s, _ in spans)).total_seconds()
 
 
-def bench_scale(args) -> pd.DataFrame:
+def bench_scale(args, sizes=None) -> pd.DataFrame:
+    """The default pipeline on synthetic tables of ``args.rows`` rows (or of the given
+    ``{"rows": r, "n_features": c}`` sizes)."""
     frames = []
-    for rows in args.rows:
+    for size in sizes or [{"rows": rows} for rows in args.rows]:
+        rows = size["rows"]
         result, wall, costs, _ = _measured_run(lambda d: _cfg(
             d, {"timeout_s": args.timeout},
-            data={"source": "synthetic_imbalanced", "params": {"rows": rows}}))
+            data={"source": "synthetic_imbalanced", "params": size}))
         costs.insert(0, "rows", rows)
+        if "n_features" in size:
+            costs.insert(1, "columns", size["n_features"])
         costs["pipeline_wall_s"] = round(wall, 1)
         report = json.loads(result.steps["validate"]["returns"].get("report") or "{}")
         costs["winner"], costs["test_score"] = report.get("winner"), report.get("score")
@@ -229,15 +235,39 @@ def scale_markdown(df: pd.DataFrame) -> str:
             + "\n![cost vs rows](../benchmarks/results/pipeline_scale.png)\n")
 
 
-MARKDOWN = {"overhead": overhead_markdown, "fanout": fanout_markdown, "scale": scale_markdown}
+def bench_wide(args) -> pd.DataFrame:
+    return bench_scale(args, [{"rows": WIDE_ROWS, "n_features": c} for c in args.columns])
+
+
+WIDE_ROWS = 3000
+
+
+def wide_markdown(df: pd.DataFrame) -> str:
+    steps = df.pivot_table(index="columns", columns="step", values="compute_s", aggfunc="first")
+    totals = df.groupby("columns").agg(pipeline_wall_s=("pipeline_wall_s", "first"),
+                                       test_score=("test_score", "first")).join(
+        steps[[c for c in ("preprocess", "train_hist_gb", "train_random_forest", "validate")
+               if c in steps]]).reset_index()
+    totals["test_score"] = totals["test_score"].map(lambda v: f"{v:.3f}")
+    commits = ", ".join(sorted(df["commit"].astype(str).unique())) if "commit" in df else "?"
+    return ("## Wide tables (`benchmarks/pipeline_bench.py wide`)\n\n"
+            f"Synthetic imbalanced tables of {WIDE_ROWS} rows (90/10, 8 informative and 4 "
+            "redundant columns, the rest noise, 6 of them categorical) through the default "
+            "pipeline (6 families, `timeout_s` 60 each, sharing 2 cores); step columns are "
+            f"compute seconds; measured at commit {commits}.\n\n" + markdown_table(totals))
+
+
+MARKDOWN = {"overhead": overhead_markdown, "fanout": fanout_markdown, "scale": scale_markdown,
+            "wide": wide_markdown}
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("kind", choices=["overhead", "fanout", "scale"])
+    p.add_argument("kind", choices=["overhead", "fanout", "scale", "wide"])
     p.add_argument("--repeats", type=int, default=3, help="overhead: runs per mode (median shown)")
     p.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    p.add_argument("--timeout", type=float, default=60.0, help="scale: per-family timeout_s")
+    p.add_argument("--columns", type=int, nargs="+", default=[30, 300], help="wide: columns")
+    p.add_argument("--timeout", type=float, default=60.0, help="scale, wide: per-family timeout_s")
     p.add_argument("--report-only", action="store_true",
                    help="rewrite the markdown from the CSV already in benchmarks/results/")
     args = p.parse_args()
@@ -246,13 +276,15 @@ def main() -> int:
     if args.report_only:
         df = pd.read_csv(csv)
     else:
-        df = {"overhead": bench_overhead, "fanout": bench_fanout, "scale": bench_scale}[args.kind](args)
-        if args.kind == "scale":
+        df = {"overhead": bench_overhead, "fanout": bench_fanout, "scale": bench_scale,
+              "wide": bench_wide}[args.kind](args)
+        if args.kind in ("scale", "wide"):
             df["commit"] = _commit()
+            key, sizes = ("columns", args.columns) if args.kind == "wide" else ("rows", args.rows)
             if csv.is_file():  # keep sizes measured in earlier calls
                 old = pd.read_csv(csv)
-                df = pd.concat([old[~old["rows"].isin(args.rows)], df], ignore_index=True)
-                df = df.sort_values(["rows"], kind="stable")
+                df = pd.concat([old[~old[key].isin(sizes)], df], ignore_index=True)
+                df = df.sort_values([key], kind="stable")
         df.to_csv(csv, index=False)
     if args.kind == "scale":
         scale_figure(df, RESULTS / "pipeline_scale.png")

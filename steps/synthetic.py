@@ -46,6 +46,10 @@ def resolve_params(card_params: dict, overrides: dict | None = None) -> dict:
         raise ValueError("synthetic 'labels' and 'weights' must have the same length")
     if not 0 <= int(params["n_categorical"]) < int(params["n_features"]):
         raise ValueError("synthetic n_categorical must be between 0 and n_features - 1")
+    signal = int(params["n_informative"]) + int(params["n_redundant"])
+    if signal >= int(params["n_features"]):
+        raise ValueError(f"synthetic n_informative + n_redundant ({signal}) must be below "
+                         f"n_features ({params['n_features']}): the rest are noise columns")
     return params
 
 

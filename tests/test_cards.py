@@ -92,6 +92,10 @@ def test_synthetic_rows_seed_and_shape_are_configurable():
 def test_synthetic_rejects_unknown_params():
     with pytest.raises(ValueError, match="unknown synthetic parameter.*'row'"):
         load_table(DataConfig(source="synthetic_imbalanced", params={"row": 10}), DATASETS)
+    with pytest.raises(ValueError, match=r"n_informative \+ n_redundant \(40\) must be below "
+                                         r"n_features \(30\)"):
+        load_table(DataConfig(source="synthetic_imbalanced",
+                              params={"n_informative": 20, "n_redundant": 20}), DATASETS)
 
 
 @pytest.mark.parametrize("name", CARDS)
