@@ -15,7 +15,7 @@ from pathlib import Path
 from pipelines.cli_help import EPILOG, PREDICT_EPILOG
 from pipelines.cli_server import SERVER_COMMANDS, server_command
 from pipelines.queues import NoWorkers
-from pipelines.runner import ServerGone
+from pipelines.controller_process import ServerGone, stop_like_ctrl_c
 from steps.config import ConfigError, load_config, load_yaml
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
@@ -148,10 +148,11 @@ def _run_overrides(args) -> list[str]:
 
 
 def _cmd_run(args) -> int:
+    from pipelines.preflight import preflight
     from pipelines.runner import run_pipeline
     from pipelines.summary import print_summary
     from steps.data import DataValidationError
-    from pipelines.preflight import preflight
+    stop_like_ctrl_c()  # kill, a CI time limit or a closed terminal: cleaned up as Ctrl-C is
     if args.split_seeds:
         from pipelines import split_study
         cfgs = split_study.study_configs(args.config, _run_overrides(args), args.split_seeds)

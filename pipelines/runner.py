@@ -17,6 +17,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.controller_process import ServerGone, run_controller
 from steps.config import ExecutionConfig, PipelineConfig
 
 log = logging.getLogger(__name__)
@@ -93,77 +94,6 @@ def embedded_server(ex: ExecutionConfig, quiet: bool = False):
             os.environ.update(saved)
 
 
-SERVER_CHECK_S = 2.0  # how often a run checks that its embedded server still exists
-
-
-class ServerGone(RuntimeError):
-    pass
-
-
-def _wait(proc: subprocess.Popen, server_gone=None) -> int:
-    """The controller's exit code; if the embedded server's process disappears first (killed,
-    crashed), the controller and every step under it are stopped and ``ServerGone`` says so:
-    otherwise each would retry its calls for many minutes."""
-    while True:
-        try:
-            return proc.wait(timeout=SERVER_CHECK_S)
-        except subprocess.TimeoutExpired:
-            if server_gone is not None and server_gone():
-                _kill_tree(proc.pid)
-                proc.wait()
-                raise ServerGone(
-                    "the embedded server stopped during the run (its process is gone), so the run "
-                    "cannot finish; its processes were stopped. `tabpipe run` again continues from "
-                    "the steps that completed (they are cached)") from None
-
-
-def _kill_tree(pid: int) -> None:
-    import psutil
-    try:
-        root = psutil.Process(pid)
-        procs = [*root.children(recursive=True), root]
-    except psutil.NoSuchProcess:
-        return
-    for p in procs:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            p.kill()
-    psutil.wait_procs(procs, timeout=10)
-
-
-def _controller_process(cmd: list[str], env: dict, verbose: bool, progress=None,
-                        server_gone=None) -> int:
-    """Run the controller; unless ``verbose``, its output and its steps' (they inherit the
-    pipe) reach ``progress`` (default stdout) through ``pipelines.console``'s filter.
-    ``server_gone()``: True once the embedded server's process no longer exists."""
-    import sys
-    import threading
-
-    progress = progress or sys.stdout
-    if verbose:
-        return _wait(subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=progress), server_gone)
-
-    from pipelines.console import QUIET_ENV, pump
-    env = dict(env, PYTHONUNBUFFERED="1", **QUIET_ENV)  # progress lines as they happen, not per 8 KiB
-    proc = subprocess.Popen(cmd, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    interrupted = threading.Event()
-    reader = threading.Thread(target=pump, args=(proc.stdout, progress, interrupted), daemon=True)
-    reader.start()
-    try:
-        code = _wait(proc, server_gone)
-    except ServerGone:
-        interrupted.set()  # the steps' connection errors say nothing the error does not
-        reader.join(timeout=10)
-        raise
-    except KeyboardInterrupt:  # Ctrl-C reached the controller too; let it clean up, then stop
-        interrupted.set()
-        proc.wait()
-        reader.join(timeout=10)
-        raise
-    reader.join(timeout=10)  # a lingering grandchild may hold the pipe: do not wait on it
-    return code
-
-
 UNFINISHED = ("created", "queued", "in_progress")
 
 
@@ -213,8 +143,8 @@ def _drive(cfg: PipelineConfig, verbose: bool = False, progress=None,
         env[REPORT_ENV] = str(reports_root(cfg.execution))
     run_id_file = result_file.with_name(result_file.name + RUN_ID_SUFFIX)
     try:
-        code = _controller_process([sys.executable, "-m", "pipelines.controller_main"], env,
-                                   verbose, progress, server_gone)
+        code = run_controller([sys.executable, "-m", "pipelines.controller_main"], env,
+                              verbose, progress, server_gone)
     except KeyboardInterrupt:
         stop_unfinished(run_id_file)
         raise

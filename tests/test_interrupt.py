@@ -48,3 +48,53 @@ def test_unfinished_tasks_of_the_interrupted_run_are_stopped(server, tmp_path):
     assert status(done) == "completed" and status(other) == "in_progress"
     assert status(trial_done) == "completed"
     assert "interrupted" in api.call("tasks.get_by_id", task=running)["task"]["status_message"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_terminated_run_stops_every_process_it_started_and_marks_its_tasks(tmp_path, sig):
+    """Ctrl-C, `kill`, a CI time limit or a closed terminal signals the command alone (the
+    controller and its steps run in a process group of their own): its controller, steps
+    and server end too, and no task is left showing as running."""
+    import contextlib
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    import psutil
+
+    from localserver.datadir import Layout
+    from localserver.store import Store
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipelines", "run", "--set", f"execution.data_dir={tmp_path}",
+         "--set", "train.families=[logreg]", "--set", "train.timeout_s=120",
+         "--set", "train.n_trials=1000", "--set", "execution.report=false"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
+    deadline = time.monotonic() + 180
+    while not any("train_logreg" in line and "running" in line for line in list(lines)):
+        assert proc.poll() is None and time.monotonic() < deadline, "".join(lines)[-3000:]
+        time.sleep(0.2)
+    time.sleep(3)  # inside the search
+    started = psutil.Process(proc.pid).children(recursive=True)
+    assert len(started) >= 3  # server, controller, the training step at least
+    proc.send_signal(getattr(signal, sig))  # the command alone, as `kill <pid>` does
+    try:
+        assert proc.wait(timeout=120) == 130, "".join(lines)[-3000:]
+        _, alive = psutil.wait_procs(started, timeout=30)
+        assert alive == [], [p.cmdline() for p in alive]
+    finally:  # a failure here must not leave them computing beside the other tests
+        for p in [*started, psutil.Process(proc.pid)] if proc.poll() is None else started:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.kill()
+    assert "interrupted" in "".join(lines) and "Traceback" not in "".join(lines)
+    store = Store(Layout(tmp_path).db, readonly=True)
+    try:
+        tasks = store.scan("tasks")
+    finally:
+        store.close()
+    statuses = {t["name"]: t["status"] for t in tasks if t.get("status") != "completed"}
+    assert statuses and set(statuses.values()) == {"stopped"}, statuses

@@ -6,7 +6,7 @@ import sys
 import psutil
 import pytest
 
-from pipelines import runner
+from pipelines import controller_process, runner
 
 # a "controller" that starts a "step" child and both wait, as if retrying a dead server
 TREE = ("import subprocess, sys, time; "
@@ -14,7 +14,7 @@ TREE = ("import subprocess, sys, time; "
 
 
 def test_a_vanished_server_stops_the_controller_and_its_steps(monkeypatch):
-    monkeypatch.setattr(runner, "SERVER_CHECK_S", 0.2)
+    monkeypatch.setattr(controller_process, "SERVER_CHECK_S", 0.2)
     proc = subprocess.Popen([sys.executable, "-c", TREE])
     checks = []
 
@@ -22,16 +22,16 @@ def test_a_vanished_server_stops_the_controller_and_its_steps(monkeypatch):
         checks.append(1)
         return len(checks) >= 2 and bool(psutil.Process(proc.pid).children())
     with pytest.raises(runner.ServerGone, match="embedded server stopped during the run"):
-        runner._wait(proc, server_gone)
+        controller_process.wait_for(proc, server_gone)
     assert proc.poll() is not None
     assert not any("time.sleep(120)" in " ".join(p.info["cmdline"] or [])
                    for p in psutil.process_iter(["cmdline"]))
 
 
 def test_a_controller_that_ends_returns_its_code(monkeypatch):
-    monkeypatch.setattr(runner, "SERVER_CHECK_S", 0.05)
+    monkeypatch.setattr(controller_process, "SERVER_CHECK_S", 0.05)
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5); raise SystemExit(3)"])
-    assert runner._wait(proc, server_gone=lambda: False) == 3
+    assert controller_process.wait_for(proc, server_gone=lambda: False) == 3
 
 
 def test_a_run_cut_off_by_its_server_is_marked_stopped_by_the_next_run(tmp_path, monkeypatch):
@@ -43,7 +43,7 @@ def test_a_run_cut_off_by_its_server_is_marked_stopped_by_the_next_run(tmp_path,
         with open(env[RESULT_ENV] + RUN_ID_SUFFIX, "w") as fh:
             fh.write("a" * 32)
         raise runner.ServerGone("gone")
-    monkeypatch.setattr(runner, "_controller_process", controller_then_server_dies)
+    monkeypatch.setattr(runner, "run_controller", controller_then_server_dies)
     with pytest.raises(runner.ServerGone):
         runner._drive(cfg)
     assert (tmp_path / "data" / "unfinished" / ("a" * 32)).read_text() == "a" * 32
