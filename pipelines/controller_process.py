@@ -72,20 +72,20 @@ def interrupt(proc: subprocess.Popen, wait_s: float = INTERRUPT_WAIT_S) -> None:
     has not ended after ``wait_s`` is killed."""
     import psutil
     try:
-        group = [proc.pid, *(p.pid for p in psutil.Process(proc.pid).children(recursive=True))]
+        below = psutil.Process(proc.pid).children(recursive=True)
     except psutil.NoSuchProcess:
-        group = []
+        below = []
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGINT)
     try:
         proc.wait(timeout=wait_s)
     except subprocess.TimeoutExpired:
         kill_tree(proc.pid)
-    for pid in group[1:]:  # a step still finishing after its controller: not for long
+    # a step still finishing after its controller has ended: not for long
+    _, alive = psutil.wait_procs(below, timeout=max(1.0, wait_s / 6))
+    for p in alive:
         with contextlib.suppress(psutil.NoSuchProcess):
-            psutil.Process(pid).wait(timeout=max(1.0, wait_s / 6))
-        with contextlib.suppress(psutil.NoSuchProcess, psutil.TimeoutExpired):
-            psutil.Process(pid).kill()
+            p.kill()
 
 
 def run_controller(cmd: list[str], env: dict, verbose: bool, progress=None,
