@@ -91,12 +91,14 @@ def prediction_association(X: pd.DataFrame, proba: np.ndarray) -> pd.Series:
         values = X[col]
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         keys = None if numeric else values.astype(str).to_numpy()
+        own_rank = (pd.Series(values.astype(float).fillna(values.median()).to_numpy()).rank()
+                    .to_numpy() if numeric else None)  # the same for every class
         best = 0.0
         for k in range(proba.shape[1]):
-            v = (values.astype(float).fillna(values.median()) if numeric else
-                 pd.Series(proba[:, k]).groupby(keys).transform("mean"))
+            rank = own_rank if numeric else \
+                pd.Series(proba[:, k]).groupby(keys).transform("mean").rank().to_numpy()
             with np.errstate(invalid="ignore", divide="ignore"):  # a constant: no association
-                r = np.corrcoef(pd.Series(np.asarray(v)).rank().to_numpy(), ranked[:, k])[0, 1]
+                r = np.corrcoef(rank, ranked[:, k])[0, 1]
             best = max(best, abs(r)) if np.isfinite(r) else best
         out[col] = best
     return pd.Series(out, dtype=float)
@@ -117,20 +119,20 @@ def permutation_table(model, X_test: pd.DataFrame, y_test: pd.Series, scorer, re
         notes.append(f"permutation importance on a seeded sample of {rows} of {n_rows} test "
                      f"rows: one prediction took {predict_s:.2f} s, so all of them would take "
                      f"about {predict_s * (n_cols + len(groups)) * repeats:.0f} s")
-    X, y = sample_rows(X_test, y_test, min(rows, PERMUTATION_MAX_ROWS), seed)
+    X, y = sample_rows(X_test, y_test, rows, seed)  # rows: already within the caps
     started = time.perf_counter()
     base = scorer(model, X, y)
     pass_s = time.perf_counter() - started
     kept_repeats, kept = plan_shuffles(pass_s, n_cols, len(groups), repeats, budget_s)
     columns = list(X.columns)
     if kept < n_cols:
-        association = prediction_association(X, model.predict_proba(X))
-        columns = list(association.sort_values(ascending=False, kind="mergesort").index[:kept])
-        groups = [g for g in groups if set(g) & set(columns)]
         notes.append(f"permutation importance of the {kept} of {n_cols} columns that move most "
                      f"with the model's predictions: all of them, {repeats} times each, would "
                      f"take about {pass_s * (n_cols + len(groups)) * repeats:.0f} s; a column "
                      "that matters only through interactions with others can be missed")
+        association = prediction_association(X, model.predict_proba(X))
+        columns = list(association.sort_values(ascending=False, kind="mergesort").index[:kept])
+        groups = [g for g in groups if set(g) & set(columns)]
     if kept_repeats < repeats:
         notes.append(f"permutation importance with {kept_repeats} repeats instead of {repeats} "
                      "(evaluate.permutation_repeats), to stay within its time budget")

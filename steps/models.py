@@ -126,13 +126,14 @@ class HistGradientBoosting(HistGradientBoostingClassifier):
     0.742; 32 bins 0.738). Every bundled table (<= ~100 columns) keeps all 255."""
 
     def fit(self, X, y, sample_weight=None):
-        wide = np.shape(X)[1] > WIDE_COLUMNS
-        self.set_params(max_bins=WIDE_BINS if wide else 255)
+        constructed = self.max_bins
+        if np.shape(X)[1] > WIDE_COLUMNS:
+            self.set_params(max_bins=min(constructed, WIDE_BINS))
         try:
             super().fit(X, y, sample_weight=sample_weight)
         finally:
             self.max_bins_used_ = self.max_bins
-            self.set_params(max_bins=255)  # the parameter as constructed: clones see no change
+            self.set_params(max_bins=constructed)  # as constructed: clones see no change
         return self
 
 
