@@ -134,7 +134,8 @@ class TrainConfig(Section):
     max_rows: dict[str, int] = Field(default_factory=lambda: {
         "svm": 20000, "knn": 50000, "random_forest": 30000, "extra_trees": 30000})
     # With an ordered target (``data.class_order`` or the card's), families that can
-    # (hist_gb) also try the cumulative decomposition of steps.ordinal, as a searched choice.
+    # (hist_gb) also try the cumulative decomposition of steps.ordinal (separate fits or one
+    # shared model), as a searched choice.
     ordinal: bool = True
     # Per family and parameter: a value fixes it, a list gives the choices, {low, high, log}
     # the range (steps.search_space); parameters left out keep the family's own space.

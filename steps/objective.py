@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits
 from steps.metrics import metric_value, minority_label
 from steps.models import FAMILIES
 from steps.recipe import build_model_pipeline
-from steps.search_space import ConstrainedTrial, searches_ordinal
+from steps.search_space import ORDINAL_CHOICES, ConstrainedTrial, searches_ordinal
 
 # TPE re-proposes configurations it has already scored once a discrete space (k-NN's) is
 # mostly explored; this many repeats in a row means it has nothing new left to try
@@ -67,7 +67,7 @@ class Objective:
             trial = ConstrainedTrial(trial, overrides)
         params = FAMILIES[self.family].suggest(trial)
         if self.class_order:
-            params["ordinal"] = trial.suggest_categorical("ordinal", [True, False])
+            params["ordinal"] = trial.suggest_categorical("ordinal", list(ORDINAL_CHOICES))
         search = self.prep_cfg.imbalance.search
         imbalance = (trial.suggest_categorical("imbalance", list(search)) if search
                      else self.prep_cfg.imbalance.strategy)

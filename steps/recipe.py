@@ -27,7 +27,7 @@ from sklearn.preprocessing import (FunctionTransformer, MinMaxScaler, OrdinalEnc
 from steps.config import PreprocessConfig
 from steps.encoding import CardinalityEncoder, one_hot
 from steps.models import FAMILIES, class_weights
-from steps.ordinal import OrdinalClassifier
+from steps.ordinal import SHARED, OrdinalClassifier
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +192,8 @@ def _classifier(spec, params: dict, seed: int, class_weight, y, class_order):
     if params.get("ordinal") and class_order and spec.ordinal:
         # each cut is balanced on its own counts inside the wrapper
         return OrdinalClassifier(spec.make(params, seed, class_weight), list(class_order),
-                                 params.get("class_weight_power", 1.0))
+                                 params.get("class_weight_power", 1.0),
+                                 shared=params["ordinal"] == SHARED)
     return spec.make(params, seed, class_weights(class_weight, params, y))
 
 

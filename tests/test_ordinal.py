@@ -52,6 +52,46 @@ def test_each_cut_is_balanced_on_its_own_counts():
     assert all(est.class_weight is None for est in unweighted.estimators_)
 
 
+class _Recording(LogisticRegression):
+    """Keeps what ``fit`` was given, to check the shared model's replicated rows."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.seen_ = (np.asarray(X), np.asarray(y), sample_weight)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_shared_model_learns_every_cut_from_replicated_rows():
+    X, y = ordinal_frame()
+    model = OrdinalClassifier(_Recording(class_weight="balanced"), ORDER, shared=True)
+    proba = model.fit(X[["a", "b"]], y).predict_proba(X[["a", "b"]])
+    assert len(model.estimators_) == 1 and model.estimators_[0].class_weight is None
+    rows, labels, weights = model.estimators_[0].seen_
+    rank = pd.Series(y).map(ORDER.index).to_numpy()
+    assert rows.shape == (3 * len(X), 3)  # every row once per cut, the cut as a last column
+    assert list(np.unique(rows[:, -1])) == [0, 1, 2]
+    for k in range(3):
+        cut = rows[:, -1] == k
+        assert np.array_equal(labels[cut], (rank > k).astype(int))
+        # balanced within the cut: both sides carry the same total weight
+        assert weights[cut][labels[cut] == 1].sum() == pytest.approx(
+            weights[cut][labels[cut] == 0].sum())
+    assert proba.shape == (len(X), 4) and np.allclose(proba.sum(axis=1), 1)
+    assert (proba >= 0).all()
+    top = X.a.nlargest(5).index
+    assert (model.predict(X[["a", "b"]].loc[top]) == "top").all()
+
+
+def test_shared_boosting_gets_the_iterations_of_all_its_cuts():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    X, y = ordinal_frame()
+    hgb = HistGradientBoostingClassifier(max_iter=20, early_stopping=False)
+    shared = OrdinalClassifier(hgb, ORDER, shared=True).fit(X[["a", "b"]], y)
+    assert shared.estimators_[0].n_iter_ == 60  # the separate fits' 3 x 20 trees, in one model
+    assert hgb.max_iter == 20  # the given estimator is left as it was
+    unweighted = OrdinalClassifier(_Recording(), ORDER, shared=True).fit(X[["a", "b"]], y)
+    assert unweighted.estimators_[0].seen_[2] is None
+
+
 def test_integer_labels_are_kept():
     X, y = ordinal_frame()
     y_int = y.map(ORDER.index)
@@ -93,6 +133,11 @@ def test_pipeline_uses_the_decomposition_only_when_asked_and_ordered():
     ordinal = build_model_pipeline(roles, PreprocessConfig(), "hist_gb", params, "class_weight",
                                    0, y=y, class_order=ORDER)
     assert isinstance(ordinal.steps[-1][1], OrdinalClassifier)
+    assert not ordinal.steps[-1][1].shared
+    shared = build_model_pipeline(roles, PreprocessConfig(), "hist_gb",
+                                  {**params, "ordinal": "shared"}, "class_weight", 0, y=y,
+                                  class_order=ORDER)
+    assert shared.steps[-1][1].shared
     plain = build_model_pipeline(roles, PreprocessConfig(), "hist_gb", params, "class_weight",
                                  0, y=y, class_order=None)
     assert not isinstance(plain.steps[-1][1], OrdinalClassifier)
@@ -109,8 +154,10 @@ def test_study_searches_ordinal_when_the_target_is_ordered():
     cfg = TrainConfig(cv_folds=3, n_trials=4)
     res = tune_family("hist_gb", X, y, PreprocessConfig(), cfg, timeout_s=None,
                       class_order=ORDER)
-    # the starting configurations: quick start and defaults as ordinal, then plain
+    # the starting configurations: quick start and defaults as ordinal, then plain; TPE
+    # then chooses among the shared model, separate cuts and none
     assert list(res.trials["param_ordinal"][:3]) == [True, True, False]
+    assert set(res.trials["param_ordinal"]) <= {"shared", True, False}
     assert "ordinal" in res.best_params
     assert res.oof_proba.shape == (len(y), 4)
     off = tune_family("hist_gb", X, y, PreprocessConfig(), cfg.model_copy(update={"ordinal": False}),
@@ -118,6 +165,18 @@ def test_study_searches_ordinal_when_the_target_is_ordered():
     assert "param_ordinal" not in off.trials.columns
     unordered = tune_family("hist_gb", X, y, PreprocessConfig(), cfg, timeout_s=None, n_trials=2)
     assert "param_ordinal" not in unordered.trials.columns
+
+
+def test_a_search_can_be_held_to_the_shared_model():
+    X, y = ordinal_frame(n=300)
+    cfg = TrainConfig(cv_folds=3, search={"hist_gb": {"ordinal": "shared", "max_iter": 20}})
+    res = tune_family("hist_gb", X, y, PreprocessConfig(), cfg, timeout_s=None, n_trials=2,
+                      class_order=ORDER)
+    assert set(res.trials["param_ordinal"]) == {"shared"}
+    classifier = res.model.steps[-1][1]
+    assert classifier.shared and classifier.estimators_[0].n_iter_ == 60
+    with pytest.raises(ValueError, match="train.search.hist_gb.ordinal"):
+        TrainConfig(search={"hist_gb": {"ordinal": "pooled"}})
 
 
 def test_data_step_takes_the_order_from_config_then_card_and_checks_it():

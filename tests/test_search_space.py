@@ -26,7 +26,7 @@ def _trial_params(result) -> list[dict]:
 def test_searched_params_are_read_from_the_family_space():
     hgb = searched_params("hist_gb")
     assert hgb["learning_rate"][0] == "float" and hgb["max_iter"][0] == "int"
-    assert hgb["ordinal"] == ("categorical", (True, False))  # hist_gb can decompose
+    assert hgb["ordinal"] == ("categorical", ("shared", True, False))  # hist_gb can decompose
     assert searched_params("knn")["weights"] == ("categorical", ("uniform", "distance"))
     assert "ordinal" not in searched_params("logreg")
 

@@ -55,7 +55,7 @@ def test_the_space_follows_overrides_ordinal_and_imbalance_search():
     assert space["max_iter"][1]["low"] == 200 and space["max_iter"][1]["high"] == 400
     assert space["min_samples_leaf"] == ("suggest_int", {"low": 3, "high": 60, "step": 1,
                                                          "log": True})
-    assert space["ordinal"] == ("suggest_categorical", {"choices": [True, False]})
+    assert space["ordinal"] == ("suggest_categorical", {"choices": ["shared", True, False]})
     assert space["imbalance"] == ("suggest_categorical", {"choices": ["none", "smote"]})
     assert "ordinal" not in record_space(_objective("hist_gb").objective)  # no class order
 
