@@ -133,9 +133,8 @@ class TrainConfig(Section):
     # these sizes (logged); on one core a 300-tree forest on 80k rows took minutes per fold.
     max_rows: dict[str, int] = Field(default_factory=lambda: {
         "svm": 20000, "knn": 50000, "random_forest": 30000, "extra_trees": 30000})
-    # With an ordered target (``data.class_order`` or the card's), families that can
-    # (hist_gb) also try the cumulative decomposition of steps.ordinal (separate fits or one
-    # shared model), as a searched choice.
+    # With an ordered target (``data.class_order`` or the card's), families that can (hist_gb)
+    # also search steps.ordinal's cumulative decomposition (separate fits or one shared model).
     ordinal: bool = True
     # Per family and parameter: a value fixes it, a list gives the choices, {low, high, log}
     # the range (steps.search_space); parameters left out keep the family's own space.
