@@ -53,7 +53,8 @@ def run_trial(task) -> float:
     value = float(np.mean(scores))
     logger.report_single_value(f"cv_{metric}", value)
     logger.report_single_value(f"cv_{metric}_std", float(np.std(scores)))
-    save_oof(task, OOF_ARTIFACT, oof, objective.classes, objective.y, data.row_index)
+    oof, y, rows = objective.covered(oof, data.row_index)
+    save_oof(task, OOF_ARTIFACT, oof, objective.classes, y, rows)
     return value
 
 

@@ -6,6 +6,7 @@ import json
 import logging
 
 import joblib
+import numpy as np
 import pandas as pd
 
 from pipelines import tracking
@@ -156,12 +157,19 @@ def _load_family(model_id: str, data: dict, cfg: EvaluateConfig) -> dict:
     return {"model_id": model_id, "estimator": estimator, "meta": meta, "oof": oof, "cv": cv}
 
 
+def blendable(families: dict) -> dict:
+    """The families whose out-of-fold rows are the most any family has, and the same rows."""
+    rows = max((np.asarray(d["oof"]["rows"]) for d in families.values()), key=len,
+               default=np.array([]))
+    return {f: d for f, d in families.items() if np.array_equal(d["oof"]["rows"], rows)}
+
+
 def _ensemble_candidate(families: dict, data: dict, cfg: EvaluateConfig):
-    """The greedy blend of the families that predicted every training row out of fold
-    (row-capped families are left out), or None when it does not beat its best member."""
+    """The greedy blend of the families that predicted the most training rows out of fold,
+    the same rows (row-capped families are left out), or None when it does not beat its
+    best member. Every row, or all but the first period's under forward-chaining CV."""
     from steps.ensemble import ENSEMBLE, EnsembleClassifier, oof_score, select_final
-    n = len(data["y_train"])
-    full = {f: d for f, d in families.items() if len(d["oof"]["rows"]) == n}
+    full = blendable(families)
     if not cfg.ensemble or len(full) < 2:
         return None
     first = next(iter(full.values()))["oof"]

@@ -48,8 +48,8 @@ class DataConfig(Section):
     # Rows sharing a value of this column (a patient, a customer, a machine) stay on one side
     # of the test split and of every CV fold. Defaults to the card's; not a feature.
     group_column: str | None = None
-    # Dates or numbers growing with time: the latest rows become the test split and CV folds
-    # take whole blocks of time (steps/splits.py). Defaults to the card's; not a feature.
+    # Dates or numbers growing with time: the latest rows become the test split (train.time_cv
+    # says how CV folds follow time; steps/splits.py). Defaults to the card's; not a feature.
     time_column: str | None = None
     # Generator overrides for synthetic cards only, e.g. {"rows": 100000, "seed": 1};
     # rejected for real datasets and files so a typo never loads the wrong data.
@@ -125,12 +125,13 @@ class TrainConfig(Section):
     metric: Metric = "macro_f1"
     beta: float = Field(1.0, gt=0)  # for metric f_beta
     cv_folds: int = Field(5, ge=2, le=20)
+    # data.time_column: folds learn only from earlier periods, or take blocks of time in any order
+    time_cv: Literal["forward", "blocked"] = "forward"
     n_trials: int = Field(40, ge=1)  # per family
     # per family; None: no time limit, n_trials alone decides and a run repeats exactly
     timeout_s: float | None = Field(60.0, gt=0)
     budget_s: float | None = Field(None, gt=0)  # whole training stage; overrides timeout_s
-    # Families whose fit cost grows fastest are tuned and fit on a stratified subsample above
-    # these sizes (logged); on one core a 300-tree forest on 80k rows took minutes per fold.
+    # Fastest-growing fit costs: tuned and fit on a stratified subsample above these sizes.
     max_rows: dict[str, int] = Field(default_factory=lambda: {
         "svm": 20000, "knn": 50000, "random_forest": 30000, "extra_trees": 30000})
     # With an ordered target (``data.class_order`` or the card's), families that can (hist_gb)
@@ -139,8 +140,7 @@ class TrainConfig(Section):
     # Per family and parameter: a value fixes it, a list gives the choices, {low, high, log}
     # the range (steps.search_space); parameters left out keep the family's own space.
     search: dict[str, dict[str, SearchOverride]] = Field(default_factory=dict)
-    # Your own scikit-learn-compatible classifiers, by import path, tuned like the built-in
-    # families once listed in ``families`` (steps.search_config.CustomFamily).
+    # Your own scikit-learn classifiers by import path, tuned once listed in ``families``.
     custom_families: dict[str, CustomFamily] = Field(default_factory=dict)
     # Families whose trials run as their own ClearML tasks (steps.search_config.TrialTasks).
     trial_tasks: TrialTasks = Field(default_factory=TrialTasks)

@@ -9,6 +9,7 @@ import time
 import warnings
 
 import numpy as np
+import pandas as pd
 import optuna
 from threadpoolctl import threadpool_limits
 
@@ -124,6 +125,17 @@ class Objective:
                                 "proposals repeated scored configurations")
             trial.study.stop()
         return float(earlier.value)
+
+    def scored(self) -> np.ndarray:
+        """Positions of the rows a fold scored: every row, except the first period's under
+        forward-chaining CV (``steps.splits.forward_folds``)."""
+        return np.unique(np.concatenate([va for _, va in self.folds]))
+
+    def covered(self, oof: np.ndarray, row_index) -> tuple[np.ndarray, pd.Series, np.ndarray]:
+        """(out-of-fold probabilities, labels, their positions in ``row_index``) of the
+        scored rows."""
+        scored = self.scored()
+        return oof[scored], self.y.iloc[scored], np.asarray(row_index)[scored]
 
     def cross_validate(self, params: dict, imbalance: str, on_fold=None):
         """(fold scores, out-of-fold probabilities) of one configuration; ``on_fold(step,

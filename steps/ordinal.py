@@ -66,7 +66,10 @@ class OrdinalClassifier(ClassifierMixin, BaseEstimator):
         order = list(map(str, self.order))
         if _label_encoded(labels, order):  # cross_val_predict hands over sorted-label codes
             order = [str(sorted(order).index(c)) for c in order]
-        order = check_class_order(order, labels)
+        present = {str(c) for c in labels}
+        # a fold of forward-chaining CV may not have seen a later class yet: the cuts are
+        # between the classes it has (the class's probability is then zero)
+        order = check_class_order([c for c in order if c in present], labels)
         rank = _rank(order, y)
         self.classes_, self.order_ = labels, order
         weighted = getattr(self.estimator, "class_weight", None) is not None

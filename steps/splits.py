@@ -2,8 +2,10 @@
 
 With ``data.time_column`` the test split is the latest rows: a model is scored on a period
 it never saw, as it will be used. Cross-validation inside the training period uses
-contiguous time blocks as groups (``time_blocks``), so a fold's validation rows are whole
-stretches of time and neighbouring rows, often near-copies, do not leak across folds.
+contiguous time blocks (``time_blocks``), so a fold's validation rows are whole stretches
+of time and neighbouring rows, often near-copies, do not leak across folds. By default the
+training study's folds also move forward in time (``forward_folds``): each fold learns only
+from the periods before the one it is scored on, as the test split does.
 """
 from __future__ import annotations
 
@@ -82,6 +84,40 @@ def time_blocks(times: pd.Series, n_blocks: int = TIME_BLOCKS) -> np.ndarray:
     validation."""
     ranks = times.rank(method="min").to_numpy() - 1  # equal times: equal ranks
     return np.minimum((ranks * n_blocks // len(times)).astype(int), n_blocks - 1)
+
+
+def is_time_blocks(groups) -> bool:
+    """Whether CV ``groups`` are ``time_blocks`` labels (integers in time order) rather than
+    a group column's labels (always text: ``fold_groups``)."""
+    return groups is not None and np.issubdtype(np.asarray(groups).dtype, np.integer)
+
+
+def forward_folds(blocks, y, n_folds: int, notes: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Forward chaining over time blocks: consecutive blocks are merged into ``n_folds + 1``
+    periods of about equal rows; fold i learns from periods 0..i and is scored on period
+    i + 1. The first period is never scored. A fold whose earlier periods hold a single
+    class is left out (nothing to learn a decision from), with a note."""
+    blocks, y = np.asarray(blocks), np.asarray(y)
+    labels, counts = np.unique(blocks, return_counts=True)  # sorted labels: time order
+    before = (np.cumsum(counts) - counts) / len(blocks)  # share of rows in earlier blocks
+    period_of = np.unique((before * (n_folds + 1)).astype(int), return_inverse=True)[1]
+    period = period_of[np.searchsorted(labels, blocks)]
+    n_periods = int(period.max()) + 1
+    if n_periods < 3:
+        raise ValueError(f"forward CV needs at least 3 periods of time, the training rows "
+                         f"make {n_periods}; set train.time_cv: blocked")
+    if n_periods < n_folds + 1:
+        notes.append(f"cv folds reduced {n_folds} -> {n_periods - 1} (periods of time)")
+    folds = [(np.flatnonzero(period <= i), np.flatnonzero(period == i + 1))
+             for i in range(n_periods - 1)]
+    usable = [f for f in folds if len(np.unique(y[f[0]])) > 1]
+    if len(usable) < len(folds):
+        notes.append(f"forward CV: {len(folds) - len(usable)} earliest fold(s) left out: their "
+                     "training periods hold a single class")
+    if len(usable) < 2:
+        raise ValueError("forward CV: fewer than 2 folds learn from more than one class; "
+                         "set train.time_cv: blocked")
+    return usable
 
 
 def split_columns(recipe: dict) -> list[str]:

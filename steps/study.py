@@ -10,6 +10,8 @@ import optuna
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
+from steps.splits import forward_folds, is_time_blocks
+
 log = logging.getLogger("steps.tuning")
 
 
@@ -101,8 +103,12 @@ def _make_study(seed: int, n_folds: int) -> optuna.Study:
     return optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
 
 
-def _folds(y: pd.Series, n_folds: int, seed: int, notes: list[str], groups=None):
-    """Stratified k-fold; with ``groups``, stratified group k-fold (a group's rows share a fold)."""
+def _folds(y: pd.Series, n_folds: int, seed: int, notes: list[str], groups=None,
+           forward: bool = False):
+    """Stratified k-fold; with ``groups``, stratified group k-fold (a group's rows share a fold);
+    with time blocks as groups and ``forward``, forward chaining (``splits.forward_folds``)."""
+    if forward and is_time_blocks(groups):
+        return forward_folds(groups, y, n_folds, notes)
     if groups is None:
         limit, what = int(y.value_counts().min()), "smallest class"
         if limit < 2:

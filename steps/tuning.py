@@ -48,7 +48,9 @@ class TuneResult:
     notes: list[str] = field(default_factory=list)
     figures: dict = field(default_factory=dict)
     n_rows_used: int = 0  # rows the final model was fit on (< len(X) under a row cap)
-    row_index: np.ndarray | None = None  # positions in X of the tuned rows (oof_proba rows)
+    # positions in X of the oof_proba rows: the tuned rows that a fold scored (all of them
+    # unless row-capped or, under forward-chaining CV, in the first period)
+    row_index: np.ndarray | None = None
     cv_folds: int = 0
     session: object = None  # the TuningSession, for ``tune_family(resume=...)``
     refit_seconds: float | None = None  # the last refit of the best config
@@ -122,7 +124,8 @@ def objective_on(family: str, X: pd.DataFrame, y: pd.Series, roles, prep_cfg, tr
     X, y = X.reset_index(drop=True), y.reset_index(drop=True)
     if groups is not None:  # the chosen rows' groups, by position
         groups = np.asarray(groups)[row_index]
-    folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, notes, groups)
+    folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, notes, groups,
+                   forward=train_cfg.time_cv == "forward")
     return Objective(family, X, y, roles, prep_cfg, train_cfg, folds,
                      sorted(pd.unique(y).tolist()), class_order), row_index
 
@@ -204,6 +207,7 @@ def _finish(session: TuningSession, start: float) -> TuneResult:
         oof = np.zeros((len(objective.y), len(objective.classes)))
         for tr, va in objective.folds:
             oof[va] = objective.fit_fold(params, imbalance, tr, va)
+    oof, _, row_index = objective.covered(oof, session.row_index)
     return TuneResult(
         family=objective.family, metric=cfg.metric, best_params=params, best_imbalance=imbalance,
         best_score=float(best.value), best_score_std=float(best.user_attrs.get("score_std", 0.0)),
@@ -212,5 +216,5 @@ def _finish(session: TuningSession, start: float) -> TuneResult:
         oof_proba=oof, classes=list(objective.classes), fit_seconds=time.monotonic() - start,
         notes=notes, figures={"optimization_history": history_figure(study, cfg.metric),
                               "param_importance": importance_figure(study)},
-        n_rows_used=len(y), row_index=session.row_index, cv_folds=len(objective.folds),
+        n_rows_used=len(y), row_index=row_index, cv_folds=len(objective.folds),
         session=session, refit_seconds=session.refit_seconds)

@@ -1,0 +1,104 @@
+"""Forward-chaining CV for out-of-time tables: every fold learns only from earlier periods,
+and what is scored out of fold (the blend, calibration, thresholds) is the later periods."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines.validate_task import blendable
+from steps.config import ConfigError, PreprocessConfig, TrainConfig, parse_config
+from steps.ordinal import OrdinalClassifier
+from steps.splits import forward_folds, fold_groups
+from steps.study import _folds
+from steps.tuning import tune_family
+
+
+def _dated(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2023-01-01", periods=n // 2, freq="D").repeat(2)  # two rows a day
+    x = rng.normal(size=len(days))
+    label = np.where(x + rng.normal(0, 0.7, len(days)) > 0.8, "churn", "stay")
+    return pd.DataFrame({"when": days.strftime("%Y-%m-%d"), "x": x,
+                         "z": rng.normal(size=len(days)), "label": label})
+
+
+def _times(frame):
+    return pd.to_datetime(frame["when"]).to_numpy()
+
+
+def test_forward_folds_learn_only_from_earlier_periods():
+    frame = _dated()
+    X, groups = fold_groups(frame.drop(columns=["label"]), {"time_column": "when"})
+    folds = _folds(frame["label"], 5, 0, [], groups, forward=True)
+    times = _times(frame)
+    assert len(folds) == 5
+    for train_pos, valid_pos in folds:
+        assert times[train_pos].max() < times[valid_pos].min()  # never learns from the future
+    scored = np.concatenate([va for _, va in folds])
+    assert len(scored) == len(set(scored))  # each later row is scored once
+    first = np.setdiff1d(np.arange(len(frame)), scored)
+    assert times[first].max() < times[scored].min()  # only the first period goes unscored
+    assert 0.1 < len(first) / len(frame) < 0.25  # about a sixth
+    sizes = [len(va) for _, va in folds]
+    assert max(sizes) - min(sizes) <= len(frame) // 20 + 2  # periods of about equal rows
+    # blocked (and plain group) folds are unchanged: every row scored
+    blocked = _folds(frame["label"], 5, 0, [], groups, forward=False)
+    assert sorted(np.concatenate([va for _, va in blocked])) == list(range(len(frame)))
+    text_groups = groups.astype(str)  # a group column's labels are text: never chained
+    chained = _folds(frame["label"], 5, 0, [], text_groups, forward=True)
+    assert sorted(np.concatenate([va for _, va in chained])) == list(range(len(frame)))
+
+
+def test_folds_whose_past_holds_one_class_are_left_out_with_a_note():
+    blocks = np.repeat(np.arange(20), 10)
+    y = np.where(np.arange(200) < 70, "stay", np.where(np.arange(200) % 3 == 0, "churn", "stay"))
+    notes = []
+    folds = forward_folds(blocks, y, 5, notes)
+    assert len(folds) < 5 and any("single class" in n for n in notes)
+    for train_pos, _ in folds:
+        assert len(set(y[train_pos])) == 2
+    late = np.where(np.arange(200) < 185, "stay", "churn")
+    with pytest.raises(ValueError, match="train.time_cv: blocked"):
+        forward_folds(blocks, late, 5, [])
+    notes = []
+    assert len(forward_folds(np.repeat([0, 1, 2, 3], 50), np.tile(["a", "b"], 100), 5, notes)) == 3
+    assert any("cv folds reduced 5 -> 3" in n for n in notes)
+
+
+def test_a_forward_study_returns_out_of_fold_rows_of_the_later_periods_only():
+    frame = _dated(300)
+    X, groups = fold_groups(frame.drop(columns=["label"]), {"time_column": "when"})
+    cfg = TrainConfig(n_trials=1, cv_folds=4, timeout_s=60)
+    forward = tune_family("logreg", X, frame["label"], PreprocessConfig(), cfg, groups=groups)
+    times = _times(frame)
+    rows = forward.row_index
+    assert len(forward.oof_proba) == len(rows) < len(frame)
+    assert times[np.setdiff1d(np.arange(len(frame)), rows)].max() < times[rows].min()
+    assert np.allclose(forward.oof_proba.sum(axis=1), 1)  # every kept row was predicted
+    blocked = tune_family("logreg", X, frame["label"], PreprocessConfig(),
+                          cfg.model_copy(update={"time_cv": "blocked"}), groups=groups)
+    assert list(blocked.row_index) == list(range(len(frame)))
+    with pytest.raises(ConfigError, match="train.time_cv"):
+        parse_config({"train": {"time_cv": "rolling"}})
+
+
+def test_an_ordinal_fit_on_a_past_without_the_top_class_predicts_the_others():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=300)})
+    y = np.array(["low", "mid", "high"], dtype=object)[np.digitize(X.a, [-0.5, 0.7])]
+    model = OrdinalClassifier(None, ["low", "mid", "high", "top"])
+    from sklearn.linear_model import LogisticRegression
+    model.set_params(estimator=LogisticRegression()).fit(X, y)
+    assert list(model.classes_) == ["high", "low", "mid"]
+    assert model.predict_proba(X).shape == (300, 3) and len(model.estimators_) == 2
+
+
+def test_the_blend_takes_the_families_that_scored_the_same_most_rows():
+    later = np.arange(50, 300)
+
+    def fam(rows):
+        return {"oof": {"rows": np.asarray(rows)}}
+
+    families = {"a": fam(later), "b": fam(later), "capped": fam(later[::2]),
+                "shifted": fam(np.arange(0, 250))}
+    assert sorted(blendable(families)) == ["a", "b"]
+    assert blendable({}) == {}
