@@ -10,7 +10,7 @@ examples:
                                                 # also tries an ordinal decomposition
   tabpipe run --csv my.csv --target churned --set data.time_column=signup_date
                                                 # out of time: the latest rows are the test
-                                                # split, CV folds take whole blocks of time
+                                                # split, CV folds learn only from the past
   tabpipe run --set train.families='[hist_gb, logreg]' --set train.timeout_s=30
   tabpipe run --set 'train.search.hist_gb={learning_rate: 0.05, max_iter: {low: 200, high: 900}}'
                                                 # fix or narrow a family's search space

@@ -117,6 +117,9 @@ def forward_folds(blocks, y, n_folds: int, notes: list[str]) -> list[tuple[np.nd
     if len(usable) < 2:
         raise ValueError("forward CV: fewer than 2 folds learn from more than one class; "
                          "set train.time_cv: blocked")
+    unscored = len(y) - sum(len(va) for _, va in usable)
+    notes.append(f"forward-chaining CV: {len(usable)} folds, each learning only from earlier "
+                 f"periods; the earliest {unscored} of {len(y)} rows are learnt from, never scored")
     return usable
 
 
@@ -146,7 +149,7 @@ def period_note(train: pd.DataFrame, test: pd.DataFrame, time_column: str,
     later = (f"; the {left_out} later rows are left out (a backtest of an earlier period)"
              if left_out else "")
     return (f"out-of-time split on {time_column!r}: training rows {span(train)}, test rows "
-            f"{span(test)}{later}; CV folds take whole blocks of the training period")
+            f"{span(test)}{later}; CV folds respect time (train.time_cv)")
 
 
 def shown_time(value) -> str:

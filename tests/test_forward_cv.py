@@ -28,7 +28,8 @@ def _times(frame):
 def test_forward_folds_learn_only_from_earlier_periods():
     frame = _dated()
     X, groups = fold_groups(frame.drop(columns=["label"]), {"time_column": "when"})
-    folds = _folds(frame["label"], 5, 0, [], groups, forward=True)
+    notes = []
+    folds = _folds(frame["label"], 5, 0, notes, groups, forward=True)
     times = _times(frame)
     assert len(folds) == 5
     for train_pos, valid_pos in folds:
@@ -38,6 +39,8 @@ def test_forward_folds_learn_only_from_earlier_periods():
     first = np.setdiff1d(np.arange(len(frame)), scored)
     assert times[first].max() < times[scored].min()  # only the first period goes unscored
     assert 0.1 < len(first) / len(frame) < 0.25  # about a sixth
+    assert notes == [f"forward-chaining CV: 5 folds, each learning only from earlier periods; "
+                     f"the earliest {len(first)} of 400 rows are learnt from, never scored"]
     sizes = [len(va) for _, va in folds]
     assert max(sizes) - min(sizes) <= len(frame) // 20 + 2  # periods of about equal rows
     # blocked (and plain group) folds are unchanged: every row scored

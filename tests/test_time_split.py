@@ -1,4 +1,4 @@
-"""Out-of-time splits: the test rows are the latest, CV folds take whole blocks of time, and
+"""Out-of-time splits: the test rows are the latest, CV folds follow time, and
 the time column decides splits without being a feature."""
 import numpy as np
 import pandas as pd
