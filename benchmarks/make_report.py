@@ -30,6 +30,8 @@ SECTIONS = {
     "quality": ("benchmarks/quality.py", "model quality against peers"),
     "learning_curves": ("benchmarks/learning_curves.py",
                         "test macro-F1 against training rows: short of data, or of signal?"),
+    "time_cv": ("benchmarks/time_cv.py",
+                "out-of-fold against out-of-time test scores: shuffled, blocked and forward CV"),
     "pipeline_overhead": ("benchmarks/pipeline_bench.py overhead",
                           "orchestration overhead per run (wall minus critical-path compute)"),
     "pipeline_fanout": ("benchmarks/pipeline_bench.py fanout",
