@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from pipelines.cli_help import EPILOG, PREDICT_EPILOG
+from pipelines.cli_results import cmd_predict, cmd_report, cmd_runs
 from pipelines.cli_server import SERVER_COMMANDS, server_command
 from pipelines.queues import NoWorkers
 from pipelines.controller_process import ServerGone, stop_like_ctrl_c
@@ -189,70 +190,6 @@ def _cmd_datasets(_args) -> int:
     return 0
 
 
-def _cmd_predict(args) -> int:
-    from pipelines import predict
-    from pipelines.runner import existing_server
-    from steps.data import DataValidationError
-    from steps.sources import read_table_file
-    cfg = load_config(args.config, args.overrides)
-    out = args.out or predict.default_output(args.table)
-    try:
-        frame, _ = read_table_file(str(args.table))
-        predict.check_output(out, args.overwrite)
-        with existing_server(args.mode, cfg.execution):
-            result = predict.score_table(frame, args.model, cfg.publish.champion_tag)
-        predict.write_output(result.frame, out, args.overwrite)
-    except (DataValidationError, LookupError, RuntimeError) as err:
-        print(f"tabpipe predict: {err}", file=sys.stderr)
-        return 2
-    print("\n".join(predict.summary_lines(result, out)))
-    return 0
-
-
-def _cmd_report(args) -> int:
-    from pipelines.report import latest_run_id, write_report
-    from pipelines.runner import existing_server, reports_root
-    cfg = load_config(args.config, args.overrides)
-    try:
-        with existing_server(args.mode, cfg.execution):
-            run_id = args.run or latest_run_id()
-            path = write_report(run_id, args.out or reports_root(cfg.execution) / run_id)
-    except (LookupError, RuntimeError) as err:
-        print(f"tabpipe report: {err}", file=sys.stderr)
-        return 2
-    print(f"report of run {run_id}: {path}")
-    return 0
-
-
-def _cmd_runs(args) -> int:
-    from pipelines import runs
-    from pipelines.runner import existing_server
-    from steps.runs import format_changes, format_runs
-    cfg = load_config(args.config, args.overrides)
-    if args.out and not args.splits:
-        print("tabpipe runs: --out writes the --splits page; add --splits", file=sys.stderr)
-        return 2
-    try:
-        with existing_server(args.mode, cfg.execution):
-            if args.compare is not None:
-                result, text = runs.compare(args.compare, max(args.bootstrap, 0)), format_changes
-            elif args.splits:
-                from steps.split_summary import format_split_groups
-                result, text = runs.split_summary(args.limit), format_split_groups
-                if args.out:
-                    from pipelines.runner import reports_root
-                    from pipelines.split_study import write_split_page
-                    page = write_split_page(result, args.out, reports_root(cfg.execution))
-                    print(f"split page: {page.resolve().as_uri()}", file=sys.stderr)
-            else:
-                result, text = runs.list_runs(args.limit), format_runs
-    except (LookupError, RuntimeError) as err:
-        print(f"tabpipe runs: {err}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, indent=2, default=str) if args.json else text(result))
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
@@ -272,11 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _cmd_run(args)
         if args.command == "report":
-            return _cmd_report(args)
+            return cmd_report(args)
         if args.command == "runs":
-            return _cmd_runs(args)
+            return cmd_runs(args)
         if args.command == "predict":
-            return _cmd_predict(args)
+            return cmd_predict(args)
         if args.command == "dag":
             return _cmd_dag(args)
         if args.command == "check-config":
