@@ -157,6 +157,7 @@ def _register(task, result, recipe: dict, family: str, prepared_id: str, project
         "dataset_id": recipe["dataset_id"], "dataset_hash": recipe["dataset_hash"],
         "split_id": recipe["split_id"], "train_rows": rows, "train_task_id": task.id,
         "oof_artifact": oof_artifact, "cv_folds": result.cv_folds,
+        "cv_forward": result.cv_forward,
     })
     # the fold mean; validation scores the pooled out-of-fold predictions, which can differ
     log.info("registered %s model %s (cv %s %.4f as the mean of the folds, best of %d trials)",

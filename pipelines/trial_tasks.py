@@ -193,5 +193,5 @@ def _result(family, train_cfg, data, space: dict, trials: pd.DataFrame, start: f
         classes=list(objective.classes), fit_seconds=time.monotonic() - start, notes=data.notes,
         figures={"optimization_history": history_figure(study, train_cfg.metric),
                  "param_importance": importance_figure(study)},
-        n_rows_used=len(objective.y), cv_folds=len(objective.folds),
+        n_rows_used=len(objective.y), cv_folds=len(objective.folds), cv_forward=objective.forward,
         row_index=np.asarray(data.row_index)[objective.scored()])

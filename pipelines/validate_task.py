@@ -173,6 +173,7 @@ def _ensemble_candidate(families: dict, data: dict, cfg: EvaluateConfig):
     if not cfg.ensemble or len(full) < 2:
         return None
     first = next(iter(full.values()))["oof"]
+    first_meta = next(iter(full.values()))["meta"]  # the members share their folds' scheme
     objective = None
     if cfg.deciding_costs:  # blend for what the served model will be judged on
         from steps.error_costs import cost_objective
@@ -189,7 +190,8 @@ def _ensemble_candidate(families: dict, data: dict, cfg: EvaluateConfig):
     oof = dict(first, proba=sel.blend({f: full[f]["oof"]["proba"] for f in sel.weights}))
     meta = {"best_params": json.dumps({f: full[f]["meta"].get("best_params") for f in sel.weights}),
             "imbalance": json.dumps({f: full[f]["meta"].get("imbalance") for f in sel.weights}),
-            "members": sel.weights}
+            "members": sel.weights,
+            **{k: first_meta[k] for k in ("cv_folds", "cv_forward") if k in first_meta}}
     cv = oof_score(cfg.metric, oof["y"], oof["proba"], oof["classes"], cfg.beta, data["positive"])
     return {"model_id": None, "estimator": estimator, "meta": meta, "oof": oof, "cv": cv}
 

@@ -42,13 +42,22 @@ def refit(estimator, X, y):
     return clone(estimator).fit(X, y)
 
 
+def _subsample(X, y, fraction: float, seed: int):
+    """A stratified ``fraction`` of the rows; a plain random one when a class is too rare
+    to stratify (an early fold of forward-chaining CV can hold a single row of a class)."""
+    try:
+        X_s, _, y_s, _ = train_test_split(X, y, train_size=fraction, stratify=y, random_state=seed)
+    except ValueError:
+        X_s, _, y_s, _ = train_test_split(X, y, train_size=fraction, random_state=seed)
+    return X_s, y_s
+
+
 def _fraction_scores(estimator, X, y, fraction: float, folds, score, seed: int) -> list[float]:
     out = []
     for tr, va in folds:
         X_tr, y_tr = X.iloc[tr], y.iloc[tr]
         if fraction < 1.0:
-            X_tr, _, y_tr, _ = train_test_split(X_tr, y_tr, train_size=fraction, stratify=y_tr,
-                                                random_state=seed)
+            X_tr, y_tr = _subsample(X_tr, y_tr, fraction, seed)
         with warnings.catch_warnings():  # small fractions leave a rare class a few rows: the
             # point is rougher, which the curve's spread already shows; no warning per fit
             warnings.filterwarnings("ignore", "The least populated class", UserWarning)
@@ -57,27 +66,27 @@ def _fraction_scores(estimator, X, y, fraction: float, folds, score, seed: int) 
     return out
 
 
-def _folds(y: pd.Series, groups, seed: int) -> list:
-    """Stratified folds, grouped like the training step's when rows come in groups."""
+def _folds(y: pd.Series, groups, seed: int, forward: bool = False) -> list:
+    """Stratified folds, grouped (or chained forward in time) like the training step's."""
     from steps.study import _folds as study_folds
     try:
-        return study_folds(y, FOLDS, seed, [], groups)
+        return study_folds(y, FOLDS, seed, [], groups, forward=forward)
     except ValueError:  # fewer than 2 rows per class or 2 groups: no curve
         return []
 
 
 def learning_curve(estimator, X: pd.DataFrame, y: pd.Series, score, *, full_rows: int,
                    full_score: float, budget_s: float = 20.0, seed: int = 0,
-                   fractions=FRACTIONS, groups=None) -> LearningCurve:
+                   fractions=FRACTIONS, groups=None, forward: bool = False) -> LearningCurve:
     """``score(y_true, fitted_model, X)`` -> higher is better. ``full_rows``/``full_score``:
     the training step's out-of-fold score and the rows each of its fits saw. ``groups``: one
     label per row; a group's rows then stay in one fold, as in the training step."""
     y = pd.Series(np.asarray(y), index=X.index)
-    folds = _folds(y, groups, seed)
+    folds = _folds(y, groups, seed, forward)
     k = len(folds)
     rows, skipped, start, last = [], [], time.monotonic(), None
     if k >= 2:
-        train_part = len(X) * (k - 1) / k
+        train_part = np.mean([len(tr) for tr, _ in folds])  # (k-1)/k of the rows, or less forward
         for f in sorted(fractions):
             n = int(train_part * f)
             if last is not None:  # predicted from the previous fraction, at least linear
@@ -138,10 +147,13 @@ def learning_curve_figure(curve: LearningCurve, metric: str):
 
 def winner_curve(estimator, X: pd.DataFrame, y: pd.Series, classes, metric: str, *,
                  beta: float, positive_label, cv_score: float, oof_rows: int, cv_folds: int,
-                 budget_s: float, seed: int = 0, groups=None) -> LearningCurve:
+                 budget_s: float, seed: int = 0, groups=None,
+                 forward: bool = False) -> LearningCurve:
     """The validation step's call: scores like model selection does (argmax of the
     probabilities, the primary metric); the full-size point is the training step's
-    out-of-fold score, whose fits each saw ``(cv_folds - 1) / cv_folds`` of its rows."""
+    out-of-fold score, whose fits each saw ``(cv_folds - 1) / cv_folds`` of its rows, or
+    under forward chaining (``forward``, time blocks as ``groups``; the curve's own folds
+    then chain forward too) ``(cv_folds + 2) / (2 cv_folds)`` of the scored rows on average."""
     from steps.ensemble import oof_score
     from steps.metrics import columns_in_order
     classes = list(classes)
@@ -150,5 +162,7 @@ def winner_curve(estimator, X: pd.DataFrame, y: pd.Series, classes, metric: str,
         proba = columns_in_order(model.predict_proba(X_valid), model.classes_, classes)
         return oof_score(metric, y_true, proba, classes, beta, positive_label)
 
-    return learning_curve(estimator, X, y, score, full_rows=oof_rows * (cv_folds - 1) // cv_folds,
-                          full_score=cv_score, budget_s=budget_s, seed=seed, groups=groups)
+    seen = (cv_folds + 2) / (2 * cv_folds) if forward else (cv_folds - 1) / cv_folds
+    return learning_curve(estimator, X, y, score, full_rows=int(oof_rows * seen),
+                          full_score=cv_score, budget_s=budget_s, seed=seed, groups=groups,
+                          forward=forward)

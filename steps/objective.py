@@ -61,6 +61,7 @@ class Objective:
         self.refit_factor = 1.25  # refit time / one fold's fit time (TuningSession sets it)
         self.refit_done: int | None = None  # number of the trial whose refit is already made
         self.repeats_in_row = 0
+        self.forward = False  # folds chain forward in time (set by steps.tuning.objective_on)
 
     def params(self, trial) -> tuple[dict, str]:
         overrides = self.train_cfg.search.get(self.family)

@@ -22,6 +22,7 @@ from steps.models import FAMILIES
 from steps.objective import Objective, score
 from steps.recipe import infer_roles
 from steps.search_space import nothing_to_search, starting_trials
+from steps.splits import is_time_blocks
 from steps.study import _Budget, _folds, _make_study, _report, trials_table
 
 __all__ = ["TuneResult", "TuningSession", "cap_rows", "score", "tune_family"]
@@ -52,6 +53,7 @@ class TuneResult:
     # unless row-capped or, under forward-chaining CV, in the first period)
     row_index: np.ndarray | None = None
     cv_folds: int = 0
+    cv_forward: bool = False  # forward-chaining folds (steps.splits.forward_folds)
     session: object = None  # the TuningSession, for ``tune_family(resume=...)``
     refit_seconds: float | None = None  # the last refit of the best config
 
@@ -124,10 +126,12 @@ def objective_on(family: str, X: pd.DataFrame, y: pd.Series, roles, prep_cfg, tr
     X, y = X.reset_index(drop=True), y.reset_index(drop=True)
     if groups is not None:  # the chosen rows' groups, by position
         groups = np.asarray(groups)[row_index]
-    folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, notes, groups,
-                   forward=train_cfg.time_cv == "forward")
-    return Objective(family, X, y, roles, prep_cfg, train_cfg, folds,
-                     sorted(pd.unique(y).tolist()), class_order), row_index
+    forward = train_cfg.time_cv == "forward" and is_time_blocks(groups)
+    folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, notes, groups, forward=forward)
+    objective = Objective(family, X, y, roles, prep_cfg, train_cfg, folds,
+                          sorted(pd.unique(y).tolist()), class_order)
+    objective.forward = forward
+    return objective, row_index
 
 
 class TuningSession:
@@ -217,4 +221,5 @@ def _finish(session: TuningSession, start: float) -> TuneResult:
         notes=notes, figures={"optimization_history": history_figure(study, cfg.metric),
                               "param_importance": importance_figure(study)},
         n_rows_used=len(y), row_index=row_index, cv_folds=len(objective.folds),
+        cv_forward=objective.forward,
         session=session, refit_seconds=session.refit_seconds)

@@ -105,3 +105,26 @@ def test_the_blend_takes_the_families_that_scored_the_same_most_rows():
                 "shifted": fam(np.arange(0, 250))}
     assert sorted(blendable(families)) == ["a", "b"]
     assert blendable({}) == {}
+
+
+def test_the_learning_curve_of_a_forward_run_chains_forward_too():
+    from sklearn.linear_model import LogisticRegression
+
+    from steps.learning_curve import winner_curve
+    frame = _dated(600)
+    X, groups = fold_groups(frame.drop(columns=["label"]), {"time_column": "when"})
+    rows = np.arange(100, 600)  # the scored rows of a forward run: all but the first period
+    kwargs = dict(beta=1.0, positive_label="churn", cv_score=0.7, oof_rows=len(rows),
+                  cv_folds=5, budget_s=60, groups=groups[rows])
+    forward = winner_curve(LogisticRegression(), X.iloc[rows], frame["label"].iloc[rows],
+                           ["churn", "stay"], "macro_f1", forward=True, **kwargs)
+    blocked = winner_curve(LogisticRegression(), X.iloc[rows], frame["label"].iloc[rows],
+                           ["churn", "stay"], "macro_f1", **kwargs)
+    # the training step's point: its forward fits saw 7/10 of the scored rows on average,
+    # blocked ones 4/5
+    assert forward.table["train_rows"].iloc[-1] == 350
+    assert blocked.table["train_rows"].iloc[-1] == 400
+    # the curve's own folds: forward ones learn from fewer rows (3 folds over 4 periods:
+    # about 1/4, 2/4 and 3/4 of the rows, half on average; blocked 2/3)
+    half = lambda t: t.loc[t["source"].str.contains("50%"), "train_rows"].iloc[0]  # noqa: E731
+    assert 110 <= half(forward.table) <= 140 and half(blocked.table) == 166
