@@ -9,8 +9,8 @@ import time
 import warnings
 
 import numpy as np
-import pandas as pd
 import optuna
+import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from steps.metrics import metric_value, minority_label

@@ -78,18 +78,23 @@ def time_split(frame: pd.DataFrame, target: str, test_size: float, time_column: 
     return frame.iloc[train], frame.iloc[mask]
 
 
-def time_blocks(times: pd.Series, n_blocks: int = TIME_BLOCKS) -> np.ndarray:
+class TimeBlocks(np.ndarray):
+    """``time_blocks`` labels: integers in time order, which the training study may chain
+    forward (``forward_folds``). A plain array of labels (a group column's) never is.
+    Indexing keeps the type; ``np.asarray`` drops it."""
+
+
+def time_blocks(times: pd.Series, n_blocks: int = TIME_BLOCKS) -> TimeBlocks:
     """Block labels 0..n_blocks-1 in time order, about equal rows each; equal times share a
     block, so folds built from whole blocks never split one moment across training and
     validation."""
     ranks = times.rank(method="min").to_numpy() - 1  # equal times: equal ranks
-    return np.minimum((ranks * n_blocks // len(times)).astype(int), n_blocks - 1)
+    return np.minimum((ranks * n_blocks // len(times)).astype(int), n_blocks - 1).view(TimeBlocks)
 
 
 def is_time_blocks(groups) -> bool:
-    """Whether CV ``groups`` are ``time_blocks`` labels (integers in time order) rather than
-    a group column's labels (always text: ``fold_groups``)."""
-    return groups is not None and np.issubdtype(np.asarray(groups).dtype, np.integer)
+    """Whether CV ``groups`` are ``time_blocks`` labels rather than a group column's."""
+    return isinstance(groups, TimeBlocks)
 
 
 def forward_folds(blocks, y, n_folds: int, notes: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -125,7 +125,7 @@ def objective_on(family: str, X: pd.DataFrame, y: pd.Series, roles, prep_cfg, tr
     row_index = X.index.to_numpy()
     X, y = X.reset_index(drop=True), y.reset_index(drop=True)
     if groups is not None:  # the chosen rows' groups, by position
-        groups = np.asarray(groups)[row_index]
+        groups = np.asanyarray(groups)[row_index]  # time blocks stay time blocks
     forward = train_cfg.time_cv == "forward" and is_time_blocks(groups)
     folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, notes, groups, forward=forward)
     objective = Objective(family, X, y, roles, prep_cfg, train_cfg, folds,

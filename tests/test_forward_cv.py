@@ -46,9 +46,9 @@ def test_forward_folds_learn_only_from_earlier_periods():
     # blocked (and plain group) folds are unchanged: every row scored
     blocked = _folds(frame["label"], 5, 0, [], groups, forward=False)
     assert sorted(np.concatenate([va for _, va in blocked])) == list(range(len(frame)))
-    text_groups = groups.astype(str)  # a group column's labels are text: never chained
-    chained = _folds(frame["label"], 5, 0, [], text_groups, forward=True)
-    assert sorted(np.concatenate([va for _, va in chained])) == list(range(len(frame)))
+    for labels in (np.asarray(groups), np.asarray(groups).astype(str)):  # a group column's
+        grouped = _folds(frame["label"], 5, 0, [], labels, forward=True)  # are never chained
+        assert sorted(np.concatenate([va for _, va in grouped])) == list(range(len(frame)))
 
 
 def test_folds_whose_past_holds_one_class_are_left_out_with_a_note():
