@@ -162,6 +162,7 @@ def load_table(cfg: DataConfig, datasets_dir: Path, rows: int | None = None) -> 
     if target not in frame.columns:
         raise DataSourceError(f"target column {target!r} not found in {origin}; "
                               f"columns: {', '.join(map(str, frame.columns))}")
+    frame = _exclude(frame, (card or {}).get("exclude_columns") or {}, origin)
     frame = _normalise(frame, list((card or {}).get("categorical_columns") or []))
     ids = list(dict.fromkeys([*((card or {}).get("id_columns") or []), *cfg.id_columns]))
     missing_ids = [c for c in ids if c not in frame.columns]
@@ -180,6 +181,18 @@ def load_table(cfg: DataConfig, datasets_dir: Path, rows: int | None = None) -> 
     log.info("loaded %s: %d rows x %d columns, target %s", origin, len(frame), frame.shape[1], target)
     return LoadedTable(frame=frame, target=target, source=origin, name=name, card=card,
                        id_columns=ids, group_column=group, time_column=time)
+
+
+def _exclude(frame: pd.DataFrame, reasons: dict, origin: str) -> pd.DataFrame:
+    """The card's ``exclude_columns`` (column -> why) dropped as the table is loaded:
+    columns no model may use, such as ones recorded after the outcome."""
+    missing = [c for c in reasons if c not in frame.columns]
+    if missing:
+        raise DataSourceError(f"exclude_columns {missing} not found in {origin}; "
+                              f"columns: {', '.join(map(str, frame.columns))}")
+    for column, why in reasons.items():
+        log.info("%s: column %s left out (%s)", origin, column, why)
+    return frame.drop(columns=list(reasons))
 
 
 def describe_sources(datasets_dir: Path) -> list[dict[str, Any]]:

