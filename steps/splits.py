@@ -42,10 +42,25 @@ def sortable_times(values: pd.Series, column: str) -> pd.Series:
     return parsed
 
 
+def _boundary(ordered: pd.Series, position: int):
+    """The first time of the later side for a cut before sorted row ``position``. Rows
+    sharing the time there move wholly to whichever side leaves the cut nearer
+    ``position`` (the later side on a tie): with yearly data and a cut late in a year,
+    that year trains rather than doubling the test part."""
+    values = ordered.to_numpy()
+    time = values[position]
+    first = int(np.searchsorted(values, time, side="left"))
+    after = int(np.searchsorted(values, time, side="right"))
+    if after < len(values) and after - position < position - first:
+        return values[after]
+    return time
+
+
 def time_split(frame: pd.DataFrame, target: str, test_size: float, time_column: str,
                origin: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The latest rows as the test part, about ``test_size`` of them; rows sharing a cut's
-    time go to the later side. ``origin`` k > 0 backtests: the test period is the k-th
+    time stay together, on the side that keeps the part nearer its size (``_boundary``).
+    ``origin`` k > 0 backtests: the test period is the k-th
     before the latest, and the rows after it are in neither part. Both parts keep the
     original index and row order."""
     times = sortable_times(frame[time_column], time_column)
@@ -58,8 +73,8 @@ def time_split(frame: pd.DataFrame, target: str, test_size: float, time_column: 
             f"preprocess.split_seed={origin} with a time column backtests the test period "
             f"{origin} before the latest, further back than the table's {len(frame)} rows allow "
             f"at test_size={test_size}: use a split seed below {max(1, len(frame) // n_test - 1)}")
-    cut = ordered.iloc[len(frame) - (origin + 1) * n_test]
-    later = (times >= ordered.iloc[len(frame) - origin * n_test]).to_numpy() if origin \
+    cut = _boundary(ordered, len(frame) - (origin + 1) * n_test)
+    later = (times >= _boundary(ordered, len(frame) - origin * n_test)).to_numpy() if origin \
         else np.zeros(len(frame), dtype=bool)
     mask = (times >= cut).to_numpy() & ~later
     if not mask.any() or (mask | later).all():

@@ -264,3 +264,23 @@ def test_scoring_labelled_rows_reports_periods_and_rows_from_the_training_period
     assert table["rows"].sum() == 590
     assert labelled_periods(numbers, "label", ["no", "yes"], period) == (None, 0)  # number vs date
     assert labelled_periods(scored.drop(columns="label"), "label", ["no", "yes"], period) == (None, 0)
+
+
+def test_a_cut_inside_a_coarse_period_moves_to_its_nearer_edge():
+    """Yearly rows, a 20% test part: a cut late in a year leaves that year to training
+    (the test part is the last year, 18%) instead of sending it to the test side (34%)."""
+    years = np.repeat([1997, 1998, 1999, 2000, 2001, 2002], [40, 44, 45, 44, 41, 47])
+    frame = pd.DataFrame({"year": years, "x": np.arange(len(years)),
+                          "label": np.tile(["a", "b", "b", "b"], len(years) // 4 + 1)[:len(years)]})
+    train, test = split_frame(frame, "label", 0.2, seed=0, time_column="year")
+    assert set(test.year) == {2002} and train.year.max() == 2001
+    # a cut early in a year sends the whole year to the test side, as before: 24% of the
+    # rows there, against 5% with the last year alone
+    small_end = pd.DataFrame({"year": np.repeat([1997, 1998, 1999, 2000, 2001, 2002],
+                                                [40, 40, 40, 40, 40, 10]), "x": 0.0,
+                              "label": np.tile(["a", "b"], 105)})
+    train, test = split_frame(small_end, "label", 0.2, seed=0, time_column="year")
+    assert set(test.year) == {2001, 2002} and len(test) == 50
+    # backtests cut at the nearer edges too: the period before is 2001
+    train, test = split_frame(frame, "label", 0.2, seed=1, time_column="year")
+    assert set(test.year) == {2001} and train.year.max() == 2000
