@@ -17,6 +17,7 @@ def learning_curve_of(candidate: dict, data: dict, cfg: EvaluateConfig):
     """The winner's learning curve on training rows, within ``cfg.learning_curve_s``."""
     if not cfg.learning_curve_s:
         return None
+    from pipelines.validate_candidates import cv_forward
     from steps.learning_curve import winner_curve
     oof = candidate["oof"]
     rows = oof["rows"]
@@ -25,17 +26,12 @@ def learning_curve_of(candidate: dict, data: dict, cfg: EvaluateConfig):
                          data["y_train"].iloc[rows], oof["classes"], cfg.metric, beta=cfg.beta,
                          positive_label=data["positive"], cv_score=candidate["cv"],
                          oof_rows=len(rows), cv_folds=int(candidate["meta"].get("cv_folds", 5)),
-                         forward=_as_bool(candidate["meta"].get("cv_forward")),
+                         forward=cv_forward(candidate["meta"]),
                          budget_s=cfg.learning_curve_s,
                          groups=None if data.get("groups") is None else data["groups"][rows])
     log.info("learning curve in %.1f s: %s%s", time.monotonic() - start, curve.verdict,
              f" ({curve.note})" if curve.note else "")
     return curve
-
-
-def _as_bool(value) -> bool:
-    """A metadata flag, which the model registry may hand back as text."""
-    return str(value).strip().lower() in ("true", "1")
 
 
 def scores_over_time(result, data: dict, cfg: EvaluateConfig, cv_score: float) -> dict | None:

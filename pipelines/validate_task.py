@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import logging
 
-import joblib
-import numpy as np
 import pandas as pd
 
 from pipelines import tracking
 from pipelines.candidate import register_candidate
+from pipelines.validate_candidates import cv_forward, ensemble_candidate, load_family
 from pipelines.validate_outputs import (learning_curve_of, report_outputs, scores_over_time,
                                         upload_test_predictions)
 from pipelines.datastore import fetch_frame, fetch_json
-from pipelines.train_task import load_oof
 from steps.config import EvaluateConfig
 from steps.scoring import ScoringSpec
 
@@ -34,12 +32,6 @@ def _positive_label(recipe: dict, y_train: pd.Series) -> str | None:
     if len(recipe["classes"]) != 2:
         return None
     return recipe.get("positive_label") or str(y_train.value_counts().idxmin())
-
-
-def _load_model(model_id: str):
-    from clearml import InputModel
-    model = InputModel(model_id=model_id)
-    return model, joblib.load(model.get_local_copy(raise_on_error=True))
 
 
 def _calibrated(candidate: dict, positive: str | None, cfg: EvaluateConfig):
@@ -138,62 +130,15 @@ def _score_runner_up(name: str, candidate: dict, data: dict, cfg: EvaluateConfig
     return _row(name, candidate, result, threshold, min(rows, n)), _predictions(result, rows, n)
 
 
-def _selected_by(by_cost: bool, threshold, metric: str) -> str:
+def _selected_by(by_cost: bool, threshold, metric: str, forward: bool = False) -> str:
+    chained = (" (forward-chaining CV: each fold learnt only from earlier periods; the earliest "
+               "period is not scored)") if forward else ""
     if by_cost:
-        return "out-of-fold expected cost"
+        return f"out-of-fold expected cost{chained}"
     if threshold is not None:  # measured: ranking at each one's tuned threshold did no better
-        return f"out-of-fold {metric} of argmax decisions; served with the tuned threshold"
-    return f"out-of-fold {metric}"
-
-
-def _load_family(model_id: str, data: dict, cfg: EvaluateConfig) -> dict:
-    """A trained family's estimator, metadata, out-of-fold predictions and their score."""
-    from steps.ensemble import oof_score
-    model, estimator = _load_model(model_id)
-    meta = tracking.model_metadata(model)
-    oof = load_oof(meta["train_task_id"], meta.get("oof_artifact", "oof_proba"))
-    cv = oof_score(cfg.metric, oof["y"], oof["proba"], oof["classes"], cfg.beta,
-                   data["positive"])
-    return {"model_id": model_id, "estimator": estimator, "meta": meta, "oof": oof, "cv": cv}
-
-
-def blendable(families: dict) -> dict:
-    """The families whose out-of-fold rows are the most any family has, and the same rows."""
-    rows = max((np.asarray(d["oof"]["rows"]) for d in families.values()), key=len,
-               default=np.array([]))
-    return {f: d for f, d in families.items() if np.array_equal(d["oof"]["rows"], rows)}
-
-
-def _ensemble_candidate(families: dict, data: dict, cfg: EvaluateConfig):
-    """The greedy blend of the families that predicted the most training rows out of fold,
-    the same rows (row-capped families are left out), or None when it does not beat its
-    best member. Every row, or all but the first period's under forward-chaining CV."""
-    from steps.ensemble import ENSEMBLE, EnsembleClassifier, oof_score, select_final
-    full = blendable(families)
-    if not cfg.ensemble or len(full) < 2:
-        return None
-    first = next(iter(full.values()))["oof"]
-    first_meta = next(iter(full.values()))["meta"]  # the members share their folds' scheme
-    objective = None
-    if cfg.deciding_costs:  # blend for what the served model will be judged on
-        from steps.error_costs import cost_objective
-        objective = cost_objective(cfg.deciding_costs)
-    choice = select_final({f: d["oof"]["proba"] for f, d in full.items()}, first["y"],
-                          first["classes"], cfg.metric, beta=cfg.beta,
-                          positive_label=data["positive"], rounds=cfg.ensemble_rounds,
-                          objective=objective)
-    log.info("model selection: %s", choice.reason)
-    if choice.name != ENSEMBLE:
-        return None
-    sel = choice.ensemble
-    estimator = EnsembleClassifier({f: full[f]["estimator"] for f in sel.weights}, sel.weights)
-    oof = dict(first, proba=sel.blend({f: full[f]["oof"]["proba"] for f in sel.weights}))
-    meta = {"best_params": json.dumps({f: full[f]["meta"].get("best_params") for f in sel.weights}),
-            "imbalance": json.dumps({f: full[f]["meta"].get("imbalance") for f in sel.weights}),
-            "members": sel.weights,
-            **{k: first_meta[k] for k in ("cv_folds", "cv_forward") if k in first_meta}}
-    cv = oof_score(cfg.metric, oof["y"], oof["proba"], oof["classes"], cfg.beta, data["positive"])
-    return {"model_id": None, "estimator": estimator, "meta": meta, "oof": oof, "cv": cv}
+        return (f"out-of-fold {metric} of argmax decisions{chained}; served with the tuned "
+                "threshold")
+    return f"out-of-fold {metric}{chained}"
 
 
 def load_data(prepared_id: str) -> tuple[dict, dict]:
@@ -233,8 +178,8 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     cfg = EvaluateConfig.model_validate(json.loads(evaluate_cfg))
     task = tracking.current_task()
     recipe, data = load_data(prepared_id)
-    candidates = {f: _load_family(m, data, cfg) for f, m in _clean_model_ids(model_ids).items()}
-    blend = _ensemble_candidate(candidates, data, cfg)
+    candidates = {f: load_family(m, data, cfg) for f, m in _clean_model_ids(model_ids).items()}
+    blend = ensemble_candidate(candidates, data, cfg)
     if blend is not None:
         candidates[ENSEMBLE] = blend
     # the winner is picked out of fold, before any test row is scored
@@ -272,7 +217,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     report_outputs(task, board, winner, result, baseline, gates, cfg, curve)
     report = {"winner": winner, "metric": cfg.metric, "score": row[cfg.metric],
               "target": recipe["target"],
-              "selected_by": _selected_by(by_cost, threshold, cfg.metric),
+              "selected_by": _selected_by(by_cost, threshold, cfg.metric, cv_forward(meta)),
               "cv_score": row["cv_score"], "members": meta.get("members"),
               "ci": list(result.ci), "metrics": result.metrics, "baseline": baseline,
               "per_class": result.per_class.rename_axis("class").reset_index().to_dict(orient="records"),

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.validate_task import blendable
+from pipelines.validate_candidates import blendable
 from steps.config import ConfigError, PreprocessConfig, TrainConfig, parse_config
 from steps.ordinal import OrdinalClassifier
 from steps.splits import forward_folds, fold_groups
@@ -128,3 +128,14 @@ def test_the_learning_curve_of_a_forward_run_chains_forward_too():
     # about 1/4, 2/4 and 3/4 of the rows, half on average; blocked 2/3)
     half = lambda t: t.loc[t["source"].str.contains("50%"), "train_rows"].iloc[0]  # noqa: E731
     assert 110 <= half(forward.table) <= 140 and half(blocked.table) == 166
+
+
+def test_the_report_says_when_the_winner_was_chosen_on_forward_folds():
+    from pipelines.validate_candidates import cv_forward
+    from pipelines.validate_task import _selected_by
+    assert cv_forward({"cv_forward": True}) and cv_forward({"cv_forward": "True"})
+    assert not cv_forward({"cv_forward": False}) and not cv_forward({})
+    said = _selected_by(False, 0.3, "macro_f1", forward=True)
+    assert said.startswith("out-of-fold macro_f1 of argmax decisions (forward-chaining CV")
+    assert said.endswith("served with the tuned threshold")
+    assert "forward" not in _selected_by(False, None, "macro_f1")
