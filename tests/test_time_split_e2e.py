@@ -96,3 +96,38 @@ def test_a_later_period_challenges_the_champion_on_rows_it_never_saw(tmp_path):
     assert "fall inside the model's training period" not in done.stdout
     assert "macro-F1 by period, earliest to latest: " in done.stdout
 
+
+
+READ_OOF_ROWS = """
+import json, sys
+from pipelines.train_task import load_oof
+print(json.dumps({t: [int(r) for r in load_oof(t)["rows"]] for t in sys.argv[1:]}))
+"""
+
+
+def test_in_process_and_trial_task_families_score_the_same_later_rows(tmp_path):
+    """Forward-chaining CV under both ways of running a study: the earliest period is
+    learnt from but never scored, in the trial tasks' out-of-fold artifacts as in-process."""
+    import os
+    import subprocess
+    import sys
+
+    from pipelines.runner import embedded_server
+    path = tmp_path / "accounts.csv"
+    _accounts(600).to_csv(path, index=False)
+    cfg = parse_config({
+        "project": {"name": "e2e-time-trials"},
+        "data": {"source": str(path), "target": "label", "time_column": "signup"},
+        "train": {"families": ["logreg", "knn"], "n_trials": 2, "timeout_s": 60, "cv_folds": 3,
+                  "trial_tasks": {"families": ["knn"], "concurrency": 1}},
+        "evaluate": {"bootstrap": 100, "permutation_repeats": 1, "learning_curve_s": 0},
+        "execution": {"data_dir": str(tmp_path / "server")}})
+    result = run_pipeline(cfg)
+    tasks = [result.steps[f"train_{f}"]["task_id"] for f in ("logreg", "knn")]
+    with embedded_server(cfg.execution) as handle:
+        done = subprocess.run([sys.executable, "-c", READ_OOF_ROWS, *tasks], capture_output=True,
+                              text=True, timeout=120, env={**os.environ, **handle.client_env()})
+    assert done.returncode == 0, done.stderr
+    logreg, knn = json.loads(done.stdout.strip().splitlines()[-1]).values()
+    assert logreg == knn  # the same scored rows, so the two can be blended
+    assert len(logreg) == 360 and logreg == list(range(120, 480))  # 4 periods of 120: not the first
