@@ -22,6 +22,7 @@ import hashlib
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.class_weight import compute_sample_weight
 
 from steps.columns import DataValidationError
 from steps.models import class_weights
@@ -77,7 +78,7 @@ class OrdinalClassifier(ClassifierMixin, BaseEstimator):
         self.estimators_ = fit(X, rank, len(order) - 1, weighted)
         return self
 
-    def _cut_weights(self, above: np.ndarray) -> dict:
+    def _cut_weights(self, above: np.ndarray) -> dict | str:
         """Balanced weights of one cut's two sides, tempered like the family's."""
         return class_weights("balanced", {"class_weight_power": self.class_weight_power}, above)
 
@@ -99,7 +100,8 @@ class OrdinalClassifier(ClassifierMixin, BaseEstimator):
         weights = None
         if weighted:  # per row, not per class: each cut is balanced on its own counts
             model.set_params(class_weight=None)
-            weights = np.concatenate([_row_weights(a, self.class_weight_power) for a in above])
+            weights = np.concatenate([compute_sample_weight(self._cut_weights(a), a)
+                                      for a in above])
         stacked = np.vstack([_with_cut(X, k) for k in range(cuts)])
         return [model.fit(stacked, np.concatenate(above), sample_weight=weights)]
 
@@ -131,14 +133,6 @@ def _with_cut(X, k: int) -> np.ndarray:
     """The rows with cut index ``k`` as a last column (the shared model's replicated rows)."""
     X = np.asarray(X, dtype=float)
     return np.column_stack([X, np.full(X.shape[0], float(k))])
-
-
-def _row_weights(above: np.ndarray, power: float) -> np.ndarray:
-    """Each row's balanced weight within its cut, ``(n / (2 * count)) ** power``: the
-    weights ``class_weights`` gives a separate fit, as sample weights."""
-    counts = np.bincount(above, minlength=2).astype(float)
-    per_side = (len(above) / (2 * np.maximum(counts, 1))) ** power
-    return per_side[above]
 
 
 def _label_encoded(labels: np.ndarray, order: list) -> bool:
