@@ -53,8 +53,8 @@ def ensemble_candidate(families: dict, data: dict, cfg: EvaluateConfig):
     full = blendable(families)
     if not cfg.ensemble or len(full) < 2:
         return None
-    first = next(iter(full.values()))["oof"]
-    first_meta = next(iter(full.values()))["meta"]  # the members share their folds' scheme
+    member = next(iter(full.values()))
+    first, first_meta = member["oof"], member["meta"]
     objective = None
     if cfg.deciding_costs:  # blend for what the served model will be judged on
         from steps.error_costs import cost_objective
@@ -72,6 +72,7 @@ def ensemble_candidate(families: dict, data: dict, cfg: EvaluateConfig):
     meta = {"best_params": json.dumps({f: full[f]["meta"].get("best_params") for f in sel.weights}),
             "imbalance": json.dumps({f: full[f]["meta"].get("imbalance") for f in sel.weights}),
             "members": sel.weights,
+            # the members share their folds' scheme
             **{k: first_meta[k] for k in ("cv_folds", "cv_forward") if k in first_meta}}
     cv = oof_score(cfg.metric, oof["y"], oof["proba"], oof["classes"], cfg.beta, data["positive"])
     return {"model_id": None, "estimator": estimator, "meta": meta, "oof": oof, "cv": cv}

@@ -49,7 +49,7 @@ class Objective:
     """Callable Optuna objective holding the data, folds and configs."""
 
     def __init__(self, family, X, y, roles, prep_cfg, train_cfg, folds, classes,
-                 class_order=None):
+                 class_order=None, forward: bool = False):
         self.family, self.X, self.y, self.roles = family, X, y, roles
         self.prep_cfg, self.train_cfg, self.folds, self.classes = prep_cfg, train_cfg, folds, classes
         self.best_value, self.best_oof = -math.inf, None  # oof of the best trial so far
@@ -61,7 +61,7 @@ class Objective:
         self.refit_factor = 1.25  # refit time / one fold's fit time (TuningSession sets it)
         self.refit_done: int | None = None  # number of the trial whose refit is already made
         self.repeats_in_row = 0
-        self.forward = False  # folds chain forward in time (set by steps.tuning.objective_on)
+        self.forward = forward  # the folds chain forward in time (steps.splits.forward_folds)
 
     def params(self, trial) -> tuple[dict, str]:
         overrides = self.train_cfg.search.get(self.family)

@@ -128,10 +128,8 @@ def objective_on(family: str, X: pd.DataFrame, y: pd.Series, roles, prep_cfg, tr
         groups = np.asanyarray(groups)[row_index]  # time blocks stay time blocks
     forward = train_cfg.time_cv == "forward" and is_time_blocks(groups)
     folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, notes, groups, forward=forward)
-    objective = Objective(family, X, y, roles, prep_cfg, train_cfg, folds,
-                          sorted(pd.unique(y).tolist()), class_order)
-    objective.forward = forward
-    return objective, row_index
+    return Objective(family, X, y, roles, prep_cfg, train_cfg, folds,
+                     sorted(pd.unique(y).tolist()), class_order, forward), row_index
 
 
 class TuningSession:
