@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from steps.config import PreprocessConfig, TrainConfig  # noqa: E402
 from steps.data import split_frame  # noqa: E402
 from steps.objective import score  # noqa: E402
-from steps.splits import fold_groups  # noqa: E402
+from steps.time_folds import fold_groups  # noqa: E402
 from steps.tuning import tune_family  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results"

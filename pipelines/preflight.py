@@ -30,12 +30,15 @@ def preflight(cfg) -> None:
 def _check(cfg) -> None:
     from pipelines.step_tasks import DATASETS_DIR
     from steps.data import load_table, prepare_frame, split_frame
+    from steps.splits import gap_needs_time
     table = load_table(cfg.data, DATASETS_DIR)
     prepared = prepare_frame(table.frame, table.target, cfg.preprocess, id_columns=table.id_columns,
                              group_column=table.group_column, time_column=table.time_column)
+    gap_needs_time(cfg.preprocess.time_gap, table.time_column)
     if table.group_column or table.time_column:  # where groups or periods can make it impossible
         split_frame(prepared.frame, table.target, cfg.preprocess.test_size,
-                    cfg.preprocess.split_seed, table.group_column, table.time_column)
+                    cfg.preprocess.split_seed, table.group_column, table.time_column,
+                    cfg.preprocess.time_gap)
     if cfg.evaluate.costs:  # class names are only known once the table is read
         from steps.error_costs import cost_matrix
         cost_matrix(cfg.evaluate.costs, sorted(map(str, prepared.frame[table.target].unique())))

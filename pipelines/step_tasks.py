@@ -135,8 +135,9 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     """Validate, derive, freeze the stratified split (once per dataset version) and profile."""
     from steps.data import column_roles, prepare_frame, split_fingerprint, split_frame
     from steps.prepare import dropped_row_notes
-    from steps.splits import (fold_groups, period_note, period_shift, shift_notes,
-                              split_columns)
+    from steps.splits import (before_test, gap_needs_time, period_note, period_shift,
+                              shift_notes, split_columns)
+    from steps.time_folds import fold_groups
 
     cfg = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
     summary = fetch_json(dataset_id, SUMMARY, alias="raw_dataset")
@@ -152,15 +153,19 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     prepared = prepare_frame(raw, target, cfg, id_columns=summary.get("id_columns", []),
                              group_column=group, time_column=time)
     frame = prepared.frame
+    gap_needs_time(cfg.time_gap, time)
     split_tag = f"split:{dataset_id[:12]}:{cfg.test_size}:{cfg.split_seed}"
     frozen = frozen_split_of(project, name, split_tag)
     if frozen is None:
-        train, test = split_frame(frame, target, cfg.test_size, cfg.split_seed, group, time)
+        train, test = split_frame(frame, target, cfg.test_size, cfg.split_seed, group, time,
+                                  cfg.time_gap)
         test_rows = sorted(int(i) for i in test.index)
     else:
         test_rows = frozen["test_rows"]
         mask = frame.index.isin(test_rows)
         train, test = frame[~mask], frame[mask]
+        if time:  # never rows after a backtest's test period, nor those in the labels' gap
+            train = train[before_test(train, test, time, cfg.time_gap)]
         log.info("reusing the frozen test split of this dataset version (%d rows)", len(test))
     split = {"dataset_id": dataset_id, "dataset_hash": dataset_hash, "test_size": cfg.test_size,
              "seed": cfg.split_seed, "test_rows": test_rows,
@@ -175,12 +180,13 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     shift = None
     if time:  # what moved between the periods, and which columns are trends or counters
         shift = period_shift(X_train, X_test, seed=cfg.split_seed)
-        notes[:0] = [period_note(train, test, time, len(frame) - len(train) - len(test)),
+        notes[:0] = [period_note(train, test, time, frame, cfg.time_gap),
                      *shift_notes(shift)]
         for line in notes[:1 + int(shift["suspect"].sum())]:
             log.info("data note: %s", line)
     recipe = {"target": target, "dataset_name": summary["name"],
               "roles": column_roles(features, target), "group_column": group, "time_column": time,
+              "time_gap": cfg.time_gap if time else None,
               "classes": sorted(map(str, frame[target].unique())),
               "positive_label": summary.get("positive_label"),
               "class_order": summary.get("class_order"),

@@ -145,7 +145,8 @@ def load_data(prepared_id: str) -> tuple[dict, dict]:
     recipe = fetch_json(prepared_id, "recipe.json", alias="prepared_dataset")
     target = recipe["target"]
     train, test = fetch_frame(prepared_id, "train.parquet"), fetch_frame(prepared_id, "test.parquet")
-    from steps.splits import fold_groups, period_bounds, sortable_times, split_columns
+    from steps.splits import period_bounds, sortable_times, split_columns
+    from steps.time_folds import fold_groups
     X_train, groups = fold_groups(train.drop(columns=[target]), recipe)  # not features
     data = {"X_train": X_train, "y_train": train[target].astype(str),
             "X_test": test.drop(columns=[target, *split_columns(recipe)]),

@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from steps.config_errors import format_errors
+from steps.config_types import Derivation, Section, TimeGap
 from steps.search_config import BUILTIN_FAMILIES, CustomFamily, SearchOverride, TrialTasks
 from steps.yaml12 import YAMLError, load_yaml, yaml_problem
 
@@ -26,10 +27,6 @@ Imbalance = Literal[
 
 class ConfigError(ValueError):
     """A configuration problem, reported with the dotted path of each bad key."""
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class ProjectConfig(Section):
@@ -56,33 +53,6 @@ class DataConfig(Section):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class StullWetBulb(Section):
-    """Wet-bulb temperature from air temperature and relative humidity (row-wise, no learning)."""
-    kind: Literal["stull_wet_bulb"]
-    name: str
-    temperature: str  # air temperature column, degrees Celsius
-    humidity: str  # relative humidity column, percent
-    only_missing: bool = True  # fill only rows where ``name`` is missing (if present)
-
-
-DatetimePart = Literal["year", "month", "day", "dayofweek", "dayofyear", "hour", "minute", "days"]
-
-
-class DatetimeParts(Section):
-    """Numeric parts of a date/time column, ``<column>_<part>``; ``days`` counts days since
-    1970-01-01 (a trend). Values that do not parse become missing (then imputed)."""
-    kind: Literal["datetime_parts"]
-    column: str
-    parts: list[DatetimePart] = Field(
-        default_factory=lambda: ["year", "month", "dayofweek", "hour", "days"], min_length=1)
-    format: str | None = None  # strftime format, e.g. "%d/%m/%Y"; default: ISO 8601
-    keep_source: bool = False  # keep the raw column too (as text it is rarely a useful feature)
-
-
-Derivation = Annotated[Union[StullWetBulb, DatetimeParts], Field(discriminator="kind")]
-parse_derivation = TypeAdapter(Derivation).validate_python  # a recorded dict back to its model
-
-
 class OutlierConfig(Section):
     enabled: bool = False
     contamination: float = Field(0.01, gt=0, lt=0.5)
@@ -104,6 +74,11 @@ class PreprocessConfig(Section):
     # to learn, and a stratified 80/20 split can leave them without a single test row. 10 keeps
     # 2 test rows and 5 CV folds possible. null keeps every class of 2 rows or more.
     min_class_rows: int | None = Field(10, ge=2)
+    # With data.time_column: how long after its time a row's label is known ("90D" for a churn
+    # label over the next 90 days; a number for a numeric time column). Rows that close before
+    # the test period, or before a CV fold's scored period, are left out of that training set:
+    # their labels would not be known yet when the model is used. null: labels are immediate.
+    time_gap: TimeGap | None = None
     derivations: list[Derivation] = Field(default_factory=list)
     # Text columns holding ISO 8601 dates/times (2024-03-01, 2024-03-01T12:30:00) and
     # datetime columns become datetime_parts derivations instead of raw text.

@@ -56,14 +56,14 @@ def file_sha256(path) -> str:
 
 def split_frame(frame: pd.DataFrame, target: str, test_size: float,
                 seed: int, group_column: str | None = None,
-                time_column: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                time_column: str | None = None, time_gap=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stratified, seeded train/test split; both parts keep the original index and row order.
     With ``group_column``, whole groups go to one side (see ``_group_split``); with
     ``time_column``, the latest rows are the test part, or with ``seed`` k the k-th period
-    before them (``steps.splits.time_split``)."""
+    before them, less the labels' ``time_gap`` (``steps.splits.time_split``)."""
     if time_column:
         from steps.splits import time_split
-        return time_split(frame, target, test_size, time_column, origin=seed)
+        return time_split(frame, target, test_size, time_column, origin=seed, gap=time_gap)
     if group_column:
         return _group_split(frame, target, test_size, seed, group_column)
     counts = class_counts(frame[target])

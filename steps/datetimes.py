@@ -15,7 +15,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from steps.columns import DataValidationError
-from steps.config import DatetimeParts
+from steps.config_types import DatetimeParts
 
 log = logging.getLogger(__name__)
 

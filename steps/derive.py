@@ -8,7 +8,7 @@ import pandas as pd
 
 from steps import datetimes
 from steps.columns import DataValidationError
-from steps.config import DatetimeParts, Derivation, StullWetBulb
+from steps.config_types import DatetimeParts, Derivation, StullWetBulb
 
 log = logging.getLogger(__name__)
 

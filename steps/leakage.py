@@ -60,7 +60,10 @@ def feature_signal(X: pd.DataFrame, y: pd.Series, threshold: float = 0.98, folds
                    seed: int = 0, groups=None) -> pd.DataFrame:
     """Per column, the cross-fitted ROC-AUC of predicting ``y`` from that column alone
     (0.5 = nothing, 1 = everything), strongest first; ``suspect`` when >= ``threshold``.
-    ``groups``: folds keep a group's rows together, as the split and the training CV do."""
+    ``groups``: folds keep a group's rows (or a block of time's) together, as the split and
+    the training CV do."""
+    from steps.time_folds import block_labels
+    groups = block_labels(groups)
     if len(X) > MAX_ROWS:
         X = X.sample(MAX_ROWS, random_state=seed) if y.nunique() < 2 else \
             X.groupby(y, group_keys=False).sample(frac=MAX_ROWS / len(X), random_state=seed)

@@ -61,7 +61,7 @@ class Objective:
         self.refit_factor = 1.25  # refit time / one fold's fit time (TuningSession sets it)
         self.refit_done: int | None = None  # number of the trial whose refit is already made
         self.repeats_in_row = 0
-        self.forward = forward  # the folds chain forward in time (steps.splits.forward_folds)
+        self.forward = forward  # the folds chain forward in time (steps.time_folds.forward_folds)
 
     def params(self, trial) -> tuple[dict, str]:
         overrides = self.train_cfg.search.get(self.family)
@@ -129,7 +129,7 @@ class Objective:
 
     def scored(self) -> np.ndarray:
         """Positions of the rows a fold scored: every row, except the first period's under
-        forward-chaining CV (``steps.splits.forward_folds``)."""
+        forward-chaining CV (``steps.time_folds.forward_folds``)."""
         return np.unique(np.concatenate([va for _, va in self.folds]))
 
     def covered(self, oof: np.ndarray, row_index) -> tuple[np.ndarray, pd.Series, np.ndarray]:

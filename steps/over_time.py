@@ -16,7 +16,8 @@ from matplotlib.figure import Figure
 from steps.bootstrap import bootstrap_ci
 from steps.figures import new_figure
 from steps.metrics import metric_value
-from steps.splits import shown_time, time_blocks
+from steps.splits import shown_time
+from steps.time_folds import time_blocks
 
 log = logging.getLogger(__name__)
 

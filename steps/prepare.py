@@ -10,7 +10,8 @@ import pandas as pd
 from steps.columns import (DataValidationError, as_text, class_counts, is_constant, is_id_like,
                            unusable_reason)
 from steps import datetimes
-from steps.config import DatetimeParts, PreprocessConfig
+from steps.config import PreprocessConfig
+from steps.config_types import DatetimeParts
 from steps.derive import apply_derivation, check_derivation, inputs, outputs
 from steps.splits import sortable_times
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from steps.columns import DataValidationError, as_text
-from steps.config import parse_derivation
+from steps.config_types import parse_derivation
 from steps.derive import apply_derivation, needed
 
 SPEC_KEY = "scoring_spec"  # the model metadata entry that holds a ScoringSpec

@@ -1,11 +1,9 @@
 """Out-of-time splits, and the columns that decide splits without being features.
 
 With ``data.time_column`` the test split is the latest rows: a model is scored on a period
-it never saw, as it will be used. Cross-validation inside the training period uses
-contiguous time blocks (``time_blocks``), so a fold's validation rows are whole stretches
-of time and neighbouring rows, often near-copies, do not leak across folds. By default the
-training study's folds also move forward in time (``forward_folds``): each fold learns only
-from the periods before the one it is scored on, as the test split does.
+it never saw, as it will be used; with ``preprocess.time_gap`` the training rows whose
+labels would not yet be known when that period starts are left out. CV folds inside the
+training period follow time too (``steps.time_folds``).
 """
 from __future__ import annotations
 
@@ -13,9 +11,6 @@ import numpy as np
 import pandas as pd
 
 from steps.columns import DataValidationError
-
-TIME_BLOCKS = 20  # contiguous blocks of the training period; CV folds take whole blocks
-
 
 def sortable_times(values: pd.Series, column: str) -> pd.Series:
     """The time column as numbers or datetimes that sort in time order; a clear error when
@@ -57,12 +52,13 @@ def _boundary(ordered: pd.Series, position: int):
 
 
 def time_split(frame: pd.DataFrame, target: str, test_size: float, time_column: str,
-               origin: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+               origin: int = 0, gap=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The latest rows as the test part, about ``test_size`` of them; rows sharing a cut's
     time stay together, on the side that keeps the part nearer its size (``_boundary``).
     ``origin`` k > 0 backtests: the test period is the k-th
-    before the latest, and the rows after it are in neither part. Both parts keep the
-    original index and row order."""
+    before the latest, and the rows after it are in neither part. ``gap``
+    (``preprocess.time_gap``): training rows closer than it before the test period are in
+    neither part either. Both parts keep the original index and row order."""
     times = sortable_times(frame[time_column], time_column)
     n_test = test_size if isinstance(test_size, int) else int(-(-test_size * len(frame) // 1))
     if not 0 < n_test < len(frame):
@@ -82,7 +78,10 @@ def time_split(frame: pd.DataFrame, target: str, test_size: float, time_column: 
                                   f"their time with every earlier row ({cut}), so no row is "
                                   "earlier than the test period")
     y = frame[target].astype(str).to_numpy()
-    train = ~mask & ~later
+    train = learnable_before(times, cut, gap_in_units(gap, times, time_column))
+    if not train.any():
+        raise DataValidationError(f"preprocess.time_gap={gap} leaves no training rows before the "
+                                  f"test period ({cut}); shorten it")
     for side, rows, where in (("test", mask, "from"), ("training", train, "before")):
         lacking = sorted(set(y) - set(y[rows]))
         if lacking:
@@ -93,54 +92,40 @@ def time_split(frame: pd.DataFrame, target: str, test_size: float, time_column: 
     return frame.iloc[train], frame.iloc[mask]
 
 
-class TimeBlocks(np.ndarray):
-    """``time_blocks`` labels: integers in time order, which the training study may chain
-    forward (``forward_folds``). A plain array of labels (a group column's) never is.
-    Indexing keeps the type; ``np.asarray`` drops it."""
+def gap_in_units(gap, times: pd.Series, column: str):
+    """``preprocess.time_gap`` in the parsed times' units: a Timedelta for dates, a number
+    for numbers, 0 for none; a clear error when the kinds do not match."""
+    dates = pd.api.types.is_datetime64_any_dtype(times)
+    if gap is None:
+        return pd.Timedelta(0) if dates else 0.0
+    if dates and not isinstance(gap, str):
+        raise DataValidationError(f"preprocess.time_gap={gap}: time column {column!r} holds "
+                                  "dates, so give the gap as a duration, e.g. '30D' or '12h'")
+    if not dates and isinstance(gap, str):
+        raise DataValidationError(f"preprocess.time_gap={gap!r}: time column {column!r} holds "
+                                  "numbers, so give the gap as a number in the column's units")
+    return pd.Timedelta(gap) if dates else float(gap)
 
 
-def time_blocks(times: pd.Series, n_blocks: int = TIME_BLOCKS) -> TimeBlocks:
-    """Block labels 0..n_blocks-1 in time order, about equal rows each; equal times share a
-    block, so folds built from whole blocks never split one moment across training and
-    validation."""
-    ranks = times.rank(method="min").to_numpy() - 1  # equal times: equal ranks
-    return np.minimum((ranks * n_blocks // len(times)).astype(int), n_blocks - 1).view(TimeBlocks)
+def gap_needs_time(gap, time_column: str | None) -> None:
+    """``preprocess.time_gap`` means nothing without a time column: say so."""
+    if gap is not None and not time_column:
+        raise DataValidationError(f"preprocess.time_gap={gap!r} needs a time column: set "
+                                  "data.time_column (the gap is measured on it), or drop the gap")
 
 
-def is_time_blocks(groups) -> bool:
-    """Whether CV ``groups`` are ``time_blocks`` labels rather than a group column's."""
-    return isinstance(groups, TimeBlocks)
+def learnable_before(times: pd.Series, start, gap) -> np.ndarray:
+    """Rows a model put to use at ``start`` can learn from: their labels, known ``gap`` after
+    their time, are known by then (time + gap < start; with no gap, time < start)."""
+    return (times < start - gap).to_numpy() if gap else (times < start).to_numpy()
 
 
-def forward_folds(blocks, y, n_folds: int, notes: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Forward chaining over time blocks: consecutive blocks are merged into ``n_folds + 1``
-    periods of about equal rows; fold i learns from periods 0..i and is scored on period
-    i + 1. The first period is never scored. A fold whose earlier periods hold a single
-    class is left out (nothing to learn a decision from), with a note."""
-    blocks, y = np.asarray(blocks), np.asarray(y)
-    labels, counts = np.unique(blocks, return_counts=True)  # sorted labels: time order
-    before = (np.cumsum(counts) - counts) / len(blocks)  # share of rows in earlier blocks
-    period_of = np.unique((before * (n_folds + 1)).astype(int), return_inverse=True)[1]
-    period = period_of[np.searchsorted(labels, blocks)]
-    n_periods = int(period.max()) + 1
-    if n_periods < 3:
-        raise ValueError(f"forward CV needs at least 3 periods of time, the training rows "
-                         f"make {n_periods}; set train.time_cv: blocked")
-    if n_periods < n_folds + 1:
-        notes.append(f"cv folds reduced {n_folds} -> {n_periods - 1} (periods of time)")
-    folds = [(np.flatnonzero(period <= i), np.flatnonzero(period == i + 1))
-             for i in range(n_periods - 1)]
-    usable = [f for f in folds if len(np.unique(y[f[0]])) > 1]
-    if len(usable) < len(folds):
-        notes.append(f"forward CV: {len(folds) - len(usable)} earliest fold(s) left out: their "
-                     "training periods hold a single class")
-    if len(usable) < 2:
-        raise ValueError("forward CV: fewer than 2 folds learn from more than one class; "
-                         "set train.time_cv: blocked")
-    unscored = len(y) - sum(len(va) for _, va in usable)
-    notes.append(f"forward-chaining CV: {len(usable)} folds, each learning only from earlier "
-                 f"periods; the earliest {unscored} of {len(y)} rows are learnt from, never scored")
-    return usable
+def before_test(frame: pd.DataFrame, test: pd.DataFrame, time_column: str, gap=None) -> np.ndarray:
+    """``learnable_before`` the first time of ``test``: the training rows of a frozen split
+    (rows after a backtest's test period, and those in the gap, are never among them)."""
+    times = sortable_times(frame[time_column], time_column)
+    start = sortable_times(test[time_column], time_column).min()
+    return learnable_before(times, start, gap_in_units(gap, times, time_column))
 
 
 def split_columns(recipe: dict) -> list[str]:
@@ -148,28 +133,25 @@ def split_columns(recipe: dict) -> list[str]:
     return [c for c in (recipe.get("group_column"), recipe.get("time_column")) if c]
 
 
-def fold_groups(train: pd.DataFrame, recipe: dict) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """The training rows without their split columns, and what CV folds keep together:
-    the group of each row, its time block, or None (plain stratified folds)."""
-    groups = None
-    if recipe.get("group_column"):
-        groups = train[recipe["group_column"]].astype(str).to_numpy()
-    elif recipe.get("time_column"):
-        column = recipe["time_column"]
-        groups = time_blocks(sortable_times(train[column], column))
-    return train.drop(columns=split_columns(recipe)), groups
-
-
 def period_note(train: pd.DataFrame, test: pd.DataFrame, time_column: str,
-                left_out: int = 0) -> str:
-    """One line saying which periods training and scoring cover (for the run's data notes)."""
-    def span(frame):
-        t = sortable_times(frame[time_column], time_column)
+                frame: pd.DataFrame | None = None, gap=None) -> str:
+    """One line saying which periods training and scoring cover (for the run's data notes),
+    and, given the whole ``frame``, which rows neither does: those after a backtest's test
+    period and those in the labels' ``gap`` before it."""
+    def span(part):
+        t = sortable_times(part[time_column], time_column)
         return f"{shown_time(t.min())} .. {shown_time(t.max())}"
-    later = (f"; the {left_out} later rows are left out (a backtest of an earlier period)"
-             if left_out else "")
+    out = ""
+    if frame is not None:
+        times = sortable_times(frame[time_column], time_column)
+        later = int((times > sortable_times(test[time_column], time_column).max()).sum())
+        gapped = len(frame) - len(train) - len(test) - later
+        out += (f"; the {later} later rows are left out (a backtest of an earlier period)"
+                if later else "")
+        out += (f"; the {gapped} rows within time_gap={gap} before the test period are left out "
+                "(their labels would not be known when it starts)" if gapped else "")
     return (f"out-of-time split on {time_column!r}: training rows {span(train)}, test rows "
-            f"{span(test)}{later}; CV folds respect time (train.time_cv)")
+            f"{span(test)}{out}; CV folds respect time (train.time_cv)")
 
 
 def shown_time(value) -> str:

@@ -10,7 +10,7 @@ import optuna
 import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from steps.splits import forward_folds, is_time_blocks
+from steps.time_folds import block_labels, forward_folds, is_row_times, purge_gap
 
 log = logging.getLogger("steps.tuning")
 
@@ -106,9 +106,11 @@ def _make_study(seed: int, n_folds: int) -> optuna.Study:
 def _folds(y: pd.Series, n_folds: int, seed: int, notes: list[str], groups=None,
            forward: bool = False):
     """Stratified k-fold; with ``groups``, stratified group k-fold (a group's rows share a fold);
-    with time blocks as groups and ``forward``, forward chaining (``splits.forward_folds``)."""
-    if forward and is_time_blocks(groups):
+    with row times as groups, blocks of time (``time_folds.block_labels``), chained forward with
+    ``forward`` (``time_folds.forward_folds``), less the labels' gap (``time_folds.purge_gap``)."""
+    if forward and is_row_times(groups):
         return forward_folds(groups, y, n_folds, notes)
+    times, groups = groups, block_labels(groups)
     if groups is None:
         limit, what = int(y.value_counts().min()), "smallest class"
         if limit < 2:
@@ -122,4 +124,5 @@ def _folds(y: pd.Series, n_folds: int, seed: int, notes: list[str], groups=None,
         n_folds = limit
     kind = StratifiedKFold if groups is None else StratifiedGroupKFold
     splitter = kind(n_splits=n_folds, shuffle=True, random_state=seed)
-    return list(splitter.split(np.zeros(len(y)), y, None if groups is None else np.asarray(groups)))
+    folds = list(splitter.split(np.zeros(len(y)), y, None if groups is None else np.asarray(groups)))
+    return purge_gap(folds, times, y, notes)

@@ -22,7 +22,7 @@ from steps.models import FAMILIES
 from steps.objective import Objective, score
 from steps.recipe import infer_roles
 from steps.search_space import nothing_to_search, starting_trials
-from steps.splits import is_time_blocks
+from steps.time_folds import is_row_times
 from steps.study import _Budget, _folds, _make_study, _report, trials_table
 
 __all__ = ["TuneResult", "TuningSession", "cap_rows", "score", "tune_family"]
@@ -53,7 +53,7 @@ class TuneResult:
     # unless row-capped or, under forward-chaining CV, in the first period)
     row_index: np.ndarray | None = None
     cv_folds: int = 0
-    cv_forward: bool = False  # forward-chaining folds (steps.splits.forward_folds)
+    cv_forward: bool = False  # forward-chaining folds (steps.time_folds.forward_folds)
     session: object = None  # the TuningSession, for ``tune_family(resume=...)``
     refit_seconds: float | None = None  # the last refit of the best config
 
@@ -125,8 +125,8 @@ def objective_on(family: str, X: pd.DataFrame, y: pd.Series, roles, prep_cfg, tr
     row_index = X.index.to_numpy()
     X, y = X.reset_index(drop=True), y.reset_index(drop=True)
     if groups is not None:  # the chosen rows' groups, by position
-        groups = np.asanyarray(groups)[row_index]  # time blocks stay time blocks
-    forward = train_cfg.time_cv == "forward" and is_time_blocks(groups)
+        groups = np.asanyarray(groups)[row_index]  # row times stay row times
+    forward = train_cfg.time_cv == "forward" and is_row_times(groups)
     folds = _folds(y, train_cfg.cv_folds, train_cfg.seed, notes, groups, forward=forward)
     return Objective(family, X, y, roles, prep_cfg, train_cfg, folds,
                      sorted(pd.unique(y).tolist()), class_order, forward), row_index

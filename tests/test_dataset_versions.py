@@ -72,8 +72,18 @@ prepared = run_preprocess(timed_id, digest, json.dumps({}), "versions-time")
 train, test = fetch_frame(prepared, "train.parquet"), fetch_frame(prepared, "test.parquet")
 recipe = fetch_json(prepared, "recipe.json")
 schema = {c["column"]: c["role"] for c in fetch_json(timed_id, "summary.json")["schema"]}
+# a backtest, then the same split reused under another recipe; then a gap, reusing seed 0's
+spans = {}
+for name, settings in (("backtest", {"split_seed": 1}),
+                       ("backtest_reused", {"split_seed": 1, "scaling": "robust"}),
+                       ("gap_reused", {"time_gap": "10D"})):
+    version = run_preprocess(timed_id, digest, json.dumps(settings), "versions-time")
+    part, scored = fetch_frame(version, "train.parquet"), fetch_frame(version, "test.parquet")
+    spans[name] = [part.signup.max(), scored.signup.min(), scored.signup.max(), len(part),
+                   fetch_json(version, "recipe.json")["time_gap"],
+                   fetch_json(version, "recipe.json")["data_notes"][0]]
 result(ids=[plain_id, timed_id, again_id], train_last=train.signup.max(), schema=schema,
-       test_first=test.signup.min(), test_rows=len(test), recipe=recipe)
+       test_first=test.signup.min(), test_rows=len(test), recipe=recipe, spans=spans)
 task.close()
 """
 
@@ -93,3 +103,12 @@ def test_a_time_column_makes_a_new_version_and_an_out_of_time_split(run_sdk):
     trend = recipe["data_notes"][1]  # the counter is named, x (noise) is not
     assert trend.startswith("column 'days_on' tells the test period from the training period")
     assert not any("'x'" in line for line in recipe["data_notes"])
+    spans = out["spans"]
+    # a reused backtest split never trains on the rows after its test period
+    assert spans["backtest_reused"][:4] == spans["backtest"][:4]
+    last, first, _, rows, _, note = spans["backtest_reused"]
+    assert last < first and rows == 180 and "the 60 later rows are left out" in note
+    # a gap on a reused split: the same test rows, 10 fewer training days
+    last, first, _, rows, gap, note = spans["gap_reused"]
+    assert first == out["test_first"] and last.startswith("2024-08-17") and rows == 230 and gap == "10D"
+    assert "the 10 rows within time_gap=10D before the test period are left out" in note

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from steps.columns import DataValidationError
-from steps.config import ConfigError, DatetimeParts, PreprocessConfig, parse_config
+from steps.config import ConfigError, PreprocessConfig, parse_config
+from steps.config_types import DatetimeParts
 from steps.prepare import prepare_frame
 from steps.scoring import ScoringSpec, prepare_rows
 

@@ -7,7 +7,7 @@ import pytest
 from pipelines.validate_candidates import blendable
 from steps.config import ConfigError, PreprocessConfig, TrainConfig, parse_config
 from steps.ordinal import OrdinalClassifier
-from steps.splits import forward_folds, fold_groups
+from steps.time_folds import forward_folds, fold_groups
 from steps.study import _folds
 from steps.tuning import tune_family
 

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steps.config import PreprocessConfig, StullWetBulb
+from steps.config import PreprocessConfig
+from steps.config_types import StullWetBulb
 from steps.data import DataValidationError, prepare_frame, split_frame
 from steps.derive import stull_wet_bulb
 

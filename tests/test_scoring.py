@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from steps.columns import DataValidationError, column_roles
-from steps.config import PreprocessConfig, StullWetBulb
+from steps.config import PreprocessConfig
+from steps.config_types import StullWetBulb
 from steps.derive import stull_wet_bulb
 from steps.prepare import prepare_frame
 from steps.recipe import build_model_pipeline

@@ -7,7 +7,8 @@ import pytest
 from steps.columns import DataValidationError
 from steps.config import DataConfig, PreprocessConfig, TrainConfig
 from steps.data import load_table, prepare_frame, split_frame
-from steps.splits import fold_groups, period_note, time_blocks
+from steps.splits import period_note
+from steps.time_folds import fold_groups, time_blocks
 from steps.study import _folds
 from steps.tuning import tune_family
 
@@ -153,7 +154,7 @@ def test_the_period_note_says_what_trained_and_what_scored():
     assert "training rows 2023-01-01 .. 2023-06-09, test rows 2023-06-10 .. 2023-07-19" in note
     train, test = split_frame(_dated(), "label", 0.2, seed=1, time_column="when")
     assert "test rows 2023-05-01 .. 2023-06-09; the 80 later rows are left out" in \
-        period_note(train, test, "when", left_out=80)
+        period_note(train, test, "when", _dated())
     hours = _dated().assign(when=lambda f: pd.to_datetime(f.when) + pd.Timedelta("90min"))
     train, test = split_frame(hours, "label", 0.2, seed=0, time_column="when")
     assert "test rows 2023-06-10 01:30:00 .. 2023-07-19 01:30:00" in period_note(train, test, "when")
