@@ -41,6 +41,8 @@ def candidate_metadata(report: dict, path) -> dict:
         "best_params": report["best_params"], "imbalance": report["imbalance"],
         "cv_score": report["cv_score"], "ensemble_members": report["members"],
         "period": report.get("period"),  # out-of-time runs: where training ended
+        "prediction_sets": {k: v for k, v in (report.get("prediction_sets") or {}).items()
+                            if k in ("alpha", "by_class", "thresholds")} or None,
         SPEC_KEY: report["scoring_spec"],
         "weights_sha256": file_sha256(path),
         "python": platform.python_version(),

@@ -31,6 +31,7 @@ class Scored:
     input_findings: list = field(default_factory=list)  # steps.drift.check_inputs
     periods: object = None  # labelled rows with the model's time column: steps.over_time
     seen_rows: int = 0  # of those, rows inside the model's training period
+    prediction_sets: dict | None = None  # the conformal rule recorded with the model
 
 
 def find_model(ref: str | None, champion_tag: str = "champion"):
@@ -82,12 +83,17 @@ def score_table(frame: pd.DataFrame, ref: str | None, champion_tag: str = "champ
     estimator, meta = load_weights(model)
     spec = ScoringSpec.from_metadata(meta, f"model {model.name} ({model.id})")
     scored = score_rows(estimator, frame, spec)
+    sets = tracking.json_metadata(meta, "prediction_sets")
+    if sets:  # every class the model cannot rule out at the recorded error rate
+        from steps.conformal import with_sets
+        from steps.scoring import PROBA_PREFIX
+        scored = with_sets(scored, spec.classes, sets, PROBA_PREFIX)
     findings = check_inputs(prepare_rows(frame, spec), spec.profile)
     periods, seen = labelled_periods(scored, spec.target, spec.classes,
                                      tracking.json_metadata(meta, "period"))
     return Scored(model.id, model.name, str(meta.get("family", "?")), scored,
                   agreement(scored, spec.target), not_most_probable(scored, spec.classes),
-                  findings, periods, seen)
+                  findings, periods, seen, sets or None)
 
 
 def default_output(source: Path) -> Path:
@@ -119,6 +125,7 @@ def summary_lines(result: Scored, out: Path) -> list[str]:
     lines = [f"model: {result.model_name} {result.model_id} ({result.family})",
              f"scored {len(result.frame)} rows -> {out}",
              "predicted: " + ", ".join(f"{c} {n}" for c, n in counts.items())]
+    lines += _set_lines(result.frame, result.prediction_sets)
     if result.not_most_probable:
         lines.append(f"{result.not_most_probable} row(s) are predicted a class other than their "
                      "most probable one: probabilities are calibrated to observed frequencies, decisions keep the "
@@ -139,3 +146,16 @@ def summary_lines(result: Scored, out: Path) -> list[str]:
         lines.append(trend_note(result.periods, "macro_f1", "these rows")
                      .replace("test macro_f1", "macro-F1"))
     return lines + summary(result.input_findings, len(result.frame))
+
+
+def _set_lines(frame: pd.DataFrame, rule: dict | None) -> list[str]:
+    from steps.conformal import SEPARATOR, SET_COLUMN
+    if SET_COLUMN not in frame or not rule:
+        return []
+    sizes = frame[SET_COLUMN].map(lambda text: len(text.split(SEPARATOR)) if text else 0)
+    scope = "of every class" if rule.get("by_class") else "overall"
+    return [f"{SET_COLUMN}: the classes the model cannot rule out, built to hold the true class "
+            f"in {1 - rule['alpha']:.0%} of rows {scope} (mean size {sizes.mean():.2f}, "
+            f"{(sizes == 1).mean():.0%} single-class, {(sizes > 1).sum()} rows with more than "
+            "one class)"]
+

@@ -41,6 +41,8 @@ def print_summary(result, as_json: bool = False) -> None:
             print(f"  data note: {line}")
         if rep.get("over_time"):
             print(f"  over time: {rep['over_time']['note']}")
+        if rep.get("prediction_sets"):
+            print(f"  {rep['prediction_sets']['note']}")
     if result.decision:
         d = result.decision
         verdict = decision_verdict(d)

@@ -10,8 +10,8 @@ import pandas as pd
 from pipelines import tracking
 from pipelines.candidate import register_candidate
 from pipelines.validate_candidates import cv_forward, ensemble_candidate, load_family
-from pipelines.validate_outputs import (learning_curve_of, report_outputs, scores_over_time,
-                                        upload_test_predictions)
+from pipelines.validate_outputs import (learning_curve_of, prediction_sets_of, report_outputs,
+                                        scores_over_time, upload_test_predictions)
 from pipelines.datastore import fetch_frame, fetch_json
 from steps.config import EvaluateConfig
 from steps.scoring import ScoringSpec
@@ -26,7 +26,7 @@ RETURNED_KEYS = (
     "split_id", "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label",
     "calibration", "beta", "costs", "cost_decisions", "cost_ci", "selected_by",
     "leakage_findings", "per_class_f1", "data_changes", "data_notes", "parent_dataset_id",
-    "family_scores", "over_time", "period")
+    "family_scores", "over_time", "period", "prediction_sets")
 
 def _positive_label(recipe: dict, y_train: pd.Series) -> str | None:
     if len(recipe["classes"]) != 2:
@@ -43,6 +43,13 @@ def _calibrated(candidate: dict, positive: str | None, cfg: EvaluateConfig):
         candidate["calibrated"] = calibrate(candidate["estimator"], oof["proba"], oof["y"],
                                             oof["classes"], positive, cfg.calibration)
     return candidate["calibrated"]
+
+
+def _served_oof_proba(candidate: dict, positive: str | None, cfg: EvaluateConfig):
+    """The out-of-fold probabilities as the served model gives them (calibrated or not)."""
+    if cfg.calibration == "none":
+        return candidate["oof"]["proba"]
+    return _calibrated(candidate, positive, cfg)[1]
 
 
 def _decision_rule(candidate: dict, positive: str | None, cfg: EvaluateConfig):
@@ -195,6 +202,9 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
                  calibration["oof_log_loss_after"])
     result = _evaluate(final, threshold, data, cfg)  # the winner's full report, every test row
     over_time = scores_over_time(result, data, cfg, candidates[winner]["cv"])
+    served_oof = dict(candidates[winner]["oof"],
+                      proba=_served_oof_proba(candidates[winner], data["positive"], cfg))
+    sets = prediction_sets_of(served_oof, final, result, data, cfg)
     curve = learning_curve_of(candidates[winner], data, cfg)
     n_test = len(data["y_test"])
     rows = [_row(winner, candidates[winner], result, threshold, n_test)]
@@ -239,7 +249,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "scoring_spec": ScoringSpec.from_recipe(recipe, data["X_train"]).to_json(),
               "slices": None if result.slices is None else result.slices.head(15).to_dict("records"),
               "leaderboard": board.to_dict(orient="records"), "trained_model_id": row["model_id"],
-              "over_time": over_time, "period": data.get("period"),
+              "over_time": over_time, "period": data.get("period"), "prediction_sets": sets,
               "learning_curve": None if curve is None else {
                   "points": curve.table.to_dict("records"), "verdict": curve.verdict,
                   "note": curve.note},

@@ -138,6 +138,11 @@ class GateConfig(Section):
     min_margin_over_baseline: float = Field(0.05, ge=0, le=1)
 
 
+class PredictionSetsConfig(Section):
+    alpha: float = Field(0.1, gt=0, lt=1)  # 0.1: sets hold the true class 90% of the time
+    by_class: bool = True
+
+
 class EvaluateConfig(Section):
     metric: Metric = "macro_f1"
     beta: float = Field(1.0, gt=0)
@@ -159,6 +164,10 @@ class EvaluateConfig(Section):
     ensemble: bool = True
     ensemble_rounds: int = Field(25, ge=1)
     gates: GateConfig = Field(default_factory=GateConfig)
+    # Prediction sets (steps.conformal): every class the winner cannot rule out at error rate
+    # alpha, thresholds from out-of-fold training predictions, coverage measured on test;
+    # by_class: each class covered at 1 - alpha (Mondrian). null: none.
+    prediction_sets: PredictionSetsConfig | None = Field(default_factory=lambda: PredictionSetsConfig())
     # Misclassification costs, true class -> predicted class -> cost (a correct decision costs
     # 0, an unlisted error 1): every score gains expected_cost and, with cost_decisions, the
     # served model decides for the least expected cost on its calibrated probabilities

@@ -64,8 +64,16 @@ def _summary(report: dict) -> list[str]:
             + (f" (ordered {' < '.join(report['class_order'])})" if report.get("class_order") else ""),
             f"- **Test {metric}**: {report['score']:.4f} (95% bootstrap CI {low:.4f} to {high:.4f}); "
             f"out of fold {report['cv_score']:.4f}; chosen by {report.get('selected_by', 'out-of-fold score')}",
-            f"- **Decisions**: {_decision_rule(report)}", *_costs(report),
+            f"- **Decisions**: {_decision_rule(report)}", *_costs(report), *_sets(report),
             f"- **Quality gates**: {'passed' if report['gates_passed'] else 'FAILED'}", ""]
+
+
+def _sets(report: dict) -> list[str]:
+    sets = report.get("prediction_sets")
+    if not sets:
+        return []
+    return [f"- **Prediction sets**: {sets['note']}; `tabpipe predict` writes each row's set "
+            f"(column `prediction_set`)"]
 
 
 def _data(report: dict) -> list[str]:

@@ -152,6 +152,11 @@ def _over_time(report: dict) -> str:
     return f"<p>Out of time: {_e(over['note'])}.</p>" if over else ""
 
 
+def _sets(report: dict) -> str:
+    sets = report.get("prediction_sets")
+    return f"<p>Prediction sets: {_e(sets['note'])}.</p>" if sets else ""
+
+
 def _with_gain(row: dict) -> dict:
     """The winner's paired lead over this family, in one readable cell."""
     gain, low, high = (row.get(k) for k in ("winner_gain", "winner_gain_ci_low",
@@ -175,7 +180,7 @@ def _validation(report: dict | None) -> str:
              f"{report['cv_score']:.4f}; quality gates {gates}</p>",
              "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in report.get("gate_reasons", [])) + "</ul>",
              _lineage(report), _calibration(report), _costs(report), _learning(report),
-             _over_time(report),
+             _over_time(report), _sets(report),
              "<h3>Leaderboard</h3>",
              table([_with_gain(r) for r in report.get("leaderboard", [])],
                    [c.format(metric=metric) for c in LEADERBOARD_COLUMNS]),

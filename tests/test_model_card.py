@@ -79,3 +79,11 @@ def test_an_out_of_time_card_carries_the_trend_among_its_caveats():
         "## Limitations and caveats")[1]
     assert f"over time: {note}" in limits
     assert "over time:" not in render_model_card(REPORT)
+
+
+def test_the_card_states_what_the_prediction_sets_do():
+    note = "prediction sets at 90% (per class, ...): test coverage 0.903, mean set size 1.35"
+    card = render_model_card({**REPORT, "prediction_sets": {"note": note}})
+    summary = card.split("## Data")[0]
+    assert f"- **Prediction sets**: {note}; `tabpipe predict` writes each row's set" in summary
+    assert "Prediction sets" not in render_model_card({**REPORT, "prediction_sets": None})

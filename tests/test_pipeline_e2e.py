@@ -53,6 +53,10 @@ def test_first_run_completes_and_publishes(first_and_second_run):
     calibration = report["calibration"]  # multiclass: decisions kept, probabilities scaled
     assert calibration["method"] == "temperature_bias"
     assert calibration["oof_log_loss_after"] < calibration["oof_log_loss_before"]
+    sets = report["prediction_sets"]  # conformal sets: per-class thresholds, checked on test
+    assert sets["alpha"] == 0.1 and sets["by_class"] and set(sets["thresholds"]) == set(report["per_class_f1"])
+    overall = next(r for r in sets["test"] if r["class"] == "all")
+    assert overall["coverage"] > 0.85 and 1.0 <= overall["mean_size"] < 3
     assert _returns(first, "publish")["published_model_id"] == first.decision["model_id"]
 
 
@@ -214,6 +218,13 @@ def test_predict_scores_new_rows_with_the_champion(first_and_second_run, tmp_pat
         assert abs(proba[f"proba_{c}"].mean() - rates[c]) < 0.05, (c, proba.mean(), rates)
     other = (proba.idxmax(axis=1).str.removeprefix("proba_") != scored["predicted"]).sum()
     assert (f"{other} row(s) are predicted a class other than" in done.stdout) == (other > 0)
+    # each row's prediction set: the classes whose 1 - p is within the recorded thresholds
+    thresholds = json.loads(_returns(first, "validate")["report"])["prediction_sets"]["thresholds"]
+    expected = [{c for c in thresholds if 1 - p[f"proba_{c}"] <= thresholds[c] + 1e-9}
+                for _, p in proba.iterrows()]
+    assert [set(str(v).split("|")) - {"", "nan"} for v in scored["prediction_set"]] == expected
+    assert np.mean([c in e for c, e in zip(rows["class"], expected)]) > 0.85
+    assert "prediction_set: the classes the model cannot rule out" in done.stdout
     assert "input check" not in done.stdout  # rows of the training distribution
     # a unit change in one column is named, and the rows are still scored
     shifted = rows.drop(columns=["class"]).assign(compounds=rows["compounds"] * 1000)

@@ -1,0 +1,122 @@
+"""Prediction sets with a coverage guarantee (split conformal prediction).
+
+A decision names one class; a prediction set names every class the model cannot rule out at
+a chosen error rate ``alpha``, so an uncertain row gets {F, M} instead of a confident-looking
+F. A class is in a row's set when its nonconformity, 1 - p(class), is at most that class's
+threshold: the ceil((n + 1)(1 - alpha)) / n quantile of the nonconformity of the true class
+over n calibration rows (the out-of-fold training predictions, never test rows). With
+``by_class`` (Mondrian conformal prediction, Vovk et al. 2005) each class gets its own
+threshold from its own rows, so a rare class is covered at 1 - alpha too; one shared
+threshold covers 1 - alpha of the rows on average and can leave a rare class far below it.
+The guarantee assumes calibration and new rows are exchangeable; the validation step
+measures the coverage on the test split instead of assuming it.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+SEPARATOR = "|"  # between the classes of a set written as text
+SET_COLUMN = "prediction_set"  # the column ``tabpipe predict`` writes the sets to
+
+
+def _threshold(scores: np.ndarray, alpha: float) -> float:
+    """The finite-sample conformal quantile; 1.0 (every class admitted) when the rows are too
+    few for the level (n < 1/alpha - 1)."""
+    n = len(scores)
+    rank = math.ceil((n + 1) * (1 - alpha))
+    if n == 0 or rank > n:
+        return 1.0
+    return float(np.sort(scores)[rank - 1])
+
+
+def fit_thresholds(y, proba, classes, alpha: float = 0.1, by_class: bool = True) -> dict:
+    """Per class, the nonconformity threshold of its prediction sets, from calibration rows
+    (labels ``y``, probabilities ``proba`` with columns in ``classes`` order)."""
+    y, proba = np.asarray(y, dtype=str), np.asarray(proba, dtype=float)
+    classes = [str(c) for c in classes]
+    unknown = sorted(map(str, set(y) - set(classes)))
+    if unknown:
+        raise ValueError(f"calibration labels {unknown} are not among the classes {classes}")
+    scores = 1.0 - proba[np.arange(len(y)), [classes.index(c) for c in y]]
+    if not by_class:
+        shared = _threshold(scores, alpha)
+        return {c: shared for c in classes}
+    return {c: _threshold(scores[y == c], alpha) for c in classes}
+
+
+def prediction_sets(proba, classes, thresholds: dict) -> np.ndarray:
+    """Rows x classes, True where the class is in the row's set."""
+    limits = np.array([thresholds[str(c)] for c in classes], dtype=float)
+    return (1.0 - np.asarray(proba, dtype=float)) <= limits + 1e-12
+
+
+def set_labels(sets: np.ndarray, classes) -> list[str]:
+    """Each row's set as text: its classes in the model's order joined by ``SEPARATOR``; ''
+    when every class is ruled out."""
+    names = np.array([str(c) for c in classes], dtype=object)
+    return [SEPARATOR.join(names[row]) for row in np.asarray(sets, dtype=bool)]
+
+
+def with_sets(scored: pd.DataFrame, classes, rule: dict, proba_prefix: str) -> pd.DataFrame:
+    """``scored`` (one ``<proba_prefix><class>`` column per class) with each row's set as
+    text in ``SET_COLUMN``; ``rule``: the ``thresholds`` recorded with the model."""
+    classes = [str(c) for c in classes]
+    proba = scored[[proba_prefix + c for c in classes]].to_numpy(dtype=float)
+    sets = prediction_sets(proba, classes, rule["thresholds"])
+    return scored.assign(**{SET_COLUMN: set_labels(sets, classes)})
+
+
+def coverage_table(y, sets: np.ndarray, classes) -> pd.DataFrame:
+    """Per true class and over all rows: rows, coverage (the true class is in the set), mean
+    set size, and the share of rows whose set is a single class."""
+    y, sets = np.asarray(y, dtype=str), np.asarray(sets, dtype=bool)
+    classes = [str(c) for c in classes]
+    covered = sets[np.arange(len(y)), [classes.index(c) for c in y]]
+    size = sets.sum(axis=1)
+    rows = []
+    for name, at in [(c, y == c) for c in classes] + [("all", np.ones(len(y), dtype=bool))]:
+        n = int(at.sum())
+        rows.append({"class": name, "rows": n,
+                     "coverage": float(covered[at].mean()) if n else float("nan"),
+                     "mean_size": float(size[at].mean()) if n else float("nan"),
+                     "singletons": float((size[at] == 1).mean()) if n else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def coverage_note(table: pd.DataFrame, alpha: float, by_class: bool) -> str:
+    """One sentence: the level, the test coverage overall and of the worst-covered class."""
+    per_class = table[table["class"] != "all"].dropna(subset=["coverage"])
+    overall = table[table["class"] == "all"].iloc[0]
+    worst = per_class.loc[per_class["coverage"].idxmin()] if len(per_class) else None
+    kind = "per class" if by_class else "over all rows"
+    text = (f"prediction sets at {1 - alpha:.0%} ({kind}, thresholds from out-of-fold training "
+            f"predictions): test coverage {overall['coverage']:.3f}, mean set size "
+            f"{overall['mean_size']:.2f}, {overall['singletons']:.0%} single-class")
+    if worst is not None:
+        text += f"; least covered class {worst['class']} {worst['coverage']:.3f} ({int(worst['rows'])} rows)"
+    return text
+
+
+def coverage_figure(table: pd.DataFrame, alpha: float):
+    """Test coverage per class against the target level, with each class's mean set size."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    shown = table.reset_index(drop=True)
+    bars = ax.bar(shown["class"].astype(str), shown["coverage"],
+                  color=["#4c72b0"] * (len(shown) - 1) + ["#55a868"])
+    ax.axhline(1 - alpha, color="#c44e52", linestyle="--", label=f"target {1 - alpha:.0%}")
+    for bar, size, n in zip(bars, shown["mean_size"], shown["rows"]):
+        ax.annotate(f"size {size:.2f}\n{n} rows", (bar.get_x() + bar.get_width() / 2, 0.02),
+                    ha="center", va="bottom", fontsize=8, color="white")
+    ax.set_ylim(0, 1.2)  # room above the bars for the legend
+    ax.set_yticks(np.linspace(0, 1, 6))
+    ax.set_ylabel("test coverage")
+    ax.set_title("Prediction sets: coverage per true class")
+    ax.legend(loc="upper right", ncols=1, frameon=False)
+    fig.tight_layout()
+    return fig

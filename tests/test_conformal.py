@@ -1,0 +1,77 @@
+"""Conformal prediction sets: per-class thresholds cover every class, the rare one too, at
+the chosen level; one shared threshold covers the rows on average and not the rare class."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from steps.conformal import (SET_COLUMN, _threshold, coverage_note, coverage_table,
+                             fit_thresholds, prediction_sets, set_labels, with_sets)
+
+CLASSES = ["common", "middle", "rare"]
+
+
+def _draw(n, seed):
+    """Rows whose labels are drawn from the very probabilities a model gives them (a
+    calibrated model): 80 / 15 / 5 per cent, the rare class seldom the most probable."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 2))
+    logits = np.column_stack([np.full(n, 2.2), 0.6 + 0.9 * x[:, 0], 0.9 * x[:, 1] - 0.2])
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = np.array([rng.choice(CLASSES, p=p) for p in proba])
+    return y, proba
+
+
+def test_per_class_thresholds_cover_each_class_and_a_shared_one_misses_the_rare():
+    y_cal, p_cal = _draw(4000, 0)
+    y_test, p_test = _draw(20000, 1)
+    assert (y_cal == "rare").mean() < 0.1  # imbalanced
+    mondrian = coverage_table(y_test, prediction_sets(
+        p_test, CLASSES, fit_thresholds(y_cal, p_cal, CLASSES, 0.1)), CLASSES).set_index("class")
+    shared = coverage_table(y_test, prediction_sets(
+        p_test, CLASSES, fit_thresholds(y_cal, p_cal, CLASSES, 0.1, by_class=False)),
+        CLASSES).set_index("class")
+    for c in CLASSES:  # 1 - alpha for every class, within sampling noise
+        assert mondrian.loc[c, "coverage"] > 0.88
+    assert 0.88 < shared.loc["all", "coverage"] < 0.92  # on average, as promised
+    assert shared.loc["rare", "coverage"] < 0.8  # the rare class left behind
+    assert mondrian.loc["all", "rows"] == 20000 and mondrian["rows"].drop("all").sum() == 20000
+    assert mondrian.loc["rare", "mean_size"] >= mondrian.loc["common", "mean_size"]
+
+
+def test_the_threshold_is_the_finite_sample_conformal_quantile():
+    scores = np.arange(1, 10) / 10  # 0.1 .. 0.9, n = 9
+    assert _threshold(scores, 0.1) == pytest.approx(0.9)  # rank ceil(10 * 0.9) = 9
+    assert _threshold(scores, 0.3) == pytest.approx(0.7)  # rank ceil(10 * 0.7) = 7
+    assert _threshold(scores[:5], 0.1) == 1.0  # too few rows for 90%: admit the class always
+    assert _threshold(np.array([]), 0.1) == 1.0
+
+
+def test_sets_as_text_and_as_a_column_of_scored_rows():
+    proba = np.array([[0.9, 0.08, 0.02], [0.5, 0.4, 0.1], [0.3, 0.3, 0.4]])
+    thresholds = {"common": 0.5, "middle": 0.7, "rare": 0.6}
+    sets = prediction_sets(proba, CLASSES, thresholds)
+    assert set_labels(sets, CLASSES) == ["common", "common|middle", "middle|rare"]
+    assert set_labels(prediction_sets(proba, CLASSES, dict.fromkeys(CLASSES, 0.01)),
+                      CLASSES) == ["", "", ""]  # nothing survives a tiny threshold
+    scored = pd.DataFrame(proba, columns=[f"proba_{c}" for c in CLASSES]).assign(predicted="x")
+    out = with_sets(scored, CLASSES, {"alpha": 0.1, "thresholds": thresholds}, "proba_")
+    assert out[SET_COLUMN].tolist() == ["common", "common|middle", "middle|rare"]
+    assert SET_COLUMN not in scored  # the input is left as it was
+
+
+def test_the_coverage_table_and_note_say_what_the_sets_did():
+    y = np.array(["common", "common", "middle", "rare"])
+    sets = np.array([[1, 0, 0], [1, 1, 0], [1, 0, 0], [0, 1, 1]], dtype=bool)
+    table = coverage_table(y, sets, CLASSES).set_index("class")
+    assert table.loc["common", "coverage"] == 1.0 and table.loc["middle", "coverage"] == 0.0
+    assert table.loc["all", "coverage"] == 0.75 and table.loc["all", "mean_size"] == 1.5
+    assert table.loc["all", "singletons"] == 0.5
+    note = coverage_note(table.reset_index(), 0.1, by_class=True)
+    assert note.startswith("prediction sets at 90% (per class")
+    assert "test coverage 0.750, mean set size 1.50" in note
+    assert "least covered class middle 0.000 (1 rows)" in note
+
+
+def test_calibration_labels_outside_the_classes_fail_clearly():
+    with pytest.raises(ValueError, match=r"calibration labels \['other'\]"):
+        fit_thresholds(["common", "other"], np.full((2, 3), 1 / 3), CLASSES)
