@@ -32,6 +32,8 @@ SECTIONS = {
                         "test macro-F1 against training rows: short of data, or of signal?"),
     "time_cv": ("benchmarks/time_cv.py",
                 "out-of-fold against out-of-time test scores: shuffled, blocked and forward CV"),
+    "prediction_sets": ("benchmarks/prediction_sets.py",
+                        "coverage of conformal prediction sets, per class and over all rows"),
     "pipeline_overhead": ("benchmarks/pipeline_bench.py overhead",
                           "orchestration overhead per run (wall minus critical-path compute)"),
     "pipeline_fanout": ("benchmarks/pipeline_bench.py fanout",
