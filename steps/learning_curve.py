@@ -7,7 +7,8 @@ are used: the test split stays untouched. A curve still rising at its right end 
 data is likely to pay; a flat one says the model, features or labels are the limit.
 
 Work is bounded by a time budget: fractions run smallest first, and the next one is skipped
-when its predicted fit time (measured growth, at least linear in rows) would pass the budget.
+when its predicted fit time (measured growth, at least linear in rows) would pass the budget,
+or abandoned after a fold when the folds left would (fit time can grow faster than that).
 """
 from __future__ import annotations
 
@@ -52,9 +53,21 @@ def _subsample(X, y, fraction: float, seed: int):
     return X_s, y_s
 
 
-def _fraction_scores(estimator, X, y, fraction: float, folds, score, seed: int) -> list[float]:
-    out = []
+class _OverBudget(Exception):
+    """A fraction's folds so far say the rest would pass the budget."""
+
+
+def _fraction_scores(estimator, X, y, fraction: float, folds, score, seed: int,
+                     deadline: float | None = None) -> list[float]:
+    """One score per fold; with a ``deadline``, stops (``_OverBudget``) as soon as the folds
+    left, at the pace of those done, would pass it: a misjudged fraction overruns by one fit
+    at most."""
+    out, start = [], time.monotonic()
     for tr, va in folds:
+        if out and deadline is not None:
+            pace = (time.monotonic() - start) / len(out)
+            if time.monotonic() + pace * (len(folds) - len(out)) > deadline:
+                raise _OverBudget
         X_tr, y_tr = X.iloc[tr], y.iloc[tr]
         if fraction < 1.0:
             X_tr, y_tr = _subsample(X_tr, y_tr, fraction, seed)
@@ -97,10 +110,14 @@ def learning_curve(estimator, X: pd.DataFrame, y: pd.Series, score, *, full_rows
             if n < 2 * y.nunique():
                 continue
             t0 = time.monotonic()
-            try:
-                scores = _fraction_scores(estimator, X, y, f, folds, score, seed)
+            try:  # the smallest fraction always completes; later ones keep to the budget
+                scores = _fraction_scores(estimator, X, y, f, folds, score, seed,
+                                          None if last is None else start + budget_s)
             except ValueError:  # a fraction too small for a class, a sampler or a fold
                 continue
+            except _OverBudget:  # and the larger ones would take longer still
+                skipped += [g for g in sorted(fractions) if g >= f]
+                break
             last = (n, time.monotonic() - t0)
             rows.append({"train_rows": n, "score_mean": float(np.mean(scores)),
                          "score_std": float(np.std(scores)), "source": f"{k}-fold CV on {f:.0%}"})

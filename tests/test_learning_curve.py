@@ -129,3 +129,39 @@ def test_grouped_rows_keep_their_groups_in_one_fold():
                            cv_score=0.5, oof_rows=len(y), cv_folds=5, budget_s=60, groups=entity)
     assert plain.table["score_mean"].iloc[-2] > 0.9  # memorised twins
     assert grouped.table["score_mean"].iloc[:-1].max() < 0.65  # no signal: about chance
+
+
+class _SlowerThanLinear:
+    """A classifier whose fit time grows with the square of its rows, counting its fits."""
+    fits: list = []
+
+    def __init__(self, scale: float = 2.0):
+        self.scale = scale
+
+    def get_params(self, deep=True):
+        return {"scale": self.scale}
+
+    def set_params(self, **params):
+        self.scale = params.get("scale", self.scale)
+        return self
+
+    def fit(self, X, y):
+        import time
+        time.sleep(self.scale * (len(X) / 1000) ** 2)
+        type(self).fits.append(len(X))
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), 1 / len(self.classes_))
+
+
+def test_a_fraction_costlier_than_predicted_is_abandoned_after_one_fold():
+    X, y = _checkerboard(3000)
+    _SlowerThanLinear.fits = []
+    # 10%: 3 fits of 200 rows, 0.08 s each; 25% is predicted at about 0.7 s (linear), and
+    # then takes 0.5 s per fit (quadratic): its first fit shows the other two would overrun
+    curve = _curve(_SlowerThanLinear(), X, y, cv_score=0.5, budget_s=1.2)
+    assert len(curve.table) == 2 and curve.table["train_rows"].iloc[0] == 200
+    assert _SlowerThanLinear.fits.count(200) == 3 and len(_SlowerThanLinear.fits) <= 4
+    assert "fractions [0.25, 0.5] skipped" in curve.note
