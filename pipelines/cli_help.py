@@ -11,6 +11,10 @@ examples:
   tabpipe run --csv my.csv --target churned --set data.time_column=signup_date
                                                 # out of time: the latest rows are the test
                                                 # split, CV folds learn only from the past
+  tabpipe run --csv my.csv --target churned --set data.time_column=snapshot
+              --set preprocess.time_gap=90D     # (one command) labels known 90 days after
+                                                # their row: no training row from the 90
+                                                # days before a scored period
   tabpipe run --set train.families='[hist_gb, logreg]' --set train.timeout_s=30
   tabpipe run --set 'train.search.hist_gb={learning_rate: 0.05, max_iter: {low: 200, high: 900}}'
                                                 # fix or narrow a family's search space
