@@ -62,7 +62,8 @@ def one_split(name: str, seed: int, alpha: float) -> list[dict]:
         rows.append({"dataset": name, "seed": seed, "thresholds": "per class" if by_class else "shared",
                      "coverage": overall["coverage"], "least_covered": worst["class"],
                      "least_coverage": worst["coverage"], "least_rows": int(worst["rows"]),
-                     "mean_size": overall["mean_size"], "singletons": overall["singletons"]})
+                     "mean_size": overall["mean_size"], "singletons": overall["singletons"],
+                     "singleton_accuracy": overall["singleton_accuracy"]})
         print(f"{name} seed {seed} {rows[-1]['thresholds']:9s} coverage {overall['coverage']:.3f} "
               f"least {worst['class']} {worst['coverage']:.3f} size {overall['mean_size']:.2f}",
               flush=True)
@@ -73,7 +74,8 @@ def summary(runs: pd.DataFrame) -> pd.DataFrame:
     grouped = runs.groupby(["dataset", "thresholds"], sort=False)
     table = grouped.agg(coverage=("coverage", "mean"), least_coverage=("least_coverage", "mean"),
                         worst_split=("least_coverage", "min"), mean_size=("mean_size", "mean"),
-                        singletons=("singletons", "mean"))
+                        singletons=("singletons", "mean"),
+                        singleton_accuracy=("singleton_accuracy", "mean"))
     return table.reset_index().round(3)
 
 
@@ -90,7 +92,7 @@ def write(runs: pd.DataFrame, args) -> str:
             f"seeds {', '.join(map(str, args.seeds))}: `coverage` over all test rows, "
             "`least_coverage` that of the least covered class (mean over splits; "
             "`worst_split` its lowest), `mean_size` classes per set, `singletons` the share of "
-            "single-class sets. Per-class thresholds promise the level for every class; a "
+            "single-class sets and `singleton_accuracy` how often those are right. Per-class thresholds promise the level for every class; a "
             "shared one, on average over the rows.\n\n" + head + body)
     (OUT / "prediction_sets.md").write_text(text)
     print(text)

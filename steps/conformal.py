@@ -71,18 +71,21 @@ def with_sets(scored: pd.DataFrame, classes, rule: dict, proba_prefix: str) -> p
 
 def coverage_table(y, sets: np.ndarray, classes) -> pd.DataFrame:
     """Per true class and over all rows: rows, coverage (the true class is in the set), mean
-    set size, and the share of rows whose set is a single class."""
+    set size, the share of rows whose set is a single class, and how often such a set is
+    right (the rows a reviewer could leave to the model)."""
     y, sets = np.asarray(y, dtype=str), np.asarray(sets, dtype=bool)
     classes = [str(c) for c in classes]
     covered = sets[np.arange(len(y)), [classes.index(c) for c in y]]
     size = sets.sum(axis=1)
     rows = []
+    nan = float("nan")
     for name, at in [(c, y == c) for c in classes] + [("all", np.ones(len(y), dtype=bool))]:
-        n = int(at.sum())
+        n, single = int(at.sum()), at & (size == 1)
         rows.append({"class": name, "rows": n,
-                     "coverage": float(covered[at].mean()) if n else float("nan"),
-                     "mean_size": float(size[at].mean()) if n else float("nan"),
-                     "singletons": float((size[at] == 1).mean()) if n else float("nan")})
+                     "coverage": float(covered[at].mean()) if n else nan,
+                     "mean_size": float(size[at].mean()) if n else nan,
+                     "singletons": float(single.sum() / n) if n else nan,
+                     "singleton_accuracy": float(covered[single].mean()) if single.any() else nan})
     return pd.DataFrame(rows)
 
 
@@ -94,7 +97,9 @@ def coverage_note(table: pd.DataFrame, alpha: float, by_class: bool) -> str:
     kind = "per class" if by_class else "over all rows"
     text = (f"prediction sets at {1 - alpha:.0%} ({kind}, thresholds from out-of-fold training "
             f"predictions): test coverage {overall['coverage']:.3f}, mean set size "
-            f"{overall['mean_size']:.2f}, {overall['singletons']:.0%} single-class")
+            f"{overall['mean_size']:.2f}, {overall['singletons']:.0%} single-class"
+            + (f" (right on {overall['singleton_accuracy']:.0%} of them)"
+               if overall["singleton_accuracy"] == overall["singleton_accuracy"] else ""))
     if worst is not None:
         text += f"; least covered class {worst['class']} {worst['coverage']:.3f} ({int(worst['rows'])} rows)"
     return text

@@ -66,9 +66,13 @@ def test_the_coverage_table_and_note_say_what_the_sets_did():
     assert table.loc["common", "coverage"] == 1.0 and table.loc["middle", "coverage"] == 0.0
     assert table.loc["all", "coverage"] == 0.75 and table.loc["all", "mean_size"] == 1.5
     assert table.loc["all", "singletons"] == 0.5
+    # the two single-class sets: common (right), common for a middle row (wrong)
+    assert table.loc["all", "singleton_accuracy"] == 0.5
+    assert table.loc["common", "singleton_accuracy"] == 1.0
+    assert np.isnan(table.loc["rare", "singleton_accuracy"])  # no single-class set there
     note = coverage_note(table.reset_index(), 0.1, by_class=True)
     assert note.startswith("prediction sets at 90% (per class")
-    assert "test coverage 0.750, mean set size 1.50" in note
+    assert "test coverage 0.750, mean set size 1.50, 50% single-class (right on 50% of them)" in note
     assert "least covered class middle 0.000 (1 rows)" in note
 
 
