@@ -19,6 +19,14 @@ class DataValidationError(ValueError):
     """The data cannot be used as configured; the message names the column and the fix."""
 
 
+def one_way_to_split(group_column: str, time_column: str) -> str:
+    """Why a group column and a time column do not go together, and which to keep."""
+    return (f"data.group_column ({group_column!r}) and data.time_column ({time_column!r}) are "
+            "both set: choose one way to split. Keep time_column to score on a later period "
+            "(a group seen in training and again later is how the model will be used); keep "
+            "group_column to score on groups the model never saw")
+
+
 def is_categorical(series: pd.Series) -> bool:
     """Strings, pandas categoricals and booleans are encoded as categories.
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from steps.columns import (DataValidationError, as_text, class_counts, is_constant, is_id_like,
-                           unusable_reason)
+                           one_way_to_split, unusable_reason)
 from steps import datetimes
 from steps.config import PreprocessConfig
 from steps.config_types import DatetimeParts
@@ -138,8 +138,7 @@ def prepare_frame(frame: pd.DataFrame, target: str, cfg: PreprocessConfig,
     _check_column_names(frame)
     _check_references(frame, target, cfg)
     if group_column and time_column:
-        raise DataValidationError(f"data.group_column ({group_column!r}) and data.time_column "
-                                  f"({time_column!r}) are both set: choose one way to split")
+        raise DataValidationError(one_way_to_split(group_column, time_column))
     split_cols = [c for c in (group_column, time_column) if c]
     _check_split_column(frame, target, cfg, id_columns, group_column, "group")
     _check_split_column(frame, target, cfg, id_columns, time_column, "time")

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from steps import synthetic
-from steps.columns import DataValidationError, as_text
+from steps.columns import DataValidationError, as_text, one_way_to_split
 from steps.csvfiles import CsvReadError, read_csv_table
 from steps.config import DataConfig, load_yaml
 
@@ -176,8 +176,7 @@ def load_table(cfg: DataConfig, datasets_dir: Path, rows: int | None = None) -> 
             raise DataSourceError(f"{role} column {column!r} not found in {origin}; "
                                   f"columns: {', '.join(map(str, frame.columns))}")
     if group and time:
-        raise DataSourceError(f"data.group_column ({group!r}) and data.time_column ({time!r}) "
-                              "are both set: choose one way to split")
+        raise DataSourceError(one_way_to_split(group, time))
     log.info("loaded %s: %d rows x %d columns, target %s", origin, len(frame), frame.shape[1], target)
     return LoadedTable(frame=frame, target=target, source=origin, name=name, card=card,
                        id_columns=ids, group_column=group, time_column=time)

@@ -130,7 +130,7 @@ def test_prepare_keeps_the_time_column_for_the_split_even_when_a_derivation_read
     assert {"when_month", "when_dayofweek"} <= set(out.columns)
     auto = prepare_frame(frame, "label", PreprocessConfig(), time_column="when").frame
     assert "when" in auto and not any(c.startswith("when_") for c in auto)  # not auto-expanded
-    with pytest.raises(DataValidationError, match="choose one way to split"):
+    with pytest.raises(DataValidationError, match="choose one way to split. Keep time_column to score on a later period"):
         prepare_frame(frame.assign(g="a"), "label", PreprocessConfig(), group_column="g",
                       time_column="when")
 
