@@ -3,8 +3,16 @@ key the nearest valid one."""
 from __future__ import annotations
 
 import difflib
+import typing
 
 from pydantic import ValidationError
+
+
+def _section(annotation):
+    """The model a field holds, also when it may be null (``Section | None``)."""
+    if hasattr(annotation, "model_fields"):
+        return annotation
+    return next((a for a in typing.get_args(annotation) if hasattr(a, "model_fields")), None)
 
 
 def _nearest_key(root, loc: tuple) -> str | None:
@@ -14,7 +22,7 @@ def _nearest_key(root, loc: tuple) -> str | None:
         field = getattr(model, "model_fields", {}).get(key)
         if field is None:
             return None
-        model = field.annotation
+        model = _section(field.annotation)
     names = list(getattr(model, "model_fields", {}))
     close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
     return close[0] if close else None

@@ -74,6 +74,8 @@ def test_a_misspelt_key_gets_the_nearest_valid_one():
         load_config(None, ["train.n_trial=5"])
     with pytest.raises(ConfigError, match=r"imbalance\.stratgy: unknown key \(did you mean strategy\?\)"):
         load_config(None, ["preprocess.imbalance.stratgy=smote"])
+    with pytest.raises(ConfigError, match=r"prediction_sets\.alfa: unknown key \(did you mean alpha\?\)"):
+        load_config(None, ["evaluate.prediction_sets.alfa=0.05"])  # a section that may be null
     with pytest.raises(ConfigError) as nothing_near:
         load_config(None, ["train.zzz=1"])
     assert "train.zzz: unknown key" in str(nothing_near.value)
