@@ -132,9 +132,13 @@ def summary_lines(result: Scored, out: Path) -> list[str]:
                      "class weighting (binary: the threshold) tuned for the primary metric")
     if result.agreement:
         a = result.agreement
+        covered = (f"; their prediction sets held the true class on {a['set_coverage']:.1%} of "
+                   f"them (built for {1 - result.prediction_sets['alpha']:.0%}: far below that, "
+                   "the rows differ from the training data)"
+                   if "set_coverage" in a and result.prediction_sets else "")
         lines.append(f"the table has known labels for {a['rows']} rows: accuracy "
-                     f"{a['accuracy']:.3f}, macro-F1 {a['macro_f1']:.3f} (rows the model was "
-                     "trained on score higher than new ones)")
+                     f"{a['accuracy']:.3f}, macro-F1 {a['macro_f1']:.3f}{covered}. Rows the "
+                     "model was trained on score higher than new ones")
     if result.seen_rows:
         lines.append(f"{result.seen_rows} of those rows fall inside the model's training period: "
                      "score only later rows to measure it on new data")

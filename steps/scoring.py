@@ -145,5 +145,10 @@ def agreement(scored: pd.DataFrame, target: str) -> dict | None:
     if known.empty:
         return None
     y, pred = known[target].astype(str), known[PREDICTION]
-    return {"rows": int(len(known)), "accuracy": float(accuracy_score(y, pred)),
-            "macro_f1": float(f1_score(y, pred, average="macro"))}
+    out = {"rows": int(len(known)), "accuracy": float(accuracy_score(y, pred)),
+           "macro_f1": float(f1_score(y, pred, average="macro"))}
+    from steps.conformal import SEPARATOR, SET_COLUMN
+    if SET_COLUMN in known:  # how often the prediction sets held the true class
+        sets = known[SET_COLUMN].fillna("").astype(str).str.split(SEPARATOR, regex=False)
+        out["set_coverage"] = float(np.mean([label in s for label, s in zip(y, sets)]))
+    return out

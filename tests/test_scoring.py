@@ -120,7 +120,13 @@ def test_agreement_only_with_known_labels():
     a = agreement(scored, "label")
     assert a["rows"] == 50
     assert a["accuracy"] == pytest.approx((scored[PREDICTION] == raw["label"]).mean())
+    assert "set_coverage" not in a  # a model without prediction sets
     assert agreement(scored.drop(columns=["label"]), "label") is None
+    # with sets: the share of labelled rows whose set holds the true class
+    labels = list(raw["label"].astype(str))
+    sets = [labels[i] if i % 4 else "" for i in range(50)]  # every 4th set misses
+    a = agreement(scored.assign(prediction_set=sets), "label")
+    assert a["set_coverage"] == pytest.approx(37 / 50)
 
 
 def test_empty_table_is_refused():
