@@ -55,7 +55,7 @@ def one_split(name: str, seed: int, alpha: float) -> list[dict]:
     rows = []
     for by_class in (True, False):
         rule = fit_thresholds(y_oof, oof, oof_classes, alpha, by_class)
-        table = coverage_table(y_test, prediction_sets(proba, classes, rule), classes)
+        table = coverage_table(y_test, prediction_sets(proba, classes, rule, order), classes)
         per_class = table[table["class"] != "all"]
         worst = per_class.loc[per_class["coverage"].idxmin()]
         overall = table[table["class"] == "all"].iloc[0]
@@ -92,7 +92,8 @@ def write(runs: pd.DataFrame, args) -> str:
             f"seeds {', '.join(map(str, args.seeds))}: `coverage` over all test rows, "
             "`least_coverage` that of the least covered class (mean over splits; "
             "`worst_split` its lowest), `mean_size` classes per set, `singletons` the share of "
-            "single-class sets and `singleton_accuracy` how often those are right. Per-class thresholds promise the level for every class; a "
+            "single-class sets and `singleton_accuracy` how often those are right; hpc_data's "
+            "ordered classes get runs of neighbouring classes, as in the pipeline. Per-class thresholds promise the level for every class; a "
             "shared one, on average over the rows.\n\n" + head + body)
     (OUT / "prediction_sets.md").write_text(text)
     print(text)

@@ -100,11 +100,13 @@ def upload_test_predictions(task, predictions: dict, data: dict) -> None:
     tracking.upload_file(task, ARTIFACT, path)
 
 
-def prediction_sets_of(oof: dict, final, result, data: dict, cfg: EvaluateConfig) -> dict | None:
+def prediction_sets_of(oof: dict, final, result, data: dict, cfg: EvaluateConfig,
+                       order=None) -> dict | None:
     """Conformal prediction sets of the served model (``steps.conformal``): thresholds from
     ``oof`` (its out-of-fold training labels, probabilities as served and their classes),
     coverage on every test row; reported as a table, scalars and a figure added to the
-    winner's. None when turned off."""
+    winner's. ``order``: ordered classes, whose sets are runs of neighbours. None when
+    turned off."""
     sets_cfg = cfg.prediction_sets
     if sets_cfg is None or result.proba is None:
         return None
@@ -113,9 +115,9 @@ def prediction_sets_of(oof: dict, final, result, data: dict, cfg: EvaluateConfig
     classes = [str(c) for c in final.classes_]
     thresholds = fit_thresholds(oof["y"], oof["proba"], oof["classes"], sets_cfg.alpha,
                                 sets_cfg.by_class)
-    table = coverage_table(data["y_test"], prediction_sets(result.proba, classes, thresholds),
-                           classes)
-    note = coverage_note(table, sets_cfg.alpha, sets_cfg.by_class)
+    table = coverage_table(data["y_test"],
+                           prediction_sets(result.proba, classes, thresholds, order), classes)
+    note = coverage_note(table, sets_cfg.alpha, sets_cfg.by_class, bool(order))
     log.info(note)
     result.figures["prediction_sets"] = coverage_figure(table, sets_cfg.alpha)
     task = tracking.current_task()
@@ -125,4 +127,4 @@ def prediction_sets_of(oof: dict, final, result, data: dict, cfg: EvaluateConfig
                                                       "mean_size": overall["mean_size"],
                                                       "target": 1 - sets_cfg.alpha})
     return {"alpha": sets_cfg.alpha, "by_class": sets_cfg.by_class, "thresholds": thresholds,
-            "test": table.to_dict("records"), "note": note}
+            "order": order, "test": table.to_dict("records"), "note": note}

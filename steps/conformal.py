@@ -8,8 +8,10 @@ over n calibration rows (the out-of-fold training predictions, never test rows).
 ``by_class`` (Mondrian conformal prediction, Vovk et al. 2005) each class gets its own
 threshold from its own rows, so a rare class is covered at 1 - alpha too; one shared
 threshold covers 1 - alpha of the rows on average and can leave a rare class far below it.
-The guarantee assumes calibration and new rows are exchangeable; the validation step
-measures the coverage on the test split instead of assuming it.
+For ordered classes (``data.class_order``) a set is widened to the run of neighbouring
+classes between its lowest and highest member, which can only add coverage. The guarantee
+assumes calibration and new rows are exchangeable; the validation step measures the coverage
+on the test split instead of assuming it.
 """
 from __future__ import annotations
 
@@ -47,17 +49,33 @@ def fit_thresholds(y, proba, classes, alpha: float = 0.1, by_class: bool = True)
     return {c: _threshold(scores[y == c], alpha) for c in classes}
 
 
-def prediction_sets(proba, classes, thresholds: dict) -> np.ndarray:
-    """Rows x classes, True where the class is in the row's set."""
+def prediction_sets(proba, classes, thresholds: dict, order=None) -> np.ndarray:
+    """Rows x classes, True where the class is in the row's set. With ``order`` (ordered
+    classes, lowest first) a set is the run of neighbouring classes from its lowest to its
+    highest member: "between fast and moderate", never {very fast, moderate} without fast."""
     limits = np.array([thresholds[str(c)] for c in classes], dtype=float)
-    return (1.0 - np.asarray(proba, dtype=float)) <= limits + 1e-12
+    sets = (1.0 - np.asarray(proba, dtype=float)) <= limits + 1e-12
+    return _intervals(sets, classes, order) if order else sets
 
 
-def set_labels(sets: np.ndarray, classes) -> list[str]:
-    """Each row's set as text: its classes in the model's order joined by ``SEPARATOR``; ''
-    when every class is ruled out."""
-    names = np.array([str(c) for c in classes], dtype=object)
-    return [SEPARATOR.join(names[row]) for row in np.asarray(sets, dtype=bool)]
+def _intervals(sets: np.ndarray, classes, order) -> np.ndarray:
+    rank = np.array([[str(o) for o in order].index(str(c)) for c in classes])
+    ranked = np.where(sets, rank, np.nan)
+    with np.errstate(invalid="ignore"):  # an empty set stays empty
+        low, high = np.nanmin(ranked, axis=1, initial=np.inf), np.nanmax(ranked, axis=1, initial=-np.inf)
+    return (rank >= low[:, None]) & (rank <= high[:, None])
+
+
+def set_labels(sets: np.ndarray, classes, order=None) -> list[str]:
+    """Each row's set as text: its classes joined by ``SEPARATOR``, lowest first for ordered
+    classes (``order``), else in the model's order; '' when every class is ruled out."""
+    position = list(range(len(classes)))
+    if order:
+        ranks = [str(o) for o in order]
+        position.sort(key=lambda i: ranks.index(str(classes[i])))
+    names = np.array([str(classes[i]) for i in position], dtype=object)
+    sets = np.asarray(sets, dtype=bool)[:, position]
+    return [SEPARATOR.join(names[row]) for row in sets]
 
 
 def with_sets(scored: pd.DataFrame, classes, rule: dict, proba_prefix: str) -> pd.DataFrame:
@@ -65,8 +83,9 @@ def with_sets(scored: pd.DataFrame, classes, rule: dict, proba_prefix: str) -> p
     text in ``SET_COLUMN``; ``rule``: the ``thresholds`` recorded with the model."""
     classes = [str(c) for c in classes]
     proba = scored[[proba_prefix + c for c in classes]].to_numpy(dtype=float)
-    sets = prediction_sets(proba, classes, rule["thresholds"])
-    return scored.assign(**{SET_COLUMN: set_labels(sets, classes)})
+    order = rule.get("order")
+    sets = prediction_sets(proba, classes, rule["thresholds"], order)
+    return scored.assign(**{SET_COLUMN: set_labels(sets, classes, order)})
 
 
 def coverage_table(y, sets: np.ndarray, classes) -> pd.DataFrame:
@@ -89,12 +108,13 @@ def coverage_table(y, sets: np.ndarray, classes) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def coverage_note(table: pd.DataFrame, alpha: float, by_class: bool) -> str:
+def coverage_note(table: pd.DataFrame, alpha: float, by_class: bool, ordered: bool = False) -> str:
     """One sentence: the level, the test coverage overall and of the worst-covered class."""
     per_class = table[table["class"] != "all"].dropna(subset=["coverage"])
     overall = table[table["class"] == "all"].iloc[0]
     worst = per_class.loc[per_class["coverage"].idxmin()] if len(per_class) else None
-    kind = "per class" if by_class else "over all rows"
+    kind = ("per class" if by_class else "over all rows") + \
+        ("; ordered classes: each set a run of neighbours" if ordered else "")
     text = (f"prediction sets at {1 - alpha:.0%} ({kind}, thresholds from out-of-fold training "
             f"predictions): test coverage {overall['coverage']:.3f}, mean set size "
             f"{overall['mean_size']:.2f}, {overall['singletons']:.0%} single-class"

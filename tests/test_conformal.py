@@ -79,3 +79,23 @@ def test_the_coverage_table_and_note_say_what_the_sets_did():
 def test_calibration_labels_outside_the_classes_fail_clearly():
     with pytest.raises(ValueError, match=r"calibration labels \['other'\]"):
         fit_thresholds(["common", "other"], np.full((2, 3), 1 / 3), CLASSES)
+
+
+def test_ordered_classes_get_runs_of_neighbours_written_lowest_first():
+    classes, order = ["F", "L", "M", "VF"], ["VF", "F", "M", "L"]  # model order, run-time order
+    proba = np.array([[0.1, 0.05, 0.05, 0.8],    # VF alone
+                      [0.05, 0.4, 0.1, 0.45],    # L and VF: every class between them too
+                      [0.45, 0.05, 0.05, 0.45],  # VF and F: already neighbours
+                      [0.25, 0.25, 0.25, 0.25]])  # nothing passes: stays empty
+    thresholds = dict.fromkeys(classes, 0.6)
+    plain = prediction_sets(proba, classes, thresholds)
+    ordered = prediction_sets(proba, classes, thresholds, order)
+    assert (ordered >= plain).all()  # only ever widened, so coverage cannot drop
+    assert set_labels(plain, classes) == ["VF", "L|VF", "F|VF", ""]
+    assert set_labels(ordered, classes, order) == ["VF", "VF|F|M|L", "VF|F", ""]
+    scored = pd.DataFrame(proba, columns=[f"proba_{c}" for c in classes])
+    rule = {"alpha": 0.1, "thresholds": thresholds, "order": order}
+    assert with_sets(scored, classes, rule, "proba_")[SET_COLUMN].tolist() == \
+        ["VF", "VF|F|M|L", "VF|F", ""]
+    table = coverage_table(["VF", "M", "F", "L"], ordered, classes)
+    assert "ordered classes: each set a run of neighbours" in coverage_note(table, 0.1, True, True)

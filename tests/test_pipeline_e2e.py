@@ -218,11 +218,16 @@ def test_predict_scores_new_rows_with_the_champion(first_and_second_run, tmp_pat
         assert abs(proba[f"proba_{c}"].mean() - rates[c]) < 0.05, (c, proba.mean(), rates)
     other = (proba.idxmax(axis=1).str.removeprefix("proba_") != scored["predicted"]).sum()
     assert (f"{other} row(s) are predicted a class other than" in done.stdout) == (other > 0)
-    # each row's prediction set: the classes whose 1 - p is within the recorded thresholds
-    thresholds = json.loads(_returns(first, "validate")["report"])["prediction_sets"]["thresholds"]
-    expected = [{c for c in thresholds if 1 - p[f"proba_{c}"] <= thresholds[c] + 1e-9}
-                for _, p in proba.iterrows()]
-    assert [set(str(v).split("|")) - {"", "nan"} for v in scored["prediction_set"]] == expected
+    # each row's prediction set: the classes whose 1 - p is within the recorded thresholds,
+    # widened to a run of neighbours (hpc_data's classes are ordered), lowest first
+    rule = json.loads(_returns(first, "validate")["report"])["prediction_sets"]
+    thresholds, order = rule["thresholds"], rule["order"]
+    assert order == ["VF", "F", "M", "L"]
+    expected = []
+    for _, p in proba.iterrows():
+        ranks = [order.index(c) for c in thresholds if 1 - p[f"proba_{c}"] <= thresholds[c] + 1e-9]
+        expected.append(order[min(ranks):max(ranks) + 1] if ranks else [])
+    assert [str(v).split("|") if v == v else [] for v in scored["prediction_set"]] == expected
     assert np.mean([c in e for c, e in zip(rows["class"], expected)]) > 0.85
     assert "prediction_set: the classes the model cannot rule out" in done.stdout
     assert "input check" not in done.stdout  # rows of the training distribution
