@@ -34,16 +34,21 @@ def learning_curve_of(candidate: dict, data: dict, cfg: EvaluateConfig):
     return curve
 
 
-def scores_over_time(result, data: dict, cfg: EvaluateConfig, cv_score: float) -> dict | None:
+def scores_over_time(result, data: dict, cfg: EvaluateConfig, cv_score: float,
+                     sets: dict | None = None) -> dict | None:
     """Out-of-time splits: the winner's test score per period (a table, a note, and a figure
-    added to the winner's); None otherwise or when the test rows are too few."""
+    added to the winner's), and with ``sets`` (``prediction_sets_of``) how often the
+    prediction sets held the true class; None otherwise or when the test rows are too few."""
     if data.get("test_times") is None or result.y_pred is None:
         return None
+    from steps.conformal import covered_rows
     from steps.over_time import over_time_figure, period_scores, trend_note
-    table = period_scores(data["y_test"], result.y_pred, result.proba,
-                          list(result.per_class.index), data["test_times"], cfg.metric,
-                          beta=cfg.beta, positive_label=result.positive_label,
-                          bootstrap=min(cfg.bootstrap, 500))
+    classes = list(result.per_class.index)
+    table = period_scores(data["y_test"], result.y_pred, result.proba, classes,
+                          data["test_times"], cfg.metric, beta=cfg.beta,
+                          positive_label=result.positive_label, bootstrap=min(cfg.bootstrap, 500),
+                          covered=None if sets is None else
+                          covered_rows(data["y_test"], result.proba, classes, sets))
     if table is None:
         return None
     note = trend_note(table, cfg.metric)
@@ -56,6 +61,9 @@ def scores_over_time(result, data: dict, cfg: EvaluateConfig, cv_score: float) -
         tracking.report_scalars(task, "over_time/" + cfg.metric,
                                 {k: row[k] for k in (cfg.metric, "ci_low", "ci_high")},
                                 iteration=row["period"])
+        if "set_coverage" in row:
+            tracking.report_scalars(task, "over_time/prediction_sets",
+                                    {"coverage": row["set_coverage"]}, iteration=row["period"])
     return {"periods": table.to_dict("records"), "note": note}
 
 

@@ -201,10 +201,10 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
                  calibration["method"], calibration["oof_log_loss_before"],
                  calibration["oof_log_loss_after"])
     result = _evaluate(final, threshold, data, cfg)  # the winner's full report, every test row
-    over_time = scores_over_time(result, data, cfg, candidates[winner]["cv"])
     served_oof = dict(candidates[winner]["oof"],
                       proba=_served_oof_proba(candidates[winner], data["positive"], cfg))
     sets = prediction_sets_of(served_oof, final, result, data, cfg, recipe.get("class_order"))
+    over_time = scores_over_time(result, data, cfg, candidates[winner]["cv"], sets)
     curve = learning_curve_of(candidates[winner], data, cfg)
     n_test = len(data["y_test"])
     rows = [_row(winner, candidates[winner], result, threshold, n_test)]

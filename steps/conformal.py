@@ -88,6 +88,13 @@ def with_sets(scored: pd.DataFrame, classes, rule: dict, proba_prefix: str) -> p
     return scored.assign(**{SET_COLUMN: set_labels(sets, classes, order)})
 
 
+def covered_rows(y, proba, classes, rule: dict) -> np.ndarray:
+    """Per row, whether its set (``rule``: the recorded thresholds and order) holds ``y``."""
+    classes = [str(c) for c in classes]
+    sets = prediction_sets(proba, classes, rule["thresholds"], rule.get("order"))
+    return sets[np.arange(len(sets)), [classes.index(str(c)) for c in y]]
+
+
 def coverage_table(y, sets: np.ndarray, classes) -> pd.DataFrame:
     """Per true class and over all rows: rows, coverage (the true class is in the set), mean
     set size, the share of rows whose set is a single class, and how often such a set is

@@ -27,10 +27,11 @@ MIN_PERIOD_ROWS = 50  # fewer rows per period make intervals too wide to read a 
 
 def period_scores(y_true, y_pred, proba, classes, times: pd.Series, metric: str, *,
                   beta: float = 1.0, positive_label=None, bootstrap: int = 200, seed: int = 0,
-                  max_periods: int = MAX_PERIODS,
-                  min_rows: int = MIN_PERIOD_ROWS) -> pd.DataFrame | None:
-    """One row per test period (start, end, rows, score, 95% interval); None when the test
-    rows are too few for two periods."""
+                  max_periods: int = MAX_PERIODS, min_rows: int = MIN_PERIOD_ROWS,
+                  covered=None) -> pd.DataFrame | None:
+    """One row per test period (start, end, rows, score, 95% interval; with ``covered``, one
+    flag per row, the share of the period's rows whose prediction set held the true class);
+    None when the test rows are too few for two periods."""
     periods = min(max_periods, len(times) // min_rows)
     if periods < 2:
         return None
@@ -49,6 +50,8 @@ def period_scores(y_true, y_pred, proba, classes, times: pd.Series, metric: str,
         rows.append({"period": int(b) + 1, "start": shown_time(times[at].min()),
                      "end": shown_time(times[at].max()), "rows": int(at.sum()),
                      metric: value, "ci_low": low, "ci_high": high})
+        if covered is not None:
+            rows[-1]["set_coverage"] = float(np.asarray(covered, dtype=bool)[at].mean())
     return pd.DataFrame(rows)
 
 
@@ -67,8 +70,10 @@ def trend_note(table: pd.DataFrame, metric: str, rows: str = "the test period") 
         verdict = "the latest period's interval lies above the earliest's"
     else:
         verdict = f"their intervals overlap: no clear trend within {rows}"
+    coverage = ("; prediction sets held the true class on " + ", ".join(
+        f"{v:.0%}" for v in table["set_coverage"]) if "set_coverage" in table else "")
     return (f"test {metric} by period, earliest to latest: {scores}; latest "
-            f"{last[metric] - first[metric]:+.3f} against earliest ({verdict})")
+            f"{last[metric] - first[metric]:+.3f} against earliest ({verdict}){coverage}")
 
 
 def over_time_figure(table: pd.DataFrame, metric: str, overall: float,

@@ -191,6 +191,18 @@ def test_period_scores_find_a_decaying_model_and_not_a_steady_one():
     assert len(fig.axes[0].get_xticklabels()) == 5
     few = period_scores(y[:80], pred[:80], proba[:80], ["no", "yes"], times[:80], "macro_f1")
     assert few is None  # fewer than two periods of 50 rows
+    # with the rows' prediction-set hits: each period's coverage, and the note lists them
+    from steps.conformal import covered_rows
+    rule = {"thresholds": {"no": 0.5, "yes": 0.5}}  # a set holds a class of p >= 0.5: the decision
+    covered = covered_rows(y, proba, ["no", "yes"], rule)
+    assert (covered == (pred == y)).all()
+    with_sets = period_scores(y, pred, proba, ["no", "yes"], times, "macro_f1", covered=covered)
+    assert with_sets["set_coverage"].iloc[0] == pytest.approx((pred[first] == y[first]).mean())
+    assert with_sets["set_coverage"].is_monotonic_decreasing
+    note = trend_note(with_sets, "macro_f1")
+    assert note.endswith("; prediction sets held the true class on " + ", ".join(
+        f"{v:.0%}" for v in with_sets["set_coverage"]))
+    assert "set_coverage" not in table and "prediction sets" not in trend_note(table, "macro_f1")
 
 
 def test_period_bounds_say_whether_a_champion_saw_a_later_test_period():
