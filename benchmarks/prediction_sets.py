@@ -59,7 +59,8 @@ def one_split(name: str, seed: int, alpha: float) -> list[dict]:
         per_class = table[table["class"] != "all"]
         worst = per_class.loc[per_class["coverage"].idxmin()]
         overall = table[table["class"] == "all"].iloc[0]
-        rows.append({"dataset": name, "seed": seed, "thresholds": "per class" if by_class else "shared",
+        rows.append({"dataset": name, "seed": seed,
+                     "thresholds": "per class" if by_class else "shared",
                      "coverage": overall["coverage"], "least_covered": worst["class"],
                      "least_coverage": worst["coverage"], "least_rows": int(worst["rows"]),
                      "mean_size": overall["mean_size"], "singletons": overall["singletons"],
@@ -84,8 +85,9 @@ def write(runs: pd.DataFrame, args) -> str:
     runs.to_csv(OUT / "prediction_sets_runs.csv", index=False)
     table = summary(runs)
     head = "| " + " | ".join(table.columns) + " |\n|" + "---|" * len(table.columns) + "\n"
-    body = "".join("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
-                                     for v in row) + " |\n" for row in table.itertuples(index=False))
+    cell = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
+    body = "".join("| " + " | ".join(cell(v) for v in row) + " |\n"
+                   for row in table.itertuples(index=False))
     text = ("## Prediction sets (`benchmarks/prediction_sets.py`)\n\n"
             f"Conformal prediction sets at {1 - args.alpha:.0%} from hist_gb's out-of-fold, "
             f"calibrated probabilities (its quick start, 5 folds), scored on the test rows of "
@@ -93,7 +95,8 @@ def write(runs: pd.DataFrame, args) -> str:
             "`least_coverage` that of the least covered class (mean over splits; "
             "`worst_split` its lowest), `mean_size` classes per set, `singletons` the share of "
             "single-class sets and `singleton_accuracy` how often those are right; hpc_data's "
-            "ordered classes get runs of neighbouring classes, as in the pipeline. Per-class thresholds promise the level for every class; a "
+            "ordered classes get runs of neighbouring classes, as in the pipeline. Per-class "
+            "thresholds promise the level for every class; a "
             "shared one, on average over the rows.\n\n" + head + body)
     (OUT / "prediction_sets.md").write_text(text)
     print(text)

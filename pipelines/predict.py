@@ -162,4 +162,3 @@ def _set_lines(frame: pd.DataFrame, rule: dict | None) -> list[str]:
             f"in {1 - rule['alpha']:.0%} of rows {scope} (mean size {sizes.mean():.2f}, "
             f"{(sizes == 1).mean():.0%} single-class, {(sizes > 1).sum()} rows with more than "
             "one class)"]
-

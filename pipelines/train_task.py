@@ -64,7 +64,8 @@ def _compact(params: dict) -> str:
 
 
 def _load_training(prepared_id: str):
-    """recipe, features, labels, and what CV folds keep together (``steps.time_folds.fold_groups``)."""
+    """recipe, features, labels, and what CV folds keep together
+    (``steps.time_folds.fold_groups``)."""
     from steps.time_folds import fold_groups
     recipe = fetch_json(prepared_id, "recipe.json", alias="prepared_dataset")
     train = fetch_frame(prepared_id, "train.parquet")

@@ -167,7 +167,7 @@ class EvaluateConfig(Section):
     # Prediction sets (steps.conformal): every class the winner cannot rule out at error rate
     # alpha, thresholds from out-of-fold training predictions, coverage measured on test;
     # by_class: each class covered at 1 - alpha (Mondrian). null: none.
-    prediction_sets: PredictionSetsConfig | None = Field(default_factory=lambda: PredictionSetsConfig())
+    prediction_sets: PredictionSetsConfig | None = Field(default_factory=PredictionSetsConfig)
     # Misclassification costs, true class -> predicted class -> cost (a correct decision costs
     # 0, an unlisted error 1): every score gains expected_cost and, with cost_decisions, the
     # served model decides for the least expected cost on its calibrated probabilities

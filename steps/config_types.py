@@ -62,4 +62,5 @@ def _time_gap(value):
 
 # How long after its time a row's label is known (a churn label over the next 90 days: "90D").
 # A duration for a date column, a number for a numeric one (steps.splits.gap_in_units).
-TimeGap = Annotated[Union[float, str], PlainValidator(_time_gap, json_schema_input_type=Union[float, str])]
+TimeGap = Annotated[Union[float, str],
+                    PlainValidator(_time_gap, json_schema_input_type=Union[float, str])]

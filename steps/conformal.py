@@ -62,7 +62,8 @@ def _intervals(sets: np.ndarray, classes, order) -> np.ndarray:
     rank = np.array([[str(o) for o in order].index(str(c)) for c in classes])
     ranked = np.where(sets, rank, np.nan)
     with np.errstate(invalid="ignore"):  # an empty set stays empty
-        low, high = np.nanmin(ranked, axis=1, initial=np.inf), np.nanmax(ranked, axis=1, initial=-np.inf)
+        low = np.nanmin(ranked, axis=1, initial=np.inf)
+        high = np.nanmax(ranked, axis=1, initial=-np.inf)
     return (rank >= low[:, None]) & (rank <= high[:, None])
 
 
@@ -128,7 +129,8 @@ def coverage_note(table: pd.DataFrame, alpha: float, by_class: bool, ordered: bo
             + (f" (right on {overall['singleton_accuracy']:.0%} of them)"
                if overall["singleton_accuracy"] == overall["singleton_accuracy"] else ""))
     if worst is not None:
-        text += f"; least covered class {worst['class']} {worst['coverage']:.3f} ({int(worst['rows'])} rows)"
+        text += (f"; least covered class {worst['class']} {worst['coverage']:.3f} "
+                 f"({int(worst['rows'])} rows)")
     return text
 
 

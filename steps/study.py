@@ -124,5 +124,6 @@ def _folds(y: pd.Series, n_folds: int, seed: int, notes: list[str], groups=None,
         n_folds = limit
     kind = StratifiedKFold if groups is None else StratifiedGroupKFold
     splitter = kind(n_splits=n_folds, shuffle=True, random_state=seed)
-    folds = list(splitter.split(np.zeros(len(y)), y, None if groups is None else np.asarray(groups)))
+    folds = list(splitter.split(np.zeros(len(y)), y,
+                                None if groups is None else np.asarray(groups)))
     return purge_gap(folds, times, y, notes)

@@ -85,7 +85,8 @@ def time_blocks(times: pd.Series, n_blocks: int = TIME_BLOCKS) -> np.ndarray:
     return np.minimum((ranks * n_blocks // len(times)).astype(int), n_blocks - 1)
 
 
-def forward_folds(times: RowTimes, y, n_folds: int, notes: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+def forward_folds(times: RowTimes, y, n_folds: int,
+                  notes: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
     """Forward chaining over time blocks: consecutive blocks are merged into ``n_folds + 1``
     periods of about equal rows; fold i learns from periods 0..i and is scored on period
     i + 1. The first period is never scored. A fold whose earlier periods hold a single
