@@ -58,8 +58,20 @@ def prediction_sets(proba, classes, thresholds: dict, order=None) -> np.ndarray:
     return _intervals(sets, classes, order) if order else sets
 
 
+def _ranks(classes, order) -> np.ndarray:
+    """Each class's position in ``order`` (lowest first)."""
+    order = [str(o) for o in order]
+    return np.array([order.index(str(c)) for c in classes])
+
+
+def _hits(sets: np.ndarray, classes, y) -> np.ndarray:
+    """Per row, whether its set holds its label ``y``."""
+    classes = [str(c) for c in classes]
+    return np.asarray(sets, dtype=bool)[np.arange(len(sets)), [classes.index(str(c)) for c in y]]
+
+
 def _intervals(sets: np.ndarray, classes, order) -> np.ndarray:
-    rank = np.array([[str(o) for o in order].index(str(c)) for c in classes])
+    rank = _ranks(classes, order)
     ranked = np.where(sets, rank, np.nan)
     with np.errstate(invalid="ignore"):  # an empty set stays empty
         low = np.nanmin(ranked, axis=1, initial=np.inf)
@@ -70,10 +82,8 @@ def _intervals(sets: np.ndarray, classes, order) -> np.ndarray:
 def set_labels(sets: np.ndarray, classes, order=None) -> list[str]:
     """Each row's set as text: its classes joined by ``SEPARATOR``, lowest first for ordered
     classes (``order``), else in the model's order; '' when every class is ruled out."""
-    position = list(range(len(classes)))
-    if order:
-        ranks = [str(o) for o in order]
-        position.sort(key=lambda i: ranks.index(str(classes[i])))
+    position = np.argsort(_ranks(classes, order), kind="stable") if order else \
+        np.arange(len(classes))
     names = np.array([str(classes[i]) for i in position], dtype=object)
     sets = np.asarray(sets, dtype=bool)[:, position]
     return [SEPARATOR.join(names[row]) for row in sets]
@@ -91,9 +101,8 @@ def with_sets(scored: pd.DataFrame, classes, rule: dict, proba_prefix: str) -> p
 
 def covered_rows(y, proba, classes, rule: dict) -> np.ndarray:
     """Per row, whether its set (``rule``: the recorded thresholds and order) holds ``y``."""
-    classes = [str(c) for c in classes]
-    sets = prediction_sets(proba, classes, rule["thresholds"], rule.get("order"))
-    return sets[np.arange(len(sets)), [classes.index(str(c)) for c in y]]
+    return _hits(prediction_sets(proba, classes, rule["thresholds"], rule.get("order")),
+                 classes, y)
 
 
 def coverage_table(y, sets: np.ndarray, classes) -> pd.DataFrame:
@@ -102,7 +111,7 @@ def coverage_table(y, sets: np.ndarray, classes) -> pd.DataFrame:
     right (the rows a reviewer could leave to the model)."""
     y, sets = np.asarray(y, dtype=str), np.asarray(sets, dtype=bool)
     classes = [str(c) for c in classes]
-    covered = sets[np.arange(len(y)), [classes.index(c) for c in y]]
+    covered = _hits(sets, classes, y)
     size = sets.sum(axis=1)
     rows = []
     nan = float("nan")
@@ -127,7 +136,7 @@ def coverage_note(table: pd.DataFrame, alpha: float, by_class: bool, ordered: bo
             f"predictions): test coverage {overall['coverage']:.3f}, mean set size "
             f"{overall['mean_size']:.2f}, {overall['singletons']:.0%} single-class"
             + (f" (right on {overall['singleton_accuracy']:.0%} of them)"
-               if overall["singleton_accuracy"] == overall["singleton_accuracy"] else ""))
+               if pd.notna(overall["singleton_accuracy"]) else ""))
     if worst is not None:
         text += (f"; least covered class {worst['class']} {worst['coverage']:.3f} "
                  f"({int(worst['rows'])} rows)")

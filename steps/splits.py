@@ -117,7 +117,7 @@ def gap_needs_time(gap, time_column: str | None) -> None:
 def learnable_before(times: pd.Series, start, gap) -> np.ndarray:
     """Rows a model put to use at ``start`` can learn from: their labels, known ``gap`` after
     their time, are known by then (time + gap < start; with no gap, time < start)."""
-    return (times < start - gap).to_numpy() if gap else (times < start).to_numpy()
+    return (times < start - gap).to_numpy()
 
 
 def before_test(frame: pd.DataFrame, test: pd.DataFrame, time_column: str, gap=None) -> np.ndarray:
