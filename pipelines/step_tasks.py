@@ -175,7 +175,7 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     X_train, groups = fold_groups(train.drop(columns=[target]), summary)
     X_test = test.drop(columns=[target, *split_cols])  # the feature columns the checks look at
     signal, leakage = _leakage_checks(X_train, X_test, train[target], groups, cfg, bool(time))
-    pairs, notes = _data_notes(X_train, train[target])
+    pairs, notes = _data_notes(X_train, train[target], cfg.missing_indicators)
     notes = dropped_row_notes(prepared, cfg.min_class_rows) + notes  # said where scores are read
     shift = None
     if time:  # what moved between the periods, and which columns are trends or counters
@@ -226,11 +226,15 @@ def _leakage_checks(X_train: pd.DataFrame, X_test: pd.DataFrame, y_train: pd.Ser
     return signal, findings
 
 
-def _data_notes(X: pd.DataFrame, y: pd.Series) -> tuple[pd.DataFrame, list[str]]:
-    """Redundant column pairs, and notes on them and on rows no model can separate."""
-    from steps.profile import conflict_note, conflicting_rows, redundancy_notes, redundant_pairs
+def _data_notes(X: pd.DataFrame, y: pd.Series, indicators: bool
+                ) -> tuple[pd.DataFrame, list[str]]:
+    """Redundant column pairs, and notes on them, on rows no model can separate and on
+    values missing not at random."""
+    from steps.profile import (conflict_note, conflicting_rows, missingness_notes,
+                               redundancy_notes, redundant_pairs)
     pairs = redundant_pairs(X)
-    notes = redundancy_notes(pairs) + conflict_note(conflicting_rows(X, y), len(X))
+    notes = (redundancy_notes(pairs) + conflict_note(conflicting_rows(X, y), len(X))
+             + missingness_notes(X, y, indicators))
     for line in notes:
         log.info("data note: %s", line)
     return pairs, notes

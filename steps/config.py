@@ -85,6 +85,10 @@ class PreprocessConfig(Section):
     datetime_features: bool = True
     numeric_imputer: Literal["median", "mean", "knn"] = "median"
     categorical_imputer: Literal["most_frequent", "constant"] = "most_frequent"
+    # One 0/1 column per column that has missing values in the fitting rows: imputation alone
+    # erases whether a value was missing, which is often a signal (an income not given, a
+    # test not ordered). Columns without missing values add nothing.
+    missing_indicators: bool = True
     encoding: Literal["auto", "onehot", "ordinal"] = "auto"
     scaling: Literal["standard", "robust", "minmax", "none"] = "standard"
     max_categories: int = Field(30, ge=2)  # one-hot levels kept per column; auto: more -> target encoding

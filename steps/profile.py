@@ -108,3 +108,29 @@ def conflict_note(conflicting: int, rows: int) -> list[str]:
     return [f"{conflicting} of {rows} training rows ({conflicting / max(rows, 1):.1%}) share every "
             "feature value with a row of another class: no model can tell them apart, so their "
             "labels put a floor under the error (label noise, or a missing feature)"]
+
+
+def missingness_notes(X: pd.DataFrame, y: pd.Series, indicators: bool,
+                      z_min: float = 3.0, limit: int = 3) -> list[str]:
+    """Columns whose missing values go with a class beyond noise (a two-proportion z of
+    ``z_min``): missing not at random, a signal that imputation alone erases."""
+    y = pd.Series(y).astype(str).reset_index(drop=True)
+    overall = y.value_counts(normalize=True)
+    found = []
+    for column in X.columns:
+        missing = X[column].isna().to_numpy()
+        k, n = int(missing.sum()), len(missing)
+        if not 0 < k < n:
+            continue
+        share = y[missing].value_counts(normalize=True).reindex(overall.index, fill_value=0.0)
+        rest = y[~missing].value_counts(normalize=True).reindex(overall.index, fill_value=0.0)
+        se = (overall * (1 - overall) * (1 / k + 1 / (n - k))) ** 0.5
+        z = ((share - rest) / se.where(se > 0)).dropna()
+        if len(z) and z.max() >= z_min:  # the class missing rows over-represent
+            label = z.idxmax()
+            found.append((z[label], column, k / n, label, share[label], overall[label]))
+    kept = ("kept as a 0/1 column (preprocess.missing_indicators)" if indicators else
+            "preprocess.missing_indicators: false lets imputation erase it")
+    return [f"{column} is missing in {rate:.1%} of training rows, and {share:.0%} of those "
+            f"are {label!r} against {base:.0%} overall: whether it is missing carries signal, "
+            f"{kept}" for _, column, rate, label, share, base in sorted(found, reverse=True)[:limit]]

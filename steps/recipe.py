@@ -19,7 +19,7 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import IsolationForest
-from sklearn.impute import KNNImputer, SimpleImputer
+from sklearn.impute import KNNImputer, MissingIndicator, SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import (FunctionTransformer, MinMaxScaler, OrdinalEncoder,
                                    RobustScaler, StandardScaler)
@@ -66,6 +66,13 @@ def make_preprocessor(roles: dict[str, list[str]], cfg: PreprocessConfig,
         transformers.append(("cat", make_pipeline(
             FunctionTransformer(_as_object, feature_names_out="one-to-one"),
             cat_imputer, encoder), categorical))
+    if cfg.missing_indicators and numeric + categorical:
+        # error_on_new=False: a column first missing at predict time is imputed, not refused
+        # (None and pd.NA become NaN first: MissingIndicator sees only NaN in object columns)
+        transformers.append(("missing", make_pipeline(
+            FunctionTransformer(_as_object, feature_names_out="one-to-one"),
+            MissingIndicator(features="missing-only", error_on_new=False)),
+            numeric + categorical))
     # dense output: SMOTE-family samplers and several classifiers need it
     return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0)
 

@@ -127,3 +127,21 @@ def test_rows_no_model_can_separate_are_counted():
     note = conflict_note(3, 6)
     assert note and note[0].startswith("3 of 6 training rows (50.0%) share every feature value")
     assert conflict_note(0, 6) == [] and conflicting_rows(X.iloc[:0], y.iloc[:0]) == 0
+
+
+def test_missingness_notes_name_columns_missing_not_at_random():
+    from steps.profile import missingness_notes
+    rng = np.random.default_rng(3)
+    n = 2000
+    y = pd.Series(np.where(rng.random(n) < 0.3, "bad", "good"))
+    X = pd.DataFrame({"income": rng.normal(size=n), "random_gap": rng.normal(size=n),
+                      "complete": rng.normal(size=n)})
+    X.loc[(y == "bad") & (rng.random(n) < 0.2), "income"] = np.nan  # missing for a reason
+    X.loc[rng.random(n) < 0.1, "random_gap"] = np.nan  # missing at random
+    notes = missingness_notes(X, y, indicators=True)
+    assert len(notes) == 1 and notes[0].startswith("income is missing in")
+    overall = f"{(y == 'bad').mean():.0%}"
+    assert f"100% of those are 'bad' against {overall} overall" in notes[0]
+    assert "kept as a 0/1 column" in missingness_notes(X, y, True)[0]
+    assert "false lets imputation erase it" in missingness_notes(X, y, False)[0]
+    assert missingness_notes(X[["random_gap", "complete"]], y, True) == []

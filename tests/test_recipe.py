@@ -140,3 +140,46 @@ def test_unknown_family_or_sampler_is_a_clear_error():
         build_model_pipeline(infer_roles(X), PreprocessConfig(), "xgb", {}, "none", 0)
     with pytest.raises(ValueError, match="unknown sampler"):
         AdaptiveSampler("magic").fit_resample(np.zeros((4, 1)), np.array([0, 0, 1, 1]))
+
+
+def _missing_signal(n=600, seed=0):
+    """A table whose label is whether ``x`` is missing; its values and ``cat`` (missing at
+    random) say nothing."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    X = pd.DataFrame({"x": rng.normal(size=n), "noise": rng.normal(size=n),
+                      "cat": rng.choice(["p", "q"], n).astype(object)})
+    X.loc[(y == 1) & (rng.random(n) < 0.8), "x"] = np.nan
+    X.loc[rng.random(n) < 0.3, "cat"] = None
+    return X, pd.Series(np.where(y == 1, "yes", "no"))
+
+
+@pytest.mark.parametrize("imputer", ["median", "knn"])
+def test_missing_indicators_carry_missingness_as_a_signal(imputer):
+    X, y = _missing_signal()
+    scores = {}
+    for flag in (False, True):
+        cfg = PreprocessConfig(numeric_imputer=imputer, missing_indicators=flag)
+        model = build_model_pipeline(infer_roles(X), cfg, "logreg", {}, "class_weight", 0)
+        scores[flag] = model.fit(X[:400], y[:400]).score(X[400:], y[400:])
+    assert scores[True] > 0.85 > 0.65 > scores[False], scores
+    names = model.named_steps["prep"].get_feature_names_out()
+    assert [n for n in names if n.startswith("missing__")] == [
+        "missing__missingindicator_x", "missing__missingindicator_cat"]
+
+
+def test_missing_indicators_only_for_columns_missing_when_fitted():
+    X, y = _missing_signal()
+    X["x"] = X["x"].fillna(0.0)
+    model = build_model_pipeline(infer_roles(X), PreprocessConfig(), "logreg", {},
+                                 "class_weight", 0).fit(X, y)
+    prep = model.named_steps["prep"]
+    assert [n for n in prep.get_feature_names_out() if n.startswith("missing__")] == [
+        "missing__missingindicator_cat"]
+    new = X.head(4).copy()
+    new.loc[0, "x"] = np.nan  # missing only at predict time: imputed, not refused
+    assert model.predict_proba(new).shape == (4, 2)
+    complete = X.dropna()
+    plain = build_model_pipeline(infer_roles(complete), PreprocessConfig(), "logreg", {},
+                                 "class_weight", 0).fit(complete, y[complete.index])
+    assert plain.named_steps["prep"].transform(complete).shape[1] == 4
