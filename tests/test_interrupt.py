@@ -71,7 +71,10 @@ def test_a_terminated_run_stops_every_process_it_started_and_marks_its_tasks(tmp
         [sys.executable, "-m", "pipelines", "run", "--set", f"execution.data_dir={tmp_path}",
          "--set", "train.families=[logreg]", "--set", "train.timeout_s=120",
          "--set", "train.n_trials=1000", "--set", "execution.report=false"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        # as from a terminal: a shell starts background jobs (a `... &` test run) with
+        # SIGINT ignored, and the child would inherit that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines = []
     threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
     deadline = time.monotonic() + 180
@@ -83,7 +86,13 @@ def test_a_terminated_run_stops_every_process_it_started_and_marks_its_tasks(tmp
     assert len(started) >= 3  # server, controller, the training step at least
     proc.send_signal(getattr(signal, sig))  # the command alone, as `kill <pid>` does
     try:
-        assert proc.wait(timeout=120) == 130, "".join(lines)[-3000:]
+        try:
+            code = proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:  # say what it was still doing
+            below = psutil.Process(proc.pid).children(recursive=True)
+            pytest.fail("still running 120 s after the signal: "
+                        f"{[p.cmdline()[-3:] for p in below]}\n" + "".join(lines)[-3000:])
+        assert code == 130, "".join(lines)[-3000:]
         _, alive = psutil.wait_procs(started, timeout=30)
         assert alive == [], [p.cmdline() for p in alive]
     finally:  # a failure here must not leave them computing beside the other tests
