@@ -163,7 +163,20 @@ def _register(task, result, recipe: dict, family: str, prepared_id: str, project
     # the fold mean; validation scores the pooled out-of-fold predictions, which can differ
     log.info("registered %s model %s (cv %s %.4f as the mean of the folds, best of %d trials)",
              family, model.id, result.metric, result.best_score, len(result.trials))
+    _say_kept_columns(task, family, result.model)
     return model.id
+
+
+def _say_kept_columns(task, family: str, model) -> None:
+    """On a wide table: which encoded columns the refit's selector kept, best first."""
+    from steps.selection import kept_columns
+    kept = kept_columns(model)
+    if kept is None:
+        return
+    log.info("%s keeps %d columns (preprocess.feature_selection): %s%s", family, len(kept),
+             ", ".join(kept[:12]), ", ..." if len(kept) > 12 else "")
+    tracking.report_table(task, "selection/kept_columns",
+                          pd.DataFrame({"rank": range(1, len(kept) + 1), "column": kept}))
 
 
 def _labels(result) -> dict[str, int]:

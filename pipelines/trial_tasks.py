@@ -51,7 +51,7 @@ def _seeded_study(objective, family: str, prep_cfg, train_cfg, space: dict):
     from steps.study import _make_study
     study = _make_study(train_cfg.seed, len(objective.folds))
     starts = starting_trials(family, prep_cfg, bool(objective.class_order),
-                             train_cfg.search.get(family, {}))
+                             train_cfg.search.get(family, {}), objective.first_k)
     for params in starts:
         study.enqueue_trial({f"{PROPOSAL}/{k}": v for k, v in params.items()
                              if f"{PROPOSAL}/{k}" in space})

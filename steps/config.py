@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from steps.config_errors import format_errors
-from steps.config_types import Derivation, Section, TimeGap
+from steps.config_types import Derivation, FeatureSelectionConfig, Section, TimeGap
 from steps.search_config import BUILTIN_FAMILIES, CustomFamily, SearchOverride, TrialTasks
 from steps.yaml12 import YAMLError, load_yaml, yaml_problem
 
@@ -94,6 +94,10 @@ class PreprocessConfig(Section):
     max_categories: int = Field(30, ge=2)  # one-hot levels kept per column; auto: more -> target encoding
     outliers: OutlierConfig = Field(default_factory=OutlierConfig)
     imbalance: ImbalanceConfig = Field(default_factory=ImbalanceConfig)
+    # Wide tables (more feature columns than `above`): keep the k best columns by a univariate
+    # score, k searched per family among `search`; null: every column, however many.
+    feature_selection: FeatureSelectionConfig | None = Field(
+        default_factory=FeatureSelectionConfig)
     # A column whose one-column, cross-fitted ROC-AUC reaches this is flagged as possible target
     # leakage (steps.leakage), as are test rows repeating training rows; null: no checks.
     leakage_auc: float | None = Field(0.98, ge=0.5, le=1.0)

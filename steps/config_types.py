@@ -64,3 +64,14 @@ def _time_gap(value):
 # A duration for a date column, a number for a numeric one (steps.splits.gap_in_units).
 TimeGap = Annotated[Union[float, str],
                     PlainValidator(_time_gap, json_schema_input_type=Union[float, str])]
+
+
+class FeatureSelectionConfig(Section):
+    """Univariate selection for wide tables, fitted inside the model pipeline (so on the
+    training folds only: selecting on every row first is the classic optimistic bias)."""
+    # tables with more feature columns than this get the selection; fewer: none
+    above: int = Field(300, ge=1)
+    # columns kept, searched by every family's study; the middle one starts
+    search: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: [16, 64, 256], min_length=1)
+    score: Literal["f_classif", "mutual_info"] = "f_classif"

@@ -154,9 +154,14 @@ def starting_imbalance(prep_cfg: PreprocessConfig) -> str:
     return strategy if not search or strategy in search else search[0]
 
 
-def starting_config(family: str, prep_cfg: PreprocessConfig,
-                    overrides: dict | None = None) -> tuple[dict, str]:
+def starting_config(family: str, prep_cfg: PreprocessConfig, overrides: dict | None = None,
+                    roles: dict | None = None) -> tuple[dict, str]:
     """The family's enqueued defaults (its costliest starting trial), within ``train.search``'s
-    overrides, and imbalance."""
+    overrides, with the starting column selection on a wide table, and imbalance."""
     from steps.search_space import constrain
-    return constrain(FAMILIES[family].defaults, overrides or {}), starting_imbalance(prep_cfg)
+    from steps.selection import PARAM, select_choices, starting_k
+    params = constrain(FAMILIES[family].defaults, overrides or {})
+    choices = select_choices(roles or {}, prep_cfg)
+    if choices:
+        params[PARAM] = starting_k(choices)
+    return params, starting_imbalance(prep_cfg)

@@ -17,6 +17,7 @@ from steps.metrics import metric_value, minority_label
 from steps.models import FAMILIES
 from steps.recipe import build_model_pipeline
 from steps.search_space import ORDINAL_CHOICES, ConstrainedTrial, searches_ordinal
+from steps.selection import PARAM as SELECT_K, select_choices, starting_k
 
 # TPE re-proposes configurations it has already scored once a discrete space (k-NN's) is
 # mostly explored; this many repeats in a row means it has nothing new left to try
@@ -62,6 +63,12 @@ class Objective:
         self.refit_done: int | None = None  # number of the trial whose refit is already made
         self.repeats_in_row = 0
         self.forward = forward  # the folds chain forward in time (steps.time_folds.forward_folds)
+        self.select_choices = select_choices(roles, prep_cfg)
+
+    @property
+    def first_k(self) -> int | None:
+        """The starting trials' ``select_k`` on a wide table, else None."""
+        return starting_k(self.select_choices) if self.select_choices else None
 
     def params(self, trial) -> tuple[dict, str]:
         overrides = self.train_cfg.search.get(self.family)
@@ -70,6 +77,8 @@ class Objective:
         params = FAMILIES[self.family].suggest(trial)
         if self.class_order:
             params["ordinal"] = trial.suggest_categorical("ordinal", list(ORDINAL_CHOICES))
+        if self.select_choices:  # a wide table: how many columns to keep is searched too
+            params[SELECT_K] = trial.suggest_categorical(SELECT_K, self.select_choices)
         search = self.prep_cfg.imbalance.search
         imbalance = (trial.suggest_categorical("imbalance", list(search)) if search
                      else self.prep_cfg.imbalance.strategy)

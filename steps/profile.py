@@ -75,12 +75,32 @@ def redundant_pairs(frame: pd.DataFrame, threshold: float = 0.999,
     numeric = frame.select_dtypes("number").loc[:, lambda f: f.nunique() > 1]
     if numeric.shape[1] < 2:
         return pd.DataFrame(columns=["column", "same_as", "spearman"])
-    sample = numeric.sample(min(len(numeric), max_rows), random_state=0)
-    corr = sample.rank().corr().to_numpy()
-    i, j = np.where(np.triu(np.abs(corr) >= threshold, k=1))
+    ranks = numeric.sample(min(len(numeric), max_rows), random_state=0).rank()
+    if ranks.isna().to_numpy().any():  # pairwise-complete rows: pandas, column pair by pair
+        corr = ranks.corr().to_numpy()
+        i, j = np.where(np.triu(np.abs(corr) >= threshold, k=1))
+        found = i, j, corr[i, j]
+    else:  # one matrix product per block of columns: 5000 columns in seconds, not minutes
+        found = _complete_pairs(ranks.to_numpy(), threshold)
     cols = list(numeric.columns)
+    i, j, values = found
     return pd.DataFrame({"column": [cols[b] for b in j], "same_as": [cols[a] for a in i],
-                         "spearman": corr[i, j]})
+                         "spearman": values})
+
+
+def _complete_pairs(ranks, threshold: float, block: int = 512):
+    """(i, j, correlation) with i < j and |correlation| >= ``threshold``, for columns
+    without missing values; memory stays at ``block`` x columns."""
+    import numpy as np
+    z = ranks - ranks.mean(axis=0)
+    z /= np.linalg.norm(z, axis=0)
+    rows, cols, values = [], [], []
+    for start in range(0, z.shape[1], block):
+        corr = z[:, start:start + block].T @ z
+        a, b = np.where(np.abs(corr) >= threshold)
+        keep = start + a < b
+        rows.append(start + a[keep]); cols.append(b[keep]); values.append(corr[a[keep], b[keep]])
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(values)
 
 
 def redundancy_notes(pairs: pd.DataFrame) -> list[str]:

@@ -28,6 +28,7 @@ from steps.config import PreprocessConfig
 from steps.encoding import CardinalityEncoder, one_hot
 from steps.models import FAMILIES, class_weights
 from steps.ordinal import SHARED, OrdinalClassifier
+from steps.selection import PARAM as SELECT_K, make_selector
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,12 @@ def _as_object(X):
     types confuse the imputers and encoders; missing stays missing."""
     X = X.astype(object)
     return X.where(X.notna(), np.nan)
+
+
+def _missing_marks(X):
+    """1.0 where a value is missing, else 0.0: a float frame MissingIndicator reads fast
+    (converting thousands of numeric columns to objects first doubled a wide fit)."""
+    return X.isna().astype(float)
 
 
 def make_preprocessor(roles: dict[str, list[str]], cfg: PreprocessConfig,
@@ -68,10 +75,11 @@ def make_preprocessor(roles: dict[str, list[str]], cfg: PreprocessConfig,
             cat_imputer, encoder), categorical))
     if cfg.missing_indicators and numeric + categorical:
         # error_on_new=False: a column first missing at predict time is imputed, not refused
-        # (None and pd.NA become NaN first: MissingIndicator sees only NaN in object columns)
+        # marks first (1.0 = missing: NaN, None, pd.NA alike), then one column per column
+        # with a mark in the fitting rows
         transformers.append(("missing", make_pipeline(
-            FunctionTransformer(_as_object, feature_names_out="one-to-one"),
-            MissingIndicator(features="missing-only", error_on_new=False)),
+            FunctionTransformer(_missing_marks, feature_names_out="one-to-one"),
+            MissingIndicator(missing_values=1.0, features="missing-only", error_on_new=False)),
             numeric + categorical))
     # dense output: SMOTE-family samplers and several classifiers need it
     return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0)
@@ -175,6 +183,7 @@ def build_model_pipeline(roles: dict[str, list[str]], prep_cfg: PreprocessConfig
                          class_order: list | None = None) -> Pipeline:
     """The full, unfitted model pipeline for one family and imbalance strategy.
 
+    ``params['select_k']`` keeps that many columns after encoding (``steps.selection``).
     ``y`` (training labels) is optional; it lets a family derive class weights
     from the training prior (``class_weight_power`` in ``params``). With ``class_order``
     (the target's classes, lowest first) and ``params['ordinal']``, the classifier is
@@ -185,6 +194,11 @@ def build_model_pipeline(roles: dict[str, list[str]], prep_cfg: PreprocessConfig
     spec = FAMILIES[family]
     class_weight, sampler = resolve_imbalance(family, imbalance)
     steps = [("prep", make_preprocessor(roles, prep_cfg, scale=spec.scale))]
+    params = dict(params)
+    k = params.pop(SELECT_K, None)
+    if k is not None:  # wide tables: the k best columns of each training fold
+        score = prep_cfg.feature_selection.score if prep_cfg.feature_selection else "f_classif"
+        steps.append(("select", make_selector(k, score, seed)))
     if prep_cfg.outliers.enabled:
         steps.append(("outliers", FunctionSampler(
             func=_drop_outliers, validate=False,

@@ -176,7 +176,7 @@ def nothing_to_search(family: str, overrides: Mapping[str, Any], ordinal: bool,
 
 
 def starting_trials(family: str, prep_cfg, ordinal: bool = False,
-                    overrides: dict | None = None) -> list[dict]:
+                    overrides: dict | None = None, select_k: int | None = None) -> list[dict]:
     """The family's quick starts, then its strong defaults, as the first trials. With an
     ordered target they start as the ordinal decomposition (on hpc_data +0.015 out-of-fold
     macro-F1 for the defaults), then the first again plainly, so TPE sees both. Moved into
@@ -189,6 +189,9 @@ def starting_trials(family: str, prep_cfg, ordinal: bool = False,
     if prep_cfg.imbalance.search:
         for params in trials:
             params["imbalance"] = starting_imbalance(prep_cfg)
+    if select_k is not None:  # a wide table (steps.selection)
+        for params in trials:
+            params["select_k"] = select_k
     unique = []
     for params in (constrain(p, overrides or {}) for p in trials):
         if params not in unique:

@@ -142,7 +142,7 @@ class TuningSession:
         roles = roles or infer_roles(X)
         overrides = train_cfg.search.get(family, {})
         plan = plan_rows(family, X, y, roles, prep_cfg, train_cfg, budget, train_cfg.cv_folds,
-                         *starting_config(family, prep_cfg, overrides))
+                         *starting_config(family, prep_cfg, overrides, roles))
         self.refit_data, self.cost_capped = (X, y), bool(plan.rows)
         if plan.rows:  # a single trial on every row would overrun the budget
             if plan.refit_rows:
@@ -156,10 +156,11 @@ class TuningSession:
         self.objective.refit_factor = plan.refit_factor(len(folds)) or 1.25
         self.study = _make_study(train_cfg.seed, len(folds))
         for params in starting_trials(family, prep_cfg, bool(self.objective.class_order),
-                                      overrides):
+                                      overrides, self.objective.first_k):
             self.study.enqueue_trial(params)
         self.all_fixed = nothing_to_search(family, overrides, bool(self.objective.class_order),
-                                           bool(prep_cfg.imbalance.search))
+                                           bool(prep_cfg.imbalance.search)) and \
+            len(self.objective.select_choices or ()) < 2
         if self.all_fixed:
             self.notes.append("train.search fixes every parameter: one trial, no search")
         self._refit_model = None  # the refit of trial ``objective.refit_done``

@@ -145,3 +145,19 @@ def test_missingness_notes_name_columns_missing_not_at_random():
     assert "kept as a 0/1 column" in missingness_notes(X, y, True)[0]
     assert "false lets imputation erase it" in missingness_notes(X, y, False)[0]
     assert missingness_notes(X[["random_gap", "complete"]], y, True) == []
+
+
+def test_redundant_pairs_in_blocks_match_pairwise_correlation():
+    from steps.profile import _complete_pairs
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(200, 11)), columns=[f"c{i}" for i in range(11)])
+    X["c9"] = np.exp(X["c2"])  # monotone: Spearman 1, across a block boundary below
+    X["c10"] = -X["c8"]
+    ranks = X.rank()
+    i, j, values = _complete_pairs(ranks.to_numpy(), 0.999, block=4)
+    assert sorted(zip(i.tolist(), j.tolist())) == [(2, 9), (8, 10)]
+    corr = ranks.corr().to_numpy()
+    assert np.allclose(values, corr[i, j])
+    i, j, _ = _complete_pairs(ranks.to_numpy(), 0.05, block=4)  # every weak pair too
+    expected = np.argwhere(np.triu(np.abs(corr) >= 0.05, k=1))
+    assert sorted(zip(i.tolist(), j.tolist())) == sorted(map(tuple, expected.tolist()))
