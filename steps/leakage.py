@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
+from scipy.stats import rankdata
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from steps.columns import is_numeric
@@ -27,7 +27,7 @@ def _bins(values: pd.Series) -> np.ndarray:
     """Integer bin per row: quantile bins for numbers, frequent levels for the rest; missing
     values get a bin of their own (missingness itself can leak)."""
     if is_numeric(values) and values.nunique() > MAX_BINS:
-        codes = pd.qcut(values.astype(float), MAX_BINS, labels=False, duplicates="drop")
+        codes = _quantile_bins(values.to_numpy(dtype=float))
     else:
         text = values.astype(object).where(values.notna(), None)
         top = text.value_counts().index[:MAX_LEVELS]
@@ -36,6 +36,15 @@ def _bins(values: pd.Series) -> np.ndarray:
         codes[text.isna()] = np.nan
     codes = pd.Series(codes, index=values.index)
     return codes.fillna(-1).astype(int).to_numpy() + 1  # 0 = missing
+
+
+def _quantile_bins(x: np.ndarray) -> np.ndarray:
+    """``pd.qcut(x, MAX_BINS, labels=False, duplicates="drop")`` without its overhead (a
+    fifth of the check's time on a 5000-column table): bins right-closed, NaN stays NaN."""
+    edges = np.unique(np.nanquantile(x, np.linspace(0, 1, MAX_BINS + 1)))
+    codes = np.searchsorted(edges[1:-1], x, side="left").astype(float)
+    codes[np.isnan(x)] = np.nan
+    return codes
 
 
 def _cross_fitted_proba(bins: np.ndarray, y: np.ndarray, k: int, folds) -> np.ndarray:
@@ -51,9 +60,18 @@ def _cross_fitted_proba(bins: np.ndarray, y: np.ndarray, k: int, folds) -> np.nd
 
 
 def _auc(y: np.ndarray, proba: np.ndarray, k: int) -> float:
+    """ROC-AUC (one-vs-rest macro for k > 2) from ranks (Mann-Whitney): the same number as
+    ``roc_auc_score``, without its input checks, which took most of the time per column."""
     if k == 2:
-        return float(roc_auc_score(y, proba[:, 1]))
-    return float(roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=range(k)))
+        return _binary_auc(y == 1, proba[:, 1])
+    return float(np.mean([_binary_auc(y == c, proba[:, c]) for c in range(k)]))
+
+
+def _binary_auc(positive: np.ndarray, score: np.ndarray) -> float:
+    ranks = rankdata(score)  # ties share their mean rank: a tie counts one half
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def feature_signal(X: pd.DataFrame, y: pd.Series, threshold: float = 0.98, folds: int = 3,
