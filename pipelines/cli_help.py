@@ -15,6 +15,9 @@ examples:
               --set preprocess.time_gap=90D     # (one command) labels known 90 days after
                                                 # their row: no training row from the 90
                                                 # days before a scored period
+  tabpipe run --csv genes.csv --target subtype --set 'preprocess.feature_selection.search=[8, 32, 128]'
+                                                # a wide table (> 300 columns): each family
+                                                # searches how many of the best columns to keep
   tabpipe run --set train.families='[hist_gb, logreg]' --set train.timeout_s=30
   tabpipe run --set 'train.search.hist_gb={learning_rate: 0.05, max_iter: {low: 200, high: 900}}'
                                                 # fix or narrow a family's search space
