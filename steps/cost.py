@@ -159,9 +159,9 @@ def starting_config(family: str, prep_cfg: PreprocessConfig, overrides: dict | N
     """The family's enqueued defaults (its costliest starting trial), within ``train.search``'s
     overrides, with the starting column selection on a wide table, and imbalance."""
     from steps.search_space import constrain
-    from steps.selection import PARAM, select_choices, starting_k
+    from steps.selection import PARAM, first_k
     params = constrain(FAMILIES[family].defaults, overrides or {})
-    choices = select_choices(roles or {}, prep_cfg)
-    if choices:
-        params[PARAM] = starting_k(choices)
+    k = first_k(roles or {}, prep_cfg)
+    if k is not None:
+        params[PARAM] = k
     return params, starting_imbalance(prep_cfg)

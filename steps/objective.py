@@ -17,7 +17,7 @@ from steps.metrics import metric_value, minority_label
 from steps.models import FAMILIES
 from steps.recipe import build_model_pipeline
 from steps.search_space import ORDINAL_CHOICES, ConstrainedTrial, searches_ordinal
-from steps.selection import PARAM as SELECT_K, select_choices, starting_k
+from steps.selection import PARAM as SELECT_K, first_k, select_choices
 
 # TPE re-proposes configurations it has already scored once a discrete space (k-NN's) is
 # mostly explored; this many repeats in a row means it has nothing new left to try
@@ -64,11 +64,7 @@ class Objective:
         self.repeats_in_row = 0
         self.forward = forward  # the folds chain forward in time (steps.time_folds.forward_folds)
         self.select_choices = select_choices(roles, prep_cfg)
-
-    @property
-    def first_k(self) -> int | None:
-        """The starting trials' ``select_k`` on a wide table, else None."""
-        return starting_k(self.select_choices) if self.select_choices else None
+        self.first_k = first_k(roles, prep_cfg)  # the starting trials' select_k, or None
 
     def params(self, trial) -> tuple[dict, str]:
         overrides = self.train_cfg.search.get(self.family)

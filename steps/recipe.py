@@ -74,9 +74,9 @@ def make_preprocessor(roles: dict[str, list[str]], cfg: PreprocessConfig,
             FunctionTransformer(_as_object, feature_names_out="one-to-one"),
             cat_imputer, encoder), categorical))
     if cfg.missing_indicators and numeric + categorical:
-        # error_on_new=False: a column first missing at predict time is imputed, not refused
         # marks first (1.0 = missing: NaN, None, pd.NA alike), then one column per column
-        # with a mark in the fitting rows
+        # with a mark in the fitting rows; error_on_new=False: a column first missing at
+        # predict time is imputed, not refused
         transformers.append(("missing", make_pipeline(
             FunctionTransformer(_missing_marks, feature_names_out="one-to-one"),
             MissingIndicator(missing_values=1.0, features="missing-only", error_on_new=False)),

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from steps.models import FAMILIES
 from steps.ordinal import SHARED
+from steps.selection import PARAM as SELECT_K
 
 if TYPE_CHECKING:
     from steps.config import TrainConfig
@@ -167,12 +168,12 @@ def constrain(params: dict, overrides: Mapping[str, Any]) -> dict:
 
 
 def nothing_to_search(family: str, overrides: Mapping[str, Any], ordinal: bool,
-                      imbalance_search: bool) -> bool:
+                      imbalance_search: bool, select_choices=None) -> bool:
     """Whether every searched parameter is fixed: one trial then says all there is to say."""
     fixed = {n for n, s in overrides.items() if not _is_range(s)
              and not (isinstance(s, list) and len(s) > 1)}
     names = set(searched_params(family)) - (set() if ordinal else {ORDINAL})
-    return names <= fixed and not imbalance_search
+    return names <= fixed and not imbalance_search and len(select_choices or ()) < 2
 
 
 def starting_trials(family: str, prep_cfg, ordinal: bool = False,
@@ -191,7 +192,7 @@ def starting_trials(family: str, prep_cfg, ordinal: bool = False,
             params["imbalance"] = starting_imbalance(prep_cfg)
     if select_k is not None:  # a wide table (steps.selection)
         for params in trials:
-            params["select_k"] = select_k
+            params[SELECT_K] = select_k
     unique = []
     for params in (constrain(p, overrides or {}) for p in trials):
         if params not in unique:

@@ -28,8 +28,10 @@ def select_choices(roles: dict[str, list[str]], prep_cfg) -> list[int] | None:
     return sorted({k for k in cfg.search if k < columns}) or None
 
 
-def starting_k(choices: list[int]) -> int:
-    return choices[len(choices) // 2]
+def first_k(roles: dict[str, list[str]], prep_cfg) -> int | None:
+    """The starting trials' ``select_k`` (the middle choice) on a wide table, else None."""
+    choices = select_choices(roles, prep_cfg)
+    return choices[len(choices) // 2] if choices else None
 
 
 def make_selector(k: int, score: str, seed: int) -> SelectKBest:

@@ -159,8 +159,8 @@ class TuningSession:
                                       overrides, self.objective.first_k):
             self.study.enqueue_trial(params)
         self.all_fixed = nothing_to_search(family, overrides, bool(self.objective.class_order),
-                                           bool(prep_cfg.imbalance.search)) and \
-            len(self.objective.select_choices or ()) < 2
+                                           bool(prep_cfg.imbalance.search),
+                                           self.objective.select_choices)
         if self.all_fixed:
             self.notes.append("train.search fixes every parameter: one trial, no search")
         self._refit_model = None  # the refit of trial ``objective.refit_done``
