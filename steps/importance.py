@@ -36,23 +36,11 @@ def sample_rows(X: pd.DataFrame, y: pd.Series, cap: int, seed: int):
 
 
 def redundant_groups(X: pd.DataFrame | None) -> list[list[str]]:
-    """Connected groups of columns linked by ``steps.profile.redundant_pairs``."""
+    """Connected groups of columns linked by ``steps.profile.redundant_pairs``, each sorted."""
     if X is None:
         return []
-    from steps.profile import redundant_pairs
-    parent: dict[str, str] = {}
-
-    def root(col: str) -> str:
-        parent.setdefault(col, col)
-        while parent[col] != col:
-            col = parent[col]
-        return col
-    for r in redundant_pairs(X).itertuples():
-        parent[root(r.column)] = root(r.same_as)
-    groups: dict[str, list[str]] = {}
-    for col in list(parent):
-        groups.setdefault(root(col), []).append(col)
-    return sorted(sorted(g) for g in groups.values() if len(g) > 1)
+    from steps.profile import redundant_pairs, redundant_sets
+    return sorted(sorted(s) for s in redundant_sets(redundant_pairs(X)))
 
 
 def permutation_rows(predict_s: float, rows: int, features: int, repeats: int,

@@ -63,7 +63,10 @@ def missing_rate_figure(profile: pd.DataFrame, top: int = 30) -> Figure:
     return fig
 
 
-def redundant_pairs(frame: pd.DataFrame, threshold: float = 0.999,
+REDUNDANT_SPEARMAN = 0.999  # |rank correlation| from which two columns count as one measurement
+
+
+def redundant_pairs(frame: pd.DataFrame, threshold: float = REDUNDANT_SPEARMAN,
                     max_rows: int = 20_000) -> pd.DataFrame:
     """Pairs of numeric columns that carry the same information (|Spearman| >= ``threshold``:
     one is a monotone function of the other, like a charge and the minutes it bills).
@@ -103,12 +106,47 @@ def _complete_pairs(ranks, threshold: float, block: int = 512):
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(values)
 
 
-def redundancy_notes(pairs: pd.DataFrame) -> list[str]:
-    """Plain sentences for the run page, one per redundant pair."""
-    return [f"column {r.column!r} repeats {r.same_as!r} (Spearman {r.spearman:+.3f}): shuffled "
-            "alone, each hides the other's importance (the permutation importance also shuffles "
-            "them together); if they are one measurement, drop one with preprocess.drop_columns"
-            for r in pairs.itertuples()]
+def redundant_sets(pairs: pd.DataFrame) -> list[list[str]]:
+    """Connected sets of columns linked by ``redundant_pairs`` (a ~ b and b ~ c: {a, b, c}),
+    each in the order its columns first appear in ``pairs`` (the table's order), sets
+    ordered by their first column."""
+    parent: dict[str, str] = {}
+
+    def root(col: str) -> str:
+        parent.setdefault(col, col)
+        while parent[col] != col:
+            col = parent[col]
+        return col
+    for r in pairs.itertuples():
+        a, b = root(r.same_as), root(r.column)
+        if a != b:
+            parent[b] = a
+    sets: dict[str, list[str]] = {}
+    for col in list(parent):  # insertion order: first appearance
+        sets.setdefault(root(col), []).append(col)
+    return [s for s in sets.values() if len(s) > 1]
+
+
+_SHUFFLE_WHY = ("shuffled alone, each hides the other's importance (the permutation importance "
+                "also shuffles them together)")
+
+
+def redundancy_notes(pairs: pd.DataFrame, listed: int = 3) -> list[str]:
+    """Plain sentences for the run page: one per redundant pair when there are at most
+    ``listed``; beyond that one sentence, so 20 pairs do not bury the other notes, with a
+    drop list keeping the first column of each set."""
+    if len(pairs) <= listed:
+        return [f"column {r.column!r} repeats {r.same_as!r} (Spearman {r.spearman:+.3f}): "
+                f"{_SHUFFLE_WHY}; if they are one measurement, drop one with "
+                "preprocess.drop_columns" for r in pairs.itertuples()]
+    sets = redundant_sets(pairs)
+    shown = "; ".join(f"{r.column!r} repeats {r.same_as!r} ({r.spearman:+.3f})"
+                      for r in pairs.head(listed).itertuples())
+    drop = [col for s in sets for col in s[1:]]
+    return [f"{len(pairs)} column pairs repeat each other (|Spearman| >= {REDUNDANT_SPEARMAN}) "
+            f"in {len(sets)} sets, e.g. {shown}; all in table data/redundant_columns: "
+            f"{_SHUFFLE_WHY}; if each set is one measurement, keep its first column with --set "
+            f"'preprocess.drop_columns=[{', '.join(drop)}]'"]
 
 
 def conflicting_rows(X: pd.DataFrame, y: pd.Series) -> int:

@@ -161,3 +161,26 @@ def test_redundant_pairs_in_blocks_match_pairwise_correlation():
     i, j, _ = _complete_pairs(ranks.to_numpy(), 0.05, block=4)  # every weak pair too
     expected = np.argwhere(np.triu(np.abs(corr) >= 0.05, k=1))
     assert sorted(zip(i.tolist(), j.tolist())) == sorted(map(tuple, expected.tolist()))
+
+
+def test_many_redundant_pairs_make_one_note_with_a_drop_list_that_removes_them():
+    """A survey table with counts and shares of the same answers (Caravan's A* and P*
+    columns): one sentence, not one per pair, and its drop list leaves no pair behind."""
+    from steps.profile import redundancy_notes, redundant_pairs, redundant_sets
+    rng = np.random.default_rng(5)
+    base = {f"count_{k}": rng.integers(0, 9, 800).astype(float) for k in "abcde"}
+    frame = pd.DataFrame(base)
+    for k in "abcde":
+        frame[f"share_{k}"] = frame[f"count_{k}"] / 9
+    frame["share_a_pct"] = frame["share_a"] * 100  # a chain: three columns, one measurement
+    frame["other"] = rng.normal(size=800)
+    pairs = redundant_pairs(frame)
+    assert len(pairs) == 7
+    sets = redundant_sets(pairs)
+    assert sets[0] == ["count_a", "share_a", "share_a_pct"] and len(sets) == 5
+    [note] = redundancy_notes(pairs)
+    assert note.startswith("7 column pairs repeat each other") and "in 5 sets" in note
+    drop = note.split("drop_columns=[")[1].split("]")[0].split(", ")
+    assert sorted(drop) == ["share_a", "share_a_pct", "share_b", "share_c", "share_d", "share_e"]
+    assert redundant_pairs(frame.drop(columns=drop)).empty
+    assert len(redundancy_notes(pairs.head(3))) == 3  # a few pairs: one sentence each
