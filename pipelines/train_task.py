@@ -87,7 +87,8 @@ def _record(task, result, recipe: dict, y: pd.Series, prepared_id: str, project:
     tracking.report_figures(task, "tuning" + suffix.replace("_", "/"), result.figures)
     tracking.report_table(task, "tuning/trials" + suffix.replace("_", "/"), result.trials)
     task.upload_artifact("trials" + suffix, artifact_object=result.trials, wait_on_upload=True)
-    # Row-capped families (SVM, k-NN on large data) predict out-of-fold on a subsample only.
+    # Row-capped families (SVM, k-NN on large data, the cost guard) predict out of fold on a
+    # subsample only; caps nest, so validation blends them on the rows all families share.
     rows = result.row_index if result.row_index is not None else np.arange(len(y))
     save_oof(task, "oof_proba" + suffix, result.oof_proba, result.classes, y.iloc[rows], rows)
     for note in result.notes:

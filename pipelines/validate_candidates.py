@@ -1,5 +1,5 @@
 """The candidates the validation step ranks: each family's trained model with its
-out-of-fold predictions, and the greedy blend of those that predicted the same rows."""
+out-of-fold predictions, and the greedy blend of them on the rows they all predicted."""
 from __future__ import annotations
 
 import json
@@ -13,6 +13,9 @@ from pipelines.train_task import load_oof
 from steps.config import EvaluateConfig
 
 log = logging.getLogger(__name__)
+# blend weights, and the ranking of families tuned on different rows, need this many
+# training rows that every family predicted out of fold
+MIN_SHARED_ROWS = 1000
 
 
 def cv_forward(meta: dict) -> bool:
@@ -38,21 +41,62 @@ def load_family(model_id: str, data: dict, cfg: EvaluateConfig) -> dict:
     return {"model_id": model_id, "estimator": estimator, "meta": meta, "oof": oof, "cv": cv}
 
 
-def blendable(families: dict) -> dict:
-    """The families whose out-of-fold rows are the most any family has, and the same rows."""
-    rows = max((np.asarray(d["oof"]["rows"]) for d in families.values()), key=len,
-               default=np.array([]))
-    return {f: d for f, d in families.items() if np.array_equal(d["oof"]["rows"], rows)}
+def on_rows(oof: dict, rows) -> dict:
+    """``oof`` restricted to ``rows`` (positions in the training split, a subset of its own),
+    in ``rows``' order."""
+    at = {int(r): i for i, r in enumerate(np.asarray(oof["rows"]))}
+    take = np.array([at[int(r)] for r in rows], dtype=int)
+    return dict(oof, rows=np.asarray(rows), y=oof["y"].iloc[take].reset_index(drop=True),
+                proba=np.asarray(oof["proba"])[take])
+
+
+def blendable(families: dict, min_rows: int = MIN_SHARED_ROWS) -> tuple[dict, np.ndarray]:
+    """(families, rows): the families that predicted the most training rows out of fold,
+    joined by the others, most rows first, while the rows all of them predicted stay at least
+    ``min_rows`` (row caps nest, ``steps.subsample``, so a capped family's rows are among
+    the others'); each family's out-of-fold predictions restricted to those shared rows."""
+    by_rows = sorted(families.items(), key=lambda kv: -len(kv[1]["oof"]["rows"]))
+    if not by_rows:
+        return {}, np.array([], dtype=int)
+    shared, chosen = np.asarray(by_rows[0][1]["oof"]["rows"]), []
+    for name, family in by_rows:
+        rows = np.intersect1d(shared, family["oof"]["rows"])
+        if len(rows) == len(shared) or len(rows) >= min_rows:
+            shared = rows
+            chosen.append(name)
+    return {n: _restricted(families[n], shared) for n in chosen}, shared
+
+
+def _restricted(family: dict, rows: np.ndarray) -> dict:
+    if np.array_equal(family["oof"]["rows"], rows):
+        return family
+    return dict(family, oof=on_rows(family["oof"], rows))
+
+
+def shared_rows(candidates: dict, min_rows: int = MIN_SHARED_ROWS) -> np.ndarray | None:
+    """The training rows every candidate predicted out of fold, when the candidates' rows
+    differ (row caps) and at least ``min_rows`` are shared: ranking them all on the same rows
+    compares like with like. None otherwise."""
+    rows = [np.asarray(c["oof"]["rows"]) for c in candidates.values()]
+    if len(rows) < 2 or all(np.array_equal(r, rows[0]) for r in rows):
+        return None
+    shared = rows[0]
+    for r in rows[1:]:
+        shared = np.intersect1d(shared, r)
+    return shared if len(shared) >= min_rows else None
 
 
 def ensemble_candidate(families: dict, data: dict, cfg: EvaluateConfig):
-    """The greedy blend of the families that predicted the most training rows out of fold,
-    the same rows (row-capped families are left out), or None when it does not beat its
-    best member. Every row, or all but the first period's under forward-chaining CV."""
+    """The greedy blend of the families whose out-of-fold rows share enough rows
+    (``blendable``), weighted on those rows, or None when it does not beat its best member.
+    Every row, or all but the first period's under forward-chaining CV."""
     from steps.ensemble import ENSEMBLE, EnsembleClassifier, oof_score, select_final
-    full = blendable(families)
+    full, rows = blendable(families)
     if not cfg.ensemble or len(full) < 2:
         return None
+    if any(len(d["oof"]["rows"]) > len(rows) for d in families.values()):
+        log.info("blend of %s weighted on the %d training rows they all predicted out of fold "
+                 "(row caps)", ", ".join(full), len(rows))
     member = next(iter(full.values()))
     first, first_meta = member["oof"], member["meta"]
     objective = None

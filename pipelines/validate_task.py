@@ -9,7 +9,8 @@ import pandas as pd
 
 from pipelines import tracking
 from pipelines.candidate import register_candidate
-from pipelines.validate_candidates import cv_forward, ensemble_candidate, load_family
+from pipelines.validate_candidates import (cv_forward, ensemble_candidate, load_family, on_rows,
+                                          shared_rows)
 from pipelines.validate_outputs import (learning_curve_of, prediction_sets_of, report_outputs,
                                         scores_over_time, upload_test_predictions)
 from pipelines.datastore import fetch_frame, fetch_json
@@ -93,25 +94,40 @@ def _row(name: str, candidate: dict, result, threshold, test_rows: int) -> dict:
 
 
 def _cv_row(name: str, candidate: dict) -> dict:
-    cost = {"cv_expected_cost": candidate["cv_cost"]} if "cv_cost" in candidate else {}
-    return {"family": name, "cv_score": candidate["cv"], **cost}
+    ranked = {k: candidate[k] for k in ("cv_shared", "cv_expected_cost") if k in candidate}
+    return {"family": name, "cv_score": candidate["cv"], **ranked}
 
 
-def _selection(candidates: dict, data: dict, cfg: EvaluateConfig) -> tuple[str, bool]:
-    """(out-of-fold column the winner is ranked by, whether lower is better). Under
-    misclassification costs with cost decisions, the model served decides by cost, so the
-    candidates compete on the out-of-fold cost of those decisions (after calibration)."""
+def _selection(candidates: dict, data: dict, cfg: EvaluateConfig) -> tuple[str, bool, int | None]:
+    """(out-of-fold column the winner is ranked by, whether lower is better, the number of
+    shared rows it is scored on or None: each candidate's own). Candidates tuned on different
+    rows (row caps) are ranked on the rows they all predicted. Under misclassification costs
+    with cost decisions, the model served decides by cost, so the candidates compete on the
+    out-of-fold cost of those decisions (after calibration)."""
+    from steps.ensemble import oof_score
+    shared = shared_rows(candidates)
+
+    def ranked_oof(candidate: dict, proba) -> dict:
+        oof = dict(candidate["oof"], proba=proba)
+        return oof if shared is None else on_rows(oof, shared)
+    n_shared = None if shared is None else len(shared)
     if not cfg.deciding_costs:
-        return "cv_score", False
+        if shared is None:
+            return "cv_score", False, None
+        for candidate in candidates.values():
+            oof = ranked_oof(candidate, candidate["oof"]["proba"])
+            candidate["cv_shared"] = oof_score(cfg.metric, oof["y"], oof["proba"], oof["classes"],
+                                               cfg.beta, data["positive"])
+        return "cv_shared", False, n_shared
     from steps.error_costs import least_cost_expected_cost
     for candidate in candidates.values():
-        oof = candidate["oof"]
-        proba = oof["proba"]
+        proba = candidate["oof"]["proba"]
         if cfg.calibration != "none":
             proba = _calibrated(candidate, data["positive"], cfg)[1]
-        candidate["cv_cost"] = least_cost_expected_cost(proba, oof["y"], oof["classes"],
+        oof = ranked_oof(candidate, proba)
+        candidate["cv_expected_cost"] = least_cost_expected_cost(oof["proba"], oof["y"], oof["classes"],
                                                        cfg.deciding_costs)
-    return "cv_expected_cost", True
+    return "cv_expected_cost", True, n_shared
 
 
 def _predictions(result, test_rows: int, n: int):
@@ -137,9 +153,12 @@ def _score_runner_up(name: str, candidate: dict, data: dict, cfg: EvaluateConfig
     return _row(name, candidate, result, threshold, min(rows, n)), _predictions(result, rows, n)
 
 
-def _selected_by(by_cost: bool, threshold, metric: str, forward: bool = False) -> str:
+def _selected_by(by_cost: bool, threshold, metric: str, forward: bool = False,
+                 shared: int | None = None) -> str:
     chained = (" (forward-chaining CV: each fold learnt only from earlier periods; the earliest "
                "period is not scored)") if forward else ""
+    if shared:  # row caps: the families predicted different rows out of fold
+        chained += f" on the {shared} training rows every candidate predicted"
     if by_cost:
         return f"out-of-fold expected cost{chained}"
     if threshold is not None:  # measured: ranking at each one's tuned threshold did no better
@@ -191,7 +210,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     if blend is not None:
         candidates[ENSEMBLE] = blend
     # the winner is picked out of fold, before any test row is scored
-    rank_by, by_cost = _selection(candidates, data, cfg)
+    rank_by, by_cost, shared = _selection(candidates, data, cfg)
     winner = select_winner(leaderboard([_cv_row(f, c) for f, c in candidates.items()],
                                        "cv_score", rank_by=rank_by, lower_is_better=by_cost))
     meta = candidates[winner]["meta"]
@@ -228,7 +247,8 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     report_outputs(task, board, winner, result, baseline, gates, cfg, curve)
     report = {"winner": winner, "metric": cfg.metric, "score": row[cfg.metric],
               "target": recipe["target"],
-              "selected_by": _selected_by(by_cost, threshold, cfg.metric, cv_forward(meta)),
+              "selected_by": _selected_by(by_cost, threshold, cfg.metric, cv_forward(meta),
+                                          shared),
               "cv_score": row["cv_score"], "members": meta.get("members"),
               "ci": list(result.ci), "metrics": result.metrics, "baseline": baseline,
               "per_class": result.per_class.rename_axis("class").reset_index().to_dict(orient="records"),

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from steps.config import PreprocessConfig, TrainConfig
 from steps.cost import plan_rows, starting_config
@@ -22,6 +21,7 @@ from steps.models import FAMILIES
 from steps.objective import Objective, score
 from steps.recipe import infer_roles
 from steps.search_space import nothing_to_search, starting_trials
+from steps.subsample import nested_sample
 from steps.time_folds import is_row_times
 from steps.study import _Budget, _folds, _make_study, _report, trials_table
 
@@ -59,10 +59,12 @@ class TuneResult:
 
 
 def cap_rows(X: pd.DataFrame, y: pd.Series, cap: int | None, seed: int, quiet: bool = False):
-    """Stratified subsample down to ``cap`` rows; returns (X, y, note or None)."""
+    """Stratified subsample down to ``cap`` rows, nested across caps of the same rows
+    (``steps.subsample``); returns (X, y, note or None)."""
     if cap is None or len(X) <= cap:
         return X, y, None
-    X_s, _, y_s, _ = train_test_split(X, y, train_size=cap, stratify=y, random_state=seed)
+    keep = nested_sample(pd.Series(np.asarray(y), index=X.index), cap, seed)
+    X_s, y_s = X.iloc[keep], y.iloc[keep]
     note = f"row cap: tuned and fit on a stratified {cap} of {len(X)} rows"
     if not quiet:
         log.warning(note)

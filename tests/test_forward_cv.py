@@ -95,16 +95,20 @@ def test_an_ordinal_fit_on_a_past_without_the_top_class_predicts_the_others():
     assert model.predict_proba(X).shape == (300, 3) and len(model.estimators_) == 2
 
 
-def test_the_blend_takes_the_families_that_scored_the_same_most_rows():
+def test_the_blend_leaves_out_families_that_share_too_few_rows():
     later = np.arange(50, 300)
 
     def fam(rows):
-        return {"oof": {"rows": np.asarray(rows)}}
+        return {"oof": {"rows": np.asarray(rows), "y": pd.Series(np.asarray(rows) % 2),
+                        "proba": np.zeros((len(rows), 2))}}
 
     families = {"a": fam(later), "b": fam(later), "capped": fam(later[::2]),
                 "shifted": fam(np.arange(0, 250))}
-    assert sorted(blendable(families)) == ["a", "b"]
-    assert blendable({}) == {}
+    chosen, rows = blendable(families, min_rows=201)
+    assert sorted(chosen) == ["a", "b"] and np.array_equal(rows, later)
+    assert blendable({})[0] == {}
+    chosen, rows = blendable(families, min_rows=200)  # 200 rows from 50 to 249: enough now
+    assert sorted(chosen) == ["a", "b", "shifted"] and np.array_equal(rows, np.arange(50, 250))
 
 
 def test_the_learning_curve_of_a_forward_run_chains_forward_too():
