@@ -195,7 +195,8 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
               "train_rows": int(len(train)), "test_rows": int(len(test)),
               "parent_dataset_id": summary.get("parent"), "data_changes": _change_lines(summary),
               "split_id": split["split_id"], "dataset_id": dataset_id, "dataset_hash": dataset_hash,
-              "leakage_findings": leakage, "data_notes": notes}
+              "leakage_findings": leakage, "data_notes": notes,
+              "leakage_suspects": _suspects(signal)}
     files = {TRAIN_FILE: train, TEST_FILE: test, SPLIT: split, RECIPE: recipe}
     prepared_id = create_version(project, name, files, parent_id=dataset_id,
                                  tags=[f"recipe:{recipe_key}", split_tag],
@@ -209,6 +210,15 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     if len(pairs):
         tracking.report_table(tracking.current_task(), "data/redundant_columns", pairs)
     return prepared_id
+
+
+def _suspects(signal: pd.DataFrame | None) -> list[dict] | None:
+    """The columns the leakage check flagged, for the validation step's leakage gate (None:
+    the check is off)."""
+    if signal is None:
+        return None
+    return [{"column": str(r.column), "auc": float(r.auc)} for r in signal.itertuples()
+            if r.suspect]
 
 
 def _leakage_checks(X_train: pd.DataFrame, X_test: pd.DataFrame, y_train: pd.Series, groups,

@@ -86,6 +86,20 @@ def shared_rows(candidates: dict, min_rows: int = MIN_SHARED_ROWS) -> np.ndarray
     return shared if len(shared) >= min_rows else None
 
 
+def selection_objective(cfg: EvaluateConfig, positive: str | None):
+    """What model selection maximises out of fold, as the served model will be judged: the
+    least expected cost of cost decisions; for binary targets served with a tuned threshold,
+    the metric at thresholds cross-fitted on the out-of-fold rows; else None (the metric of
+    argmax decisions)."""
+    if cfg.deciding_costs:
+        from steps.error_costs import cost_objective
+        return cost_objective(cfg.deciding_costs)
+    if positive is not None and cfg.threshold_tuning:
+        from steps.served_rule import served_objective
+        return served_objective(cfg.metric, positive, cfg.beta, cfg.threshold_beta)
+    return None
+
+
 def ensemble_candidate(families: dict, data: dict, cfg: EvaluateConfig):
     """The greedy blend of the families whose out-of-fold rows share enough rows
     (``blendable``), weighted on those rows, or None when it does not beat its best member.
@@ -99,10 +113,7 @@ def ensemble_candidate(families: dict, data: dict, cfg: EvaluateConfig):
                  "(row caps)", ", ".join(full), len(rows))
     member = next(iter(full.values()))
     first, first_meta = member["oof"], member["meta"]
-    objective = None
-    if cfg.deciding_costs:  # blend for what the served model will be judged on
-        from steps.error_costs import cost_objective
-        objective = cost_objective(cfg.deciding_costs)
+    objective = selection_objective(cfg, data["positive"])
     choice = select_final({f: d["oof"]["proba"] for f, d in full.items()}, first["y"],
                           first["classes"], cfg.metric, beta=cfg.beta,
                           positive_label=data["positive"], rounds=cfg.ensemble_rounds,

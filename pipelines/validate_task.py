@@ -10,11 +10,12 @@ import pandas as pd
 from pipelines import tracking
 from pipelines.candidate import register_candidate
 from pipelines.validate_candidates import (cv_forward, ensemble_candidate, load_family, on_rows,
-                                          shared_rows)
+                                          selection_objective, shared_rows)
 from pipelines.validate_outputs import (learning_curve_of, prediction_sets_of, report_outputs,
                                         scores_over_time, upload_test_predictions)
 from pipelines.datastore import fetch_frame, fetch_json
 from steps.config import EvaluateConfig
+from steps.ensemble import oof_score
 from steps.scoring import ScoringSpec
 
 log = logging.getLogger(__name__)
@@ -94,40 +95,47 @@ def _row(name: str, candidate: dict, result, threshold, test_rows: int) -> dict:
 
 
 def _cv_row(name: str, candidate: dict) -> dict:
-    ranked = {k: candidate[k] for k in ("cv_shared", "cv_expected_cost") if k in candidate}
+    ranked = {k: candidate[k] for k in ("cv_selection", "cv_expected_cost") if k in candidate}
     return {"family": name, "cv_score": candidate["cv"], **ranked}
 
 
 def _selection(candidates: dict, data: dict, cfg: EvaluateConfig) -> tuple[str, bool, int | None]:
     """(out-of-fold column the winner is ranked by, whether lower is better, the number of
     shared rows it is scored on or None: each candidate's own). Candidates tuned on different
-    rows (row caps) are ranked on the rows they all predicted. Under misclassification costs
-    with cost decisions, the model served decides by cost, so the candidates compete on the
-    out-of-fold cost of those decisions (after calibration)."""
-    from steps.ensemble import oof_score
+    rows (row caps) are ranked on the rows they all predicted; binary candidates served with a
+    tuned threshold, at thresholds cross-fitted on those rows (``steps.served_rule``). Under
+    misclassification costs with cost decisions, the model served decides by cost, so the
+    candidates compete on the out-of-fold cost of those decisions (after calibration)."""
     shared = shared_rows(candidates)
 
     def ranked_oof(candidate: dict, proba) -> dict:
         oof = dict(candidate["oof"], proba=proba)
         return oof if shared is None else on_rows(oof, shared)
     n_shared = None if shared is None else len(shared)
-    if not cfg.deciding_costs:
-        if shared is None:
-            return "cv_score", False, None
-        for candidate in candidates.values():
-            oof = ranked_oof(candidate, candidate["oof"]["proba"])
-            candidate["cv_shared"] = oof_score(cfg.metric, oof["y"], oof["proba"], oof["classes"],
-                                               cfg.beta, data["positive"])
-        return "cv_shared", False, n_shared
+    if cfg.deciding_costs:
+        return _cost_selection(candidates, data, cfg, ranked_oof), True, n_shared
+    objective = selection_objective(cfg, data["positive"])
+    if objective is None and shared is None:
+        return "cv_score", False, None
+    for candidate in candidates.values():
+        oof = ranked_oof(candidate, candidate["oof"]["proba"])
+        candidate["cv_selection"] = (objective.score(oof["y"], oof["proba"], oof["classes"])
+                                     if objective else oof_score(
+                                         cfg.metric, oof["y"], oof["proba"], oof["classes"],
+                                         cfg.beta, data["positive"]))
+    return "cv_selection", False, n_shared
+
+
+def _cost_selection(candidates: dict, data: dict, cfg: EvaluateConfig, ranked_oof) -> str:
     from steps.error_costs import least_cost_expected_cost
     for candidate in candidates.values():
         proba = candidate["oof"]["proba"]
         if cfg.calibration != "none":
             proba = _calibrated(candidate, data["positive"], cfg)[1]
         oof = ranked_oof(candidate, proba)
-        candidate["cv_expected_cost"] = least_cost_expected_cost(oof["proba"], oof["y"], oof["classes"],
-                                                       cfg.deciding_costs)
-    return "cv_expected_cost", True, n_shared
+        candidate["cv_expected_cost"] = least_cost_expected_cost(
+            oof["proba"], oof["y"], oof["classes"], cfg.deciding_costs)
+    return "cv_expected_cost"
 
 
 def _predictions(result, test_rows: int, n: int):
@@ -161,9 +169,9 @@ def _selected_by(by_cost: bool, threshold, metric: str, forward: bool = False,
         chained += f" on the {shared} training rows every candidate predicted"
     if by_cost:
         return f"out-of-fold expected cost{chained}"
-    if threshold is not None:  # measured: ranking at each one's tuned threshold did no better
-        return (f"out-of-fold {metric} of argmax decisions{chained}; served with the tuned "
-                "threshold")
+    if threshold is not None:  # steps.served_rule: judged by the rule it is served with
+        return (f"out-of-fold {metric} at decision thresholds tuned on the other folds{chained}, "
+                "as the tuned threshold is served")
     return f"out-of-fold {metric}{chained}"
 
 
@@ -243,7 +251,8 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     row = rows[0]
     baseline = baseline_metrics(data["y_train"], data["y_test"], recipe["classes"], cfg.beta,
                                 positive_label=data["positive"], costs=cfg.costs)
-    gates = check_gates(result.metrics, baseline, cfg.gates, cfg.metric)
+    gates = check_gates(result.metrics, baseline, cfg.gates, cfg.metric,
+                        recipe.get("leakage_suspects"))
     report_outputs(task, board, winner, result, baseline, gates, cfg, curve)
     report = {"winner": winner, "metric": cfg.metric, "score": row[cfg.metric],
               "target": recipe["target"],

@@ -144,6 +144,9 @@ class TrainConfig(Section):
 class GateConfig(Section):
     min_primary: float = Field(0.0, ge=0, le=1)
     min_margin_over_baseline: float = Field(0.05, ge=0, le=1)
+    # a column the leakage check suspects (preprocess.leakage_auc): warn (flagged in the log,
+    # summary and run page) or block (the gates fail, so nothing is published)
+    suspected_leakage: Literal["warn", "block"] = "warn"
 
 
 class PredictionSetsConfig(Section):

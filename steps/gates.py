@@ -43,9 +43,42 @@ def _baseline_gate(metric: str, value: float, baseline, margin: float) -> tuple[
                    f"{baseline:.3f} by the required margin {margin:.3f} (difference {gain:+.3f})")
 
 
+def _leakage_gate(suspects: list[dict] | None, mode: str) -> tuple[bool, str] | None:
+    """``suspects``: the columns the leakage check flagged (``column``, ``auc``); None: no
+    check was made. None when there is nothing to say: no suspect, and suspects only warned
+    about."""
+    if suspects is None:
+        return None if mode == "warn" else (False, (
+            "evaluate.gates.suspected_leakage=block, but this dataset version was prepared "
+            "without the leakage check (preprocess.leakage_auc: null, or a version prepared "
+            "before the gate existed: rerun with tabpipe run --force)"))
+    if not suspects:
+        return (True, "no column is suspected of target leakage") if mode == "block" else None
+    named = ", ".join(f"{s['column']!r} (ROC-AUC {s['auc']:.3f} alone)" for s in suspects)
+    if mode == "block":
+        return False, (f"suspected target leakage: {named}; with evaluate.gates."
+                       "suspected_leakage=block nothing is published: drop the column "
+                       "(preprocess.drop_columns), or set suspected_leakage=warn if it is "
+                       "known when predicting")
+    return True, (f"suspected target leakage: {named}, allowed by evaluate.gates."
+                  "suspected_leakage=warn: check it is known when predicting")
+
+
 def check_gates(metrics: Mapping[str, float], baseline: Mapping[str, float], gates: GateConfig,
-                metric: str) -> GateResult:
-    """Minimum primary metric, and a margin over the most-frequent baseline's value."""
+                metric: str, leakage_suspects: list[dict] | None = ()) -> GateResult:
+    """Minimum primary metric, a margin over the most-frequent baseline's value, and what to
+    do about columns suspected of target leakage (``gates.suspected_leakage``)."""
+    leakage = _leakage_gate(leakage_suspects, gates.suspected_leakage)
+    result = _metric_gates(metrics, baseline, gates, metric)
+    if leakage is None:
+        return result
+    ok, reason = leakage
+    failed = result.failed + ([] if ok else [reason])
+    return GateResult(passed=not failed, reasons=result.reasons + [reason], failed=failed)
+
+
+def _metric_gates(metrics: Mapping[str, float], baseline: Mapping[str, float], gates: GateConfig,
+                  metric: str) -> GateResult:
     value = metrics.get(metric)
     if _is_nan(value):
         reasons = [f"{metric} is NaN (undefined on this test set, e.g. a class is missing), "

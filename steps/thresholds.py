@@ -68,6 +68,24 @@ def _curve(target: np.ndarray, score: np.ndarray, beta: float) -> pd.DataFrame:
                          "positive_rate": (tp + fp) / len(t)})
 
 
+def _best(target: np.ndarray, score: np.ndarray, beta: float) -> tuple[pd.DataFrame, int]:
+    """(curve, index of the best cut): the highest F-beta, ties to the threshold nearest 0.5."""
+    curve = _curve(target, score, beta)
+    f = curve["f_beta"].to_numpy()
+    ties = np.flatnonzero(np.isclose(f, f.max(), rtol=0, atol=1e-12))
+    return curve, int(ties[np.argmin(np.abs(curve["threshold"].to_numpy()[ties] - 0.5))])
+
+
+def best_threshold(target: np.ndarray, score: np.ndarray, beta: float = 1.0) -> float:
+    """``tune_threshold``'s threshold without its curve, result object or log line (for
+    callers that tune many, e.g. ``steps.served_rule``); 0.5 when a class is absent."""
+    target = np.asarray(target, dtype=bool)
+    if target.all() or not target.any():
+        return 0.5
+    curve, best = _best(target, np.asarray(score, dtype=float), beta)
+    return float(curve["threshold"].iloc[best])
+
+
 def _thin(curve: pd.DataFrame, best: int) -> pd.DataFrame:
     if len(curve) <= MAX_CURVE_POINTS:
         return curve.reset_index(drop=True)
@@ -88,10 +106,8 @@ def tune_threshold(y_true, proba_pos, beta: float = 1.0, *, positive_label=None)
         raise ValueError(f"{len(score)} probabilities for {len(target)} labels")
     if target.all() or not target.any():
         raise ValueError("threshold tuning needs both classes in the out-of-fold labels")
-    curve = _curve(target, score, beta)
+    curve, best = _best(target, score, beta)
     f = curve["f_beta"].to_numpy()
-    ties = np.flatnonzero(np.isclose(f, f.max(), rtol=0, atol=1e-12))
-    best = int(ties[np.argmin(np.abs(curve["threshold"].to_numpy()[ties] - 0.5))])
     at_half = score >= 0.5
     default = float(_f_beta((at_half & target).sum(), (at_half & ~target).sum(),
                             (~at_half & target).sum(), beta))

@@ -140,6 +140,7 @@ def test_the_report_says_when_the_winner_was_chosen_on_forward_folds():
     assert cv_forward({"cv_forward": True}) and cv_forward({"cv_forward": "True"})
     assert not cv_forward({"cv_forward": False}) and not cv_forward({})
     said = _selected_by(False, 0.3, "macro_f1", forward=True)
-    assert said.startswith("out-of-fold macro_f1 of argmax decisions (forward-chaining CV")
-    assert said.endswith("served with the tuned threshold")
+    assert said.startswith("out-of-fold macro_f1 at decision thresholds tuned on the other "
+                           "folds (forward-chaining CV")
+    assert said.endswith("as the tuned threshold is served")
     assert "forward" not in _selected_by(False, None, "macro_f1")

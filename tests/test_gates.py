@@ -78,3 +78,34 @@ def test_leaderboard_figure_is_labelled():
     ax = fig.axes[0]
     assert ax.get_title() and ax.get_xlabel() == "Test macro_f1"
     assert ax.get_legend() is not None
+
+
+LEAK = [{"column": "refund_amount", "auc": 0.991}]
+
+
+def test_a_suspected_leak_blocks_only_when_told_to():
+    metrics, baseline = {"macro_f1": 0.97}, {"macro_f1": 0.45}
+    warned = check_gates(metrics, baseline, GATES, "macro_f1", LEAK)
+    assert warned.passed and len(warned.reasons) == 3
+    assert "'refund_amount' (ROC-AUC 0.991 alone)" in warned.reasons[2]
+    assert "suspected_leakage=warn" in warned.reasons[2]
+    block = GATES.model_copy(update={"suspected_leakage": "block"})
+    blocked = check_gates(metrics, baseline, block, "macro_f1", LEAK)
+    assert not blocked.passed and blocked.failed == [blocked.reasons[2]]
+    assert "nothing is published" in blocked.failed[0] and "drop_columns" in blocked.failed[0]
+    clean = check_gates(metrics, baseline, block, "macro_f1", [])
+    assert clean.passed and clean.reasons[2] == "no column is suspected of target leakage"
+    # without suspects and in warn mode, the gates read as before
+    assert check_gates(metrics, baseline, GATES, "macro_f1", []).reasons == warned.reasons[:2]
+    # no leakage check was made: block cannot be honoured, so it fails and says why
+    unchecked = check_gates(metrics, baseline, block, "macro_f1", None)
+    assert not unchecked.passed and "preprocess.leakage_auc: null" in unchecked.failed[0]
+    assert check_gates(metrics, baseline, GATES, "macro_f1", None).passed
+
+
+def test_the_leakage_gate_setting_is_checked():
+    from steps.config import ConfigError, parse_config
+    assert parse_config({"evaluate": {"gates": {"suspected_leakage": "block"}}}
+                        ).evaluate.gates.suspected_leakage == "block"
+    with pytest.raises(ConfigError, match=r"evaluate\.gates\.suspected_leakage"):
+        parse_config({"evaluate": {"gates": {"suspected_leakage": "stop"}}})

@@ -281,7 +281,8 @@ def test_grouped_table_keeps_groups_apart_end_to_end(tmp_path):
                   "cv_folds": 3, "custom_families": {"tree": {
                       "estimator": "sklearn.tree.DecisionTreeClassifier", "scale": False,
                       "search": {"max_depth": {"low": 2, "high": 6, "integer": True}}}}},
-        "evaluate": {**TINY_EVAL, "costs": {"yes": {"no": 5}}},
+        "evaluate": {**TINY_EVAL, "costs": {"yes": {"no": 5}},
+                     "gates": {"suspected_leakage": "block"}},
         "execution": {"data_dir": str(tmp_path / "server")}})
     result = run_pipeline(cfg)
     assert all(s["status"] == "completed" for s in result.steps.values()), result.steps
@@ -310,6 +311,10 @@ def test_grouped_table_keeps_groups_apart_end_to_end(tmp_path):
     # the planted leak is named, with what to do about it
     assert any("'exit_code'" in line and "drop_columns" in line
                for line in report["leakage_findings"]), report["leakage_findings"]
+    # ...and with evaluate.gates.suspected_leakage=block it keeps the model out of the registry
+    assert not report["gates_passed"]
+    assert any(r.startswith("suspected target leakage: 'exit_code'") for r in report["gate_reasons"])
+    assert result.decision["publish"] is False, result.decision
 
 
 def test_agent_executes_training_fan_out(tmp_path):
