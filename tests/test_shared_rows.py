@@ -13,7 +13,7 @@ from steps.tuning import cap_rows, family_rows
 
 def _labels(n=5634, seed=0):
     rng = np.random.default_rng(seed)
-    return pd.Series(rng.choice(["stay", "churn", "rare"], n, p=[0.7, 0.25, 0.05]))
+    return pd.Series(rng.choice(["stay", "churn", "rare"], n, p=[0.68, 0.25, 0.07]))
 
 
 def test_caps_nest_and_keep_the_class_shares():
@@ -77,6 +77,28 @@ def test_candidates_on_the_same_rows_are_ranked_as_before():
     assert shared_rows({"a": _family(every, 1), "b": _family(every, 2)}) is None
     rows = shared_rows({"a": _family(every, 1), "b": _family(nested_sample(y, 2000, 0), 2)})
     assert len(rows) == 2000
+
+
+def test_shared_rows_with_too_few_of_a_class_do_not_choose():
+    """3% positives: 2000 shared rows hold about 60 of them, too few to weight a blend or
+    rank the families on; the families on every row are blended, each ranked on its own."""
+    rng = np.random.default_rng(4)
+    y = pd.Series(np.where(rng.random(8000) < 0.03, "yes", "no"))
+    every = np.arange(len(y))
+
+    def fam(rows, seed):
+        return {"oof": {"rows": rows, "y": y.iloc[rows].reset_index(drop=True),
+                        "proba": np.random.default_rng(seed).dirichlet([1, 1], len(rows)),
+                        "classes": ["no", "yes"]}}
+    families = {"logreg": fam(every, 1), "svm": fam(every, 2),
+                "hist_gb": fam(nested_sample(y, 2000, 0), 3)}
+    chosen, rows = blendable(families)
+    assert sorted(chosen) == ["logreg", "svm"] and len(rows) == 8000
+    assert shared_rows(families) is None
+    # with 600 positives in the shared rows they do choose
+    y[:] = np.where(rng.random(8000) < 0.3, "yes", "no")
+    families = {"logreg": fam(every, 1), "hist_gb": fam(nested_sample(y, 2000, 0), 3)}
+    assert len(blendable(families)[0]) == 2 and len(shared_rows(families)) == 2000
 
 
 def test_on_rows_refuses_rows_the_family_did_not_predict():
