@@ -244,8 +244,9 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
                             n=cfg.bootstrap, beta=cfg.beta, positive_label=result.positive_label,
                             costs=cfg.deciding_costs)
     for r in rows:
-        log.info("scored %s: cv %s %.4f, test %.4f (%d rows)", r["family"], cfg.metric,
-                 r["cv_score"], r[cfg.metric], r["test_rows"])
+        ranked = f" (as ranked: {r['cv_selection']:.4f})" if "cv_selection" in r else ""
+        log.info("scored %s: cv %s %.4f%s, test %.4f (%d rows)", r["family"], cfg.metric,
+                 r["cv_score"], ranked, r[cfg.metric], r["test_rows"])
     board = leaderboard(rows, cfg.metric, rank_by=rank_by, lower_is_better=by_cost)
     upload_test_predictions(task, predictions, data)
     row = rows[0]

@@ -55,13 +55,14 @@ def _leakage_gate(suspects: list[dict] | None, mode: str) -> tuple[bool, str] | 
     if not suspects:
         return (True, "no column is suspected of target leakage") if mode == "block" else None
     named = ", ".join(f"{s['column']!r} (ROC-AUC {s['auc']:.3f} alone)" for s in suspects)
+    it, is_ = ("them", "they are") if len(suspects) > 1 else ("it", "it is")
     if mode == "block":
         return False, (f"suspected target leakage: {named}; with evaluate.gates."
-                       "suspected_leakage=block nothing is published: drop the column "
-                       "(preprocess.drop_columns), or set suspected_leakage=warn if it is "
+                       f"suspected_leakage=block nothing is published: drop {it} "
+                       f"(preprocess.drop_columns), or set suspected_leakage=warn if {is_} "
                        "known when predicting")
     return True, (f"suspected target leakage: {named}, allowed by evaluate.gates."
-                  "suspected_leakage=warn: check it is known when predicting")
+                  f"suspected_leakage=warn: check {is_} known when predicting")
 
 
 def check_gates(metrics: Mapping[str, float], baseline: Mapping[str, float], gates: GateConfig,

@@ -116,11 +116,17 @@ def add_winner_gains(rows: list[dict], predictions: dict, winner: str, y_test, m
 def family_scores(board: pd.DataFrame, metric: str) -> dict[str, dict]:
     """Per leaderboard row (each family, and the blend): its out-of-fold and test ``metric``,
     None where missing, in rank order; small enough to travel with the step's return so
-    runs can be compared family by family."""
+    runs can be compared family by family. Out of fold is the score the ranking used
+    (``cv_selection``: binary decisions at cross-fitted thresholds, or on shared rows) when
+    there is one, else ``cv_score``."""
     def number(value):
         value = pd.to_numeric(value, errors="coerce")
         return None if pd.isna(value) else float(value)
-    return {str(r["family"]): {"cv": number(r.get("cv_score")), "test": number(r.get(metric))}
+
+    def cv(row: dict):
+        ranked = number(row.get("cv_selection"))
+        return number(row.get("cv_score")) if ranked is None else ranked
+    return {str(r["family"]): {"cv": cv(r), "test": number(r.get(metric))}
             for r in board.to_dict(orient="records")}
 
 

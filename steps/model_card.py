@@ -88,18 +88,26 @@ def _data(report: dict) -> list[str]:
     return out
 
 
+def _family_scores(report: dict) -> dict:
+    """Each leaderboard row's out-of-fold score as ranked, and its test score."""
+    import pandas as pd
+    from steps.leaderboard import family_scores
+    rows = report.get("leaderboard") or []
+    return family_scores(pd.DataFrame(rows), report["metric"]) if rows else {}
+
+
 def _evaluation(report: dict) -> list[str]:
     metrics = report.get("metrics") or {}
     baseline = report.get("baseline") or {}
     rows = [{"metric": k, "model": v, "most-frequent baseline": baseline.get(k),
              "measures": metric_meaning(k, report.get("positive_label"), report.get("beta") or 1.0)}
             for k, v in sorted(metrics.items()) if isinstance(v, (int, float))]
-    board = [{"family": r.get("family"), "cv": r.get("cv_score"), "test": r.get(report["metric"])}
-             for r in report.get("leaderboard") or []]
+    board = [{"family": f, **scores} for f, scores in _family_scores(report).items()]
     return (["## Evaluation (frozen test split)", ""]
             + _table(rows, ["metric", "model", "most-frequent baseline", "measures"])
             + _table(report.get("per_class") or [], ["class", "precision", "recall", "f1", "support"])
-            + (["Every family tried (out-of-fold and test " + report["metric"] + "):", ""]
+            + (["Every family tried (out of fold, as ranked, and test " + report["metric"] + "):",
+                ""]
                + _table(board, ["family", "cv", "test"]) if board else [])
             + _bullets(report.get("gate_reasons") or []))
 

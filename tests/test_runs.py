@@ -106,6 +106,9 @@ def test_comparison_lists_every_family_of_either_run_with_its_deltas():
     scores_a = family_scores(board, "macro_f1")
     assert list(scores_a) == ["ensemble", "hist_gb", "svm"]  # rank order kept
     assert scores_a["hist_gb"] == {"cv": 0.81, "test": None}  # NaN travels as None
+    # binary runs rank by the served rule: that is the out-of-fold score shown
+    ranked = family_scores(board.assign(cv_selection=[0.84, 0.80, float("nan")]), "macro_f1")
+    assert ranked["ensemble"]["cv"] == 0.84 and ranked["svm"]["cv"] == 0.69
     scores_b = {"hist_gb": {"cv": 0.83, "test": 0.86}, "ensemble": {"cv": 0.825, "test": 0.84},
                 "knn": {"cv": 0.72, "test": 0.73}}
     compared = comparison(_row("r1", report={**REPORT, "family_scores": scores_a}),
