@@ -32,6 +32,8 @@ SECTIONS = {
                         "test macro-F1 against training rows: short of data, or of signal?"),
     "time_cv": ("benchmarks/time_cv.py",
                 "out-of-fold against out-of-time test scores: shuffled, blocked and forward CV"),
+    "time_gap": ("benchmarks/time_gap.py",
+                 "labels known late: the out-of-time test score with and without time_gap"),
     "prediction_sets": ("benchmarks/prediction_sets.py",
                         "coverage of conformal prediction sets, per class and over all rows"),
     "pipeline_overhead": ("benchmarks/pipeline_bench.py overhead",
