@@ -72,6 +72,9 @@ def report_outputs(task, board, winner, result, baseline, gates, cfg, curve=None
     for _, r in board.iterrows():
         tracking.report_scalars(task, "leaderboard/" + cfg.metric, {r["family"]: r[cfg.metric]})
         tracking.report_scalars(task, "leaderboard/cv_" + cfg.metric, {r["family"]: r["cv_score"]})
+        if pd.notna(r.get("cv_selection")):  # the out-of-fold score the ranking used
+            tracking.report_scalars(task, "leaderboard/cv_selection",
+                                    {r["family"]: r["cv_selection"]})
     tracking.report_scalars(task, "test", result.metrics)
     tracking.report_scalars(task, "baseline", baseline)
     tracking.report_single_values(task, {f"test_{cfg.metric}": result.metrics[cfg.metric],

@@ -70,6 +70,10 @@ def test_a_later_period_challenges_the_champion_on_rows_it_never_saw(tmp_path):
     series = scalars["over_time/macro_f1"]["macro_f1"]  # the web UI overlays runs on these
     assert series["x"] == [1, 2, 3, 4]
     assert series["y"] == pytest.approx([p["macro_f1"] for p in report["over_time"]["periods"]])
+    # a binary winner is ranked at thresholds cross-fitted out of fold, and the UI shows that score
+    assert "thresholds tuned on the other folds" in report["selected_by"]
+    ranked = report["family_scores"]["logreg"]["cv"]  # the score the ranking used
+    assert scalars["leaderboard/cv_selection"]["logreg"]["y"] == [pytest.approx(ranked)]
 
     table.to_csv(path, index=False)  # 400 later days arrive: a new dataset version
     second = run_pipeline(_cfg(path, tmp_path / "server"))
