@@ -118,17 +118,23 @@ def write(runs: pd.DataFrame, args) -> None:
     print("\n".join(lines))
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+def run_cli(doc: str, scenarios, table_runs, write_results, seeds, argv=None) -> int:
+    """The command line shared by the dated-table benchmarks: every scenario and seed through
+    ``table_runs(seed, scenario, rows, families, trials)``, then ``write_results(runs, args)``."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--seeds", nargs="+", type=int, default=list(seeds))
     ap.add_argument("--rows", type=int, default=3000)
     ap.add_argument("--families", nargs="+", default=["logreg", "hist_gb"])
     ap.add_argument("--trials", type=int, default=4)
     args = ap.parse_args(argv)
-    runs = [row for scenario in SCENARIOS for seed in args.seeds
-            for row in one_table(seed, scenario, args.rows, args.families, args.trials)]
-    write(pd.DataFrame(runs), args)
+    runs = [row for scenario in scenarios for seed in args.seeds
+            for row in table_runs(seed, scenario, args.rows, args.families, args.trials)]
+    write_results(pd.DataFrame(runs), args)
     return 0
+
+
+def main(argv=None) -> int:
+    return run_cli(__doc__, SCENARIOS, one_table, write, [0, 1, 2, 3, 4], argv)
 
 
 if __name__ == "__main__":

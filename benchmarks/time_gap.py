@@ -30,7 +30,6 @@ model.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 import warnings
@@ -47,7 +46,7 @@ from steps.data import split_frame  # noqa: E402
 from steps.objective import score  # noqa: E402
 from steps.time_folds import fold_groups  # noqa: E402
 from steps.tuning import tune_family  # noqa: E402
-from time_cv import _markdown  # noqa: E402
+from time_cv import _markdown, run_cli  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results"
 SCENARIOS = ("calm", "shock")
@@ -144,16 +143,7 @@ def write(runs: pd.DataFrame, args) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    ap.add_argument("--rows", type=int, default=3000)
-    ap.add_argument("--families", nargs="+", default=["logreg", "hist_gb"])
-    ap.add_argument("--trials", type=int, default=4)
-    args = ap.parse_args(argv)
-    runs = [row for scenario in SCENARIOS for seed in args.seeds
-            for row in one_table(seed, scenario, args.rows, args.families, args.trials)]
-    write(pd.DataFrame(runs), args)
-    return 0
+    return run_cli(__doc__, SCENARIOS, one_table, write, [0, 1, 2], argv)
 
 
 if __name__ == "__main__":
