@@ -66,9 +66,9 @@ def _enough(labels: pd.Series, rows: np.ndarray, min_rows: int) -> bool:
     ``MIN_SHARED_CLASS_ROWS`` of each class (fewer when the class has fewer in all)."""
     if len(rows) < min_rows:
         return False
-    counts = labels.loc[rows].value_counts().reindex(labels.unique(), fill_value=0)
     needed = labels.value_counts().clip(upper=MIN_SHARED_CLASS_ROWS)
-    return bool((counts >= needed.reindex(counts.index)).all())
+    counts = labels.loc[rows].value_counts().reindex(needed.index, fill_value=0)
+    return bool((counts >= needed).all())
 
 
 def blendable(families: dict, min_rows: int = MIN_SHARED_ROWS) -> tuple[dict, np.ndarray]:

@@ -15,7 +15,7 @@ from pipelines.validate_outputs import (learning_curve_of, prediction_sets_of, r
                                         scores_over_time, upload_test_predictions)
 from pipelines.datastore import fetch_frame, fetch_json
 from steps.config import EvaluateConfig
-from steps.ensemble import oof_score
+from steps.ensemble import metric_objective
 from steps.scoring import ScoringSpec
 
 log = logging.getLogger(__name__)
@@ -117,12 +117,10 @@ def _selection(candidates: dict, data: dict, cfg: EvaluateConfig) -> tuple[str, 
     objective = selection_objective(cfg, data["positive"])
     if objective is None and shared is None:
         return "cv_score", False, None
+    objective = objective or metric_objective(cfg.metric, cfg.beta, data["positive"])
     for candidate in candidates.values():
         oof = ranked_oof(candidate, candidate["oof"]["proba"])
-        candidate["cv_selection"] = (objective.score(oof["y"], oof["proba"], oof["classes"])
-                                     if objective else oof_score(
-                                         cfg.metric, oof["y"], oof["proba"], oof["classes"],
-                                         cfg.beta, data["positive"]))
+        candidate["cv_selection"] = objective.score(oof["y"], oof["proba"], oof["classes"])
     return "cv_selection", False, n_shared
 
 
