@@ -65,7 +65,7 @@ def _usual_decisions(model, oof, y_used, classes, positive, proba):
     if positive is None:  # the uncalibrated argmax, on columns in the model's order
         in_model = proba[:, [classes.index(str(c)) for c in model.classes_]]
         return np.asarray(model.decide(in_model), dtype=object).astype(str)
-    cut, _ = q.pick_threshold(y_used, oof, classes, positive)
+    cut = q.pick_threshold(y_used, oof, classes, positive)
     other = classes[1 - classes.index(positive)]
     return np.where(proba[:, classes.index(positive)] >= cut, positive, other)
 

@@ -70,30 +70,13 @@ def test_scores(y_test, proba, pred, classes, positive) -> dict:
 
 
 # --- decision threshold ------------------------------------------------------------
-def f1_threshold(y, pos_proba, positive) -> float:
-    """Cut on the positive-class probability maximising the positive class's F1."""
-    truth = np.asarray(y) == positive
-    order = np.argsort(-pos_proba)
-    tp = np.cumsum(truth[order])
-    f1 = 2 * tp / (np.arange(1, len(order) + 1) + truth.sum())
-    best = int(np.argmax(f1))
-    nxt = pos_proba[order[best + 1]] if best + 1 < len(order) else 0.0
-    return float((pos_proba[order[best]] + nxt) / 2)  # midway: robust to ties
-
-
-def pick_threshold(y, oof, classes, positive) -> tuple[float, str]:
-    """The evaluation step's tuner when it exists (same rule; ties go to the cut nearest
-    0.5), else the local F1-optimal cut."""
-    pos_proba = oof[:, list(classes).index(positive)]
-    try:
-        from steps.evaluation import tune_threshold
-    except ImportError:
-        return f1_threshold(y, pos_proba, positive), "local"
-    try:
-        return tune_threshold(y, pos_proba, 1.0, positive_label=positive).threshold, "evaluation"
-    except TypeError as err:  # an API still in flux must not sink a long benchmark
-        log.warning("steps.evaluation.tune_threshold unusable (%s); using the local one", err)
-        return f1_threshold(y, pos_proba, positive), "local"
+def pick_threshold(y, oof, classes, positive) -> float:
+    """The validation step's threshold for the benchmark's metric (macro-F1): tuned on the
+    out-of-fold probabilities, ties to the cut nearest 0.5."""
+    from steps.thresholds import threshold_metric, tune_threshold
+    metric, beta = threshold_metric("macro_f1", 1.0, None, 1.0)
+    return tune_threshold(y, oof[:, list(classes).index(positive)], beta, metric=metric,
+                          positive_label=positive).threshold
 
 
 def tabpipe_scores(model, oof, classes, y_used, y_tr, X_te, y_te) -> dict:
@@ -108,10 +91,10 @@ def tabpipe_scores(model, oof, classes, y_used, y_tr, X_te, y_te) -> dict:
     pred = np.asarray(model.decide(in_model), dtype=object)  # multiclass: the model's argmax
     row = {"macro_f1_argmax": metric_value("macro_f1", y_te, pred, proba, classes)}
     if positive is not None:
-        cut, source = pick_threshold(np.asarray(y_used), oof, classes, positive)
+        cut = pick_threshold(np.asarray(y_used), oof, classes, positive)
         other = classes[1 - classes.index(positive)]
         pred = np.where(proba[:, classes.index(positive)] >= cut, positive, other)
-        row.update(threshold=cut, threshold_source=source)
+        row.update(threshold=cut)
     return {**test_scores(y_te, proba, pred, classes, positive), **row}
 
 

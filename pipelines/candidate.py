@@ -35,6 +35,7 @@ def candidate_metadata(report: dict, path) -> dict:
         "prepared_dataset_id": report["prepared_id"], "classes": report["classes"],
         "class_order": report.get("class_order"),
         "threshold": report["threshold"], "positive_label": report["positive_label"],
+        "threshold_for": report.get("threshold_for"),
         "calibration": (report.get("calibration") or {}).get("method", "none"),
         "costs": report.get("costs"), "cost_decisions": report.get("cost_decisions"),
         "train_rows": report["train_rows"], "gates_passed": report["gates_passed"],

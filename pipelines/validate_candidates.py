@@ -108,6 +108,18 @@ def shared_rows(candidates: dict, min_rows: int = MIN_SHARED_ROWS) -> np.ndarray
     return shared if _enough(_labels(candidates), shared, min_rows) else None
 
 
+def threshold_rule(cfg: EvaluateConfig) -> tuple[str, float]:
+    """(metric, beta) binary decision thresholds are tuned for (``evaluate.threshold_metric``)."""
+    from steps.thresholds import threshold_metric
+    return threshold_metric(cfg.metric, cfg.beta, cfg.threshold_metric, cfg.threshold_beta)
+
+
+def threshold_label(cfg: EvaluateConfig) -> str:
+    """What binary thresholds are tuned for, as the model card and metadata say it."""
+    from steps.thresholds import metric_label
+    return metric_label(*threshold_rule(cfg))
+
+
 def selection_objective(cfg: EvaluateConfig, positive: str | None):
     """What model selection maximises out of fold, as the served model will be judged: the
     least expected cost of cost decisions; for binary targets served with a tuned threshold,
@@ -118,7 +130,7 @@ def selection_objective(cfg: EvaluateConfig, positive: str | None):
         return cost_objective(cfg.deciding_costs)
     if positive is not None and cfg.threshold_tuning:
         from steps.served_rule import served_objective
-        return served_objective(cfg.metric, positive, cfg.beta, cfg.threshold_beta)
+        return served_objective(cfg.metric, positive, cfg.beta, threshold_rule(cfg))
     return None
 
 

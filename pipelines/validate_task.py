@@ -10,7 +10,8 @@ import pandas as pd
 from pipelines import tracking
 from pipelines.candidate import register_candidate
 from pipelines.validate_candidates import (cv_forward, ensemble_candidate, load_family, on_rows,
-                                          selection_objective, shared_rows)
+                                          selection_objective, shared_rows, threshold_label,
+                                          threshold_rule)
 from pipelines.validate_outputs import (learning_curve_of, prediction_sets_of, report_outputs,
                                         scores_over_time, upload_test_predictions)
 from pipelines.datastore import fetch_frame, fetch_json
@@ -25,8 +26,8 @@ log = logging.getLogger(__name__)
 # it); the full report is the task's validation_report artifact.
 RETURNED_KEYS = (
     "winner", "metric", "score", "cv_score", "members", "ci", "gates_passed", "gate_reasons",
-    "split_id", "dataset_id", "dataset_hash", "dataset_name", "threshold", "positive_label",
-    "calibration", "beta", "costs", "cost_decisions", "cost_ci", "selected_by",
+    "split_id", "dataset_id", "dataset_hash", "dataset_name", "threshold", "threshold_for",
+    "positive_label", "calibration", "beta", "costs", "cost_decisions", "cost_ci", "selected_by",
     "leakage_findings", "per_class_f1", "data_changes", "data_notes", "parent_dataset_id",
     "family_scores", "over_time", "period", "prediction_sets")
 
@@ -73,9 +74,9 @@ def _decision_rule(candidate: dict, positive: str | None, cfg: EvaluateConfig):
         return with_cost_decisions(estimator, cfg.deciding_costs), None, calibration
     if positive is None or not cfg.threshold_tuning:
         return estimator, None, calibration
-    pos = oof["classes"].index(positive)
+    pos, (metric, beta) = oof["classes"].index(positive), threshold_rule(cfg)
     tuned = tune_threshold((oof["y"] == positive).to_numpy(), oof["proba"][:, pos],
-                           beta=cfg.threshold_beta)
+                           beta=beta, metric=metric)
     return ThresholdedClassifier(estimator, positive, tuned.threshold), tuned.threshold, calibration
 
 
@@ -243,8 +244,9 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
                             costs=cfg.deciding_costs)
     for r in rows:
         ranked = f" (as ranked: {r['cv_selection']:.4f})" if "cv_selection" in r else ""
-        log.info("scored %s: cv %s %.4f%s, test %.4f (%d rows)", r["family"], cfg.metric,
-                 r["cv_score"], ranked, r[cfg.metric], r["test_rows"])
+        cut = "" if r["threshold"] is None else f" at threshold {r['threshold']:.3f}"
+        log.info("scored %s: cv %s %.4f%s, test %.4f%s (%d rows)", r["family"], cfg.metric,
+                 r["cv_score"], ranked, r[cfg.metric], cut, r["test_rows"])
     board = leaderboard(rows, cfg.metric, rank_by=rank_by, lower_is_better=by_cost)
     upload_test_predictions(task, predictions, data)
     row = rows[0]
@@ -262,6 +264,7 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
               "per_class": result.per_class.rename_axis("class").reset_index().to_dict(orient="records"),
               "gates_passed": gates.passed, "gate_reasons": gates.reasons,
               "threshold": row["threshold"], "positive_label": data["positive"],
+              "threshold_for": None if row["threshold"] is None else threshold_label(cfg),
               "calibration": calibration, "beta": cfg.beta,
               "costs": cfg.costs, "cost_decisions": bool(cfg.deciding_costs),
               "cost_ci": list(result.cost_ci) if result.cost_ci else None,

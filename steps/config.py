@@ -19,6 +19,7 @@ from steps.search_config import BUILTIN_FAMILIES, CustomFamily, SearchOverride, 
 from steps.yaml12 import YAMLError, load_yaml, yaml_problem
 
 Metric = Literal["macro_f1", "balanced_accuracy", "f_beta", "roc_auc", "pr_auc"]
+ThresholdMetric = Literal["f_beta", "macro_f1", "balanced_accuracy", "accuracy", "weighted_f1"]
 Imbalance = Literal[
     "none", "class_weight", "smote", "svm_smote", "borderline_smote",
     "adasyn", "random_over", "random_under", "smoteenn",
@@ -159,6 +160,8 @@ class EvaluateConfig(Section):
     beta: float = Field(1.0, gt=0)
     bootstrap: int = Field(1000, ge=0)
     threshold_tuning: bool = True  # binary only, on out-of-fold train predictions
+    # null: tuned for ``metric`` when it judges decisions, else F-beta (steps.thresholds)
+    threshold_metric: ThresholdMetric | None = None
     threshold_beta: float = Field(1.0, gt=0)
     # Probabilities mapped back to observed frequencies by a map fitted on out-of-fold training
     # predictions; decisions unchanged (steps.calibration). Binary: sigmoid or isotonic;

@@ -38,8 +38,13 @@ def _decision_rule(report: dict) -> str:
         return "least expected misclassification cost on calibrated probabilities"
     if report.get("threshold") is not None:
         return (f"predicts {report.get('positive_label')!s} when its calibrated probability is "
-                f">= {report['threshold']:.3f} (tuned on out-of-fold training predictions)")
+                f">= {report['threshold']:.3f} (tuned{_tuned_for(report)} on out-of-fold "
+                "training predictions)")
     return "the most probable class"
+
+
+def _tuned_for(report: dict) -> str:
+    return f" for {report['threshold_for']}" if report.get("threshold_for") else ""
 
 
 def _costs(report: dict) -> list[str]:

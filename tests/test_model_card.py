@@ -5,6 +5,7 @@ REPORT = {
     "winner": "hist_gb", "metric": "macro_f1", "score": 0.83, "cv_score": 0.81,
     "ci": [0.80, 0.86], "gates_passed": True, "gate_reasons": ["macro_f1 0.830 >= minimum 0.000"],
     "target": "churn", "classes": ["no", "yes"], "positive_label": "yes", "threshold": 0.31,
+    "threshold_for": "macro_f1",
     "selected_by": "out-of-fold macro_f1", "dataset_name": "mlc_churn", "dataset_id": "d1",
     "dataset_hash": "ab" * 32, "parent_dataset_id": "d0", "split_id": "cd" * 32,
     "train_rows": 4000, "data_changes": ["rows 4900 -> 5000: 4900 kept, 100 added"],
@@ -29,7 +30,8 @@ def test_card_says_what_the_model_is_how_good_and_where_it_is_weak():
     assert card.startswith("# Model card: mlc_churn hist_gb")
     assert "predict `churn` among no, yes" in card
     assert "0.8300 (95% bootstrap CI 0.8000 to 0.8600)" in card
-    assert "predicts yes when its calibrated probability is >= 0.310" in card
+    assert ("predicts yes when its calibrated probability is >= 0.310 (tuned for macro_f1 on "
+            "out-of-fold training predictions)") in card
     assert "| roc_auc | 0.9200 | 0.5000 | ROC-AUC of class yes |" in card
     assert "| yes | 0.8000 | 0.6000 |" in card
     assert "logreg\\|v2" in card  # a pipe inside a cell does not break the table

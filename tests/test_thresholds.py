@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, fbeta_score
 
-from steps.thresholds import (ThresholdedClassifier, predict_with_threshold, tune_threshold)
+from steps.thresholds import (THRESHOLD_METRICS, ThresholdedClassifier, best_threshold,
+                              predict_with_threshold, threshold_metric, tune_threshold)
 
 
 def _skewed(n=2000, seed=0):
@@ -48,10 +49,54 @@ def test_api_never_takes_test_data():
     """The tuner takes only labels and probabilities (the caller passes out-of-fold
     training predictions); evaluate_model has no way to tune on the test split."""
     assert list(inspect.signature(tune_threshold).parameters) == [
-        "y_true", "proba_pos", "beta", "positive_label"]
+        "y_true", "proba_pos", "beta", "positive_label", "metric"]
     from steps import evaluation
     params = inspect.signature(evaluation.evaluate_model).parameters
     assert "threshold" in params and "oof_proba" not in params
+
+
+SCORERS = {"macro_f1": lambda y, p: f1_score(y, p, average="macro"),
+           "weighted_f1": lambda y, p: f1_score(y, p, average="weighted"),
+           "balanced_accuracy": balanced_accuracy_score, "accuracy": accuracy_score,
+           "f_beta": lambda y, p: fbeta_score(y, p, beta=2.0, zero_division=0)}
+
+
+@pytest.mark.parametrize("metric", THRESHOLD_METRICS)
+def test_each_metric_is_maximised_over_every_cut(metric):
+    """The tuned threshold is the best cut for its metric by brute force with scikit-learn,
+    and the reported score and the 0.5 comparison are what the decisions score."""
+    y, proba = _skewed(600, seed=3)
+    proba = np.round(proba, 2)  # ties: several rows share a score
+    result = tune_threshold(y, proba, beta=2.0, metric=metric)
+    score = SCORERS[metric]
+    best = max(score(y, proba >= cut) for cut in np.unique(proba))
+    assert result.metric == metric
+    assert result.score == pytest.approx(best)
+    assert score(y, proba >= result.threshold) == pytest.approx(best)
+    assert result.default_score == pytest.approx(score(y, proba >= 0.5))
+    assert best_threshold(y, proba, 2.0, metric) == result.threshold
+
+
+def test_macro_f1_threshold_serves_macro_f1_where_a_hard_positive_class_pulls_f1_low():
+    """A positive class that is hard to find: its own F1 peaks by calling many rows positive,
+    which costs the negative class's F1; the macro-F1 cut is higher and scores more."""
+    rng = np.random.default_rng(5)
+    y = rng.random(4000) < 0.1
+    proba = np.clip(rng.beta(2, 8, 4000) + 0.08 * y, 0, 1)
+    by_f1 = tune_threshold(y, proba)
+    by_macro = tune_threshold(y, proba, metric="macro_f1")
+    assert by_macro.threshold > by_f1.threshold
+    macro = SCORERS["macro_f1"]
+    assert macro(y, proba >= by_macro.threshold) > macro(y, proba >= by_f1.threshold) + 0.02
+
+
+def test_the_threshold_metric_follows_the_primary_metric_when_it_judges_decisions():
+    assert threshold_metric("macro_f1", 1.0, None, 2.0) == ("macro_f1", 1.0)
+    assert threshold_metric("f_beta", 0.5, None, 2.0) == ("f_beta", 0.5)  # evaluate.beta
+    assert threshold_metric("roc_auc", 1.0, None, 2.0) == ("f_beta", 2.0)  # no decisions
+    assert threshold_metric("macro_f1", 1.0, "f_beta", 2.0) == ("f_beta", 2.0)  # as set
+    with pytest.raises(ValueError, match="macro_f1"):
+        tune_threshold(*_skewed(100), metric="roc_auc")
 
 
 def test_predict_with_threshold():

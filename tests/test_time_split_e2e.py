@@ -72,6 +72,7 @@ def test_a_later_period_challenges_the_champion_on_rows_it_never_saw(tmp_path):
     assert series["y"] == pytest.approx([p["macro_f1"] for p in report["over_time"]["periods"]])
     # a binary winner is ranked at thresholds cross-fitted out of fold, and the UI shows that score
     assert "thresholds tuned on the other folds" in report["selected_by"]
+    assert report["threshold_for"] == "macro_f1"  # the served threshold serves the metric
     ranked = report["family_scores"]["logreg"]["cv"]  # the score the ranking used
     assert scalars["leaderboard/cv_selection"]["logreg"]["y"] == [pytest.approx(ranked)]
 
