@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+import numpy as np
 import pandas as pd
 
 from pipelines import tracking
@@ -99,6 +100,21 @@ def report_outputs(task, board, winner, result, baseline, gates, cfg, curve=None
         tracking.report_figures(task, "cv", {"learning_curve": learning_curve_figure(curve, cfg.metric)})
     task.get_logger().report_text(
         f"winner: {winner}; gates {'PASSED' if gates.passed else 'FAILED'}: " + "; ".join(gates.reasons))
+
+
+def report_threshold_curve(task, oof: dict, positive: str, cfg) -> None:
+    """The winner's threshold against precision, recall and the metric it was tuned for, on
+    the calibrated out-of-fold training predictions it was tuned on: how sharp the optimum
+    is and what moving the cut would trade."""
+    from pipelines.validate_candidates import threshold_rule
+    from steps.figures import threshold_curve_figure
+    from steps.thresholds import tune_threshold
+    metric, beta = threshold_rule(cfg)
+    tuned = tune_threshold(np.asarray(oof["y"]) == positive,
+                           oof["proba"][:, list(oof["classes"]).index(positive)], beta,
+                           metric=metric)
+    tracking.report_figures(task, "cv", {"decision_threshold": threshold_curve_figure(
+        tuned.curve, tuned.threshold, beta, metric)})
 
 
 def upload_test_predictions(task, predictions: dict, data: dict) -> None:

@@ -13,7 +13,8 @@ from pipelines.validate_candidates import (cv_forward, ensemble_candidate, load_
                                           selection_objective, shared_rows, threshold_label,
                                           threshold_rule)
 from pipelines.validate_outputs import (learning_curve_of, prediction_sets_of, report_outputs,
-                                        scores_over_time, upload_test_predictions)
+                                        report_threshold_curve, scores_over_time,
+                                        upload_test_predictions)
 from pipelines.datastore import fetch_frame, fetch_json
 from steps.config import EvaluateConfig
 from steps.ensemble import metric_objective
@@ -255,6 +256,8 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
     gates = check_gates(result.metrics, baseline, cfg.gates, cfg.metric,
                         recipe.get("leakage_suspects"))
     report_outputs(task, board, winner, result, baseline, gates, cfg, curve)
+    if threshold is not None:
+        report_threshold_curve(task, served_oof, data["positive"], cfg)
     report = {"winner": winner, "metric": cfg.metric, "score": row[cfg.metric],
               "target": recipe["target"],
               "selected_by": _selected_by(by_cost, threshold, cfg.metric, cv_forward(meta),

@@ -147,13 +147,18 @@ def permutation_importance_figure(importance: pd.DataFrame, metric: str) -> Figu
     return fig
 
 
-def threshold_curve_figure(curve: pd.DataFrame, threshold: float, beta: float = 1.0) -> Figure:
-    """Precision, recall and F-beta against the threshold (out-of-fold training data)."""
+def threshold_curve_figure(curve: pd.DataFrame, threshold: float, beta: float = 1.0,
+                           metric: str = "f_beta") -> Figure:
+    """Precision, recall, F-beta and (when it is another) the metric the threshold was tuned
+    for, against the threshold (out-of-fold training data)."""
     fig, axes = new_figure()
     ax = axes[0, 0]
-    for column, name in (("precision", "precision"), ("recall", "recall"),
-                         ("f_beta", f"F{beta:g}")):
-        ax.plot(curve["threshold"], curve[column], label=name)
+    lines = [("precision", "precision"), ("recall", "recall"), ("f_beta", f"F{beta:g}")]
+    if metric != "f_beta" and metric in curve:
+        lines.append((metric, f"{metric} (tuned for)"))
+    for column, name in lines:
+        ax.plot(curve["threshold"], curve[column], label=name,
+                linewidth=2.5 if column == metric else 1.5)
     ax.axvline(threshold, color="black", linestyle="--", label=f"chosen {threshold:.3f}")
     ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="Threshold on P(positive)", ylabel="Score",
            title="Decision threshold (out-of-fold training predictions)")

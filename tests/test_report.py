@@ -67,3 +67,15 @@ def test_an_out_of_time_run_states_its_trend_and_others_do_not():
     page = _text(render_report(RUN, STEPS, [], {**VALIDATION, "over_time": {"note": note}}, None))
     assert f"Out of time: {note}." in page
     assert "Out of time" not in _text(render_report(RUN, STEPS, [], VALIDATION, None))
+
+
+def test_page_says_what_a_binary_threshold_was_tuned_for():
+    binary = {**VALIDATION, "positive_label": "yes", "threshold": 0.161, "threshold_for": "macro_f1",
+              "calibration": {"method": "sigmoid", "oof_log_loss_before": 0.48,
+                              "oof_log_loss_after": 0.31}}
+    decision = {"publish": True, "name": "churn-classifier", "model_id": "m1", "reasons": []}
+    text = _text(render_report(RUN, STEPS, [], binary, decision))
+    assert ("decisions follow the threshold tuned for macro_f1 on the calibrated values: yes "
+            "when its probability is &ge; 0.161") in text
+    untuned = _text(render_report(RUN, STEPS, [], {**binary, "threshold": None}, decision))
+    assert "decisions take the most probable class after calibration" in untuned

@@ -151,3 +151,8 @@ def test_threshold_curve_figure_marks_the_choice():
     result = tune_threshold(y, proba)
     ax = threshold_curve_figure(result.curve, result.threshold, result.beta).axes[0]
     assert ax.get_title() and ax.get_xlabel() and ax.get_legend() is not None
+    macro = tune_threshold(y, proba, metric="macro_f1")  # the metric tuned for is drawn too
+    ax = threshold_curve_figure(macro.curve, macro.threshold, 1.0, "macro_f1").axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["precision", "recall", "F1", "macro_f1 (tuned for)",
+                      f"chosen {macro.threshold:.3f}"]

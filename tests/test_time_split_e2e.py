@@ -5,6 +5,7 @@ champion never saw those rows: it is scored on them and the two models compete h
 head, where any other change of test split would only keep the champion unchallenged.
 """
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -73,6 +74,8 @@ def test_a_later_period_challenges_the_champion_on_rows_it_never_saw(tmp_path):
     # a binary winner is ranked at thresholds cross-fitted out of fold, and the UI shows that score
     assert "thresholds tuned on the other folds" in report["selected_by"]
     assert report["threshold_for"] == "macro_f1"  # the served threshold serves the metric
+    page = Path(first.report).read_text()  # ...and its curve is drawn on the run's page
+    assert "<figcaption>cv/decision_threshold</figcaption>" in page
     ranked = report["family_scores"]["logreg"]["cv"]  # the score the ranking used
     assert scalars["leaderboard/cv_selection"]["logreg"]["y"] == [pytest.approx(ranked)]
 
