@@ -62,6 +62,7 @@ def run_study(cfgs: list[PipelineConfig], run, on_run=None, summarise=None,
     newest runs with ``summarise(limit)`` (default ``pipelines.runs.split_summary``).
     Progress headers go to ``progress`` (default stdout)."""
     from pipelines.runner import embedded_server
+    from steps.split_summary import of_dataset
     if summarise is None:
         from pipelines.runs import split_summary as summarise
     ex = cfgs[0].execution
@@ -80,7 +81,9 @@ def run_study(cfgs: list[PipelineConfig], run, on_run=None, summarise=None,
             study.runs.append(result)
             if on_run is not None:
                 on_run(cfg.preprocess.split_seed, result)
-        study.groups = summarise(RUNS_PER_SEED_SHOWN * len(cfgs))
+        groups = summarise(RUNS_PER_SEED_SHOWN * len(cfgs))
+        newest = study.runs[-1].pipeline_task_id if study.runs else None
+        study.groups = of_dataset(groups, newest) if newest else groups  # other tables: noise
     return study
 
 

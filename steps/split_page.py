@@ -1,5 +1,5 @@
-"""Settings over test splits as a page: the group table, each setting against group 1, and a
-figure of every run's test score by split seed, one line per setting.
+"""Settings over test splits as a page: the group table, each setting against its dataset's
+newest, and a figure of every run's test score by split seed, one line per setting.
 
 Lines that run parallel across the splits mean the setting's effect is consistent and the
 splits differ in difficulty; lines that cross mean the difference is split noise. Pure
@@ -18,7 +18,8 @@ LABEL_CHARS = 48
 
 
 def _what(group: dict, first: dict) -> str:
-    """What sets ``group`` apart from group 1, short: ``strategy=smote, n_trials=10``."""
+    """What sets ``group`` apart from ``first`` (its dataset's newest group), short:
+    ``strategy=smote, n_trials=10``."""
     if group is first:
         return ""
     changes = [f"{key.rsplit('.', 1)[-1]}={b}" for key, _, b in
@@ -42,11 +43,13 @@ def split_figure(groups: list[dict]):
     shown = groups[:MAX_LINES]
     seeds = sorted({s for g in shown for s in g["seeds"]})
     several = len({g["dataset"] for g in shown}) > 1
+    newest: dict = {}  # per dataset, the group the others of that dataset are set against
     for rank, group in enumerate(shown):
         xs = [seeds.index(s) for s in group["seeds"]]
         ys = [group["test_by_run"][r] for r in group["runs"]]
         line, = ax.plot(xs, ys, marker="o", linewidth=2.2 if rank == 0 else 1.2,
-                        zorder=len(shown) - rank, label=_label(group, shown[0], several))
+                        zorder=len(shown) - rank,
+                        label=_label(group, newest.setdefault(group["dataset"], group), several))
         ax.hlines(group["test"]["mean"], min(xs) - 0.15, max(xs) + 0.15, colors=line.get_color(),
                   linestyles="dashed", linewidth=0.8)
     ax.set_xticks(range(len(seeds)), [str(s) for s in seeds])
@@ -85,10 +88,11 @@ def render_split_page(groups: list[dict], reports: dict[str, str], title: str) -
     if not groups:
         body = "<p>No finished pipeline runs with a test score.</p>"
     else:
-        versus = "".join(f"<li>group {c['group']} against group 1: {_e(c['what'])}; "
+        versus = "".join(f"<li>group {c['group']} against group {c['reference']}: {_e(c['what'])}; "
                          f"{_e(paired_text(c['paired']))}</li>" for c in contrasts(groups))
         body = (table(_rows(groups), _rows(groups)[0].keys())
-                + (f"<h2>Against group 1</h2><ul>{versus}</ul>" if versus else "")
+                + (f"<h2>Against the newest group of the same dataset</h2><ul>{versus}</ul>"
+                   if versus else "")
                 + f"<h2>By split</h2><figure><img src='{FIGURE}' alt='test score by split'>"
                   "<figcaption>Parallel lines: a consistent effect on splits of different "
                   "difficulty; crossing lines: split noise.</figcaption></figure>"

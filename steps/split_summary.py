@@ -76,16 +76,28 @@ def paired_over_splits(group: dict, reference: dict) -> dict | None:
 
 
 def contrasts(groups: list[dict]) -> list[dict]:
-    """Each group after the first against group 1: ``what`` differs (its settings, or the
-    dataset version) and ``paired`` (``paired_over_splits``, None without a shared split)."""
-    first = groups[0] if groups else None
+    """Each group against the first (newest) group of the same dataset, its ``reference``:
+    ``what`` differs (its settings, or the dataset version) and ``paired``
+    (``paired_over_splits``, None without a shared split). Groups of other datasets are not
+    compared: their scores measure other tables."""
+    references: dict = {}
     out = []
-    for g in groups[1:]:
+    for g in groups:
+        first = references.setdefault(g["dataset"], g)
+        if first is g:
+            continue
         changes = config_changes(first["settings"], g["settings"])
         what = "; ".join(f"{k}: {json.dumps(a)} -> {json.dumps(b)}" for k, a, b in changes) \
             or "the dataset version"
-        out.append({"group": g["group"], "what": what, "paired": paired_over_splits(g, first)})
+        out.append({"group": g["group"], "reference": first["group"], "what": what,
+                    "paired": paired_over_splits(g, first)})
     return out
+
+
+def of_dataset(groups: list[dict], run_id: str) -> list[dict]:
+    """The groups of the dataset that run ``run_id`` belongs to (all groups if none holds it)."""
+    dataset = next((g["dataset"] for g in groups if run_id in g["runs"]), None)
+    return [g for g in groups if g["dataset"] == dataset] if dataset is not None else groups
 
 
 def paired_text(paired: dict | None) -> str:
@@ -101,7 +113,8 @@ def _num(value, digits: int = 4) -> str:
 
 
 def format_split_groups(groups: list[dict]) -> str:
-    """A table of the groups, then what sets each apart from group 1 and its paired difference."""
+    """A table of the groups, then what sets each apart from its dataset's newest group and
+    its paired difference."""
     if not groups:
         return "no finished pipeline runs on this server yet; `tabpipe run` makes one"
     header = ["group", "dataset", "splits", "seeds", "metric", "test mean", "sd", "min-max",
@@ -115,7 +128,8 @@ def format_split_groups(groups: list[dict]) -> str:
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [fmt.format(*header).rstrip()] + [fmt.format(*line).rstrip() for line in lines]
     for c in contrasts(groups):
-        out += ["", f"group {c['group']} against group 1: {c['what']}", "  " + paired_text(c["paired"])]
+        out += ["", f"group {c['group']} against group {c['reference']}: {c['what']}",
+                "  " + paired_text(c["paired"])]
     if all(g["splits"] == 1 for g in groups):
         out += ["", "every setting has one test split; repeat it on others with "
                     "`tabpipe run --split-seeds 0 1 2`"]

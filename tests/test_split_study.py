@@ -60,15 +60,19 @@ def test_runs_every_seed_in_order_then_summarises_the_newest_runs(capsys):
         ran.append(cfg.preprocess.split_seed)
         return _result(cfg.preprocess.split_seed, 0.8 + cfg.preprocess.split_seed / 100)
 
+    mine = {"group": 1, "dataset": "hpc_data", "runs": ["run-0", "run-1", "run-2"]}
+    earlier = {"group": 3, "dataset": "hpc_data", "runs": ["old-0"]}
+
     def summarise(limit):
         limits.append(limit)
-        return [{"group": 1}]
+        return [mine, {"group": 2, "dataset": "mlc_churn", "runs": ["m-0"]}, earlier]
 
     study = run_study(cfgs, run, on_run=lambda seed, r: seen.append((seed, r.pipeline_task_id)),
                       summarise=summarise)
     assert ran == [0, 1, 2]
     assert seen == [(0, "run-0"), (1, "run-1"), (2, "run-2")]
-    assert limits == [30] and study.groups == [{"group": 1}]
+    assert limits == [30]
+    assert study.groups == [mine, earlier]  # another table's groups measure other data
     assert "run 2 of 3, preprocess.split_seed=1" in capsys.readouterr().out
     lines = study_lines(study)
     assert lines[0] == "  seed 0: run run-0  hist_gb  test macro_f1 0.8000  hpc_data-split-study published"

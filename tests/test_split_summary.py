@@ -7,8 +7,8 @@ from steps.split_summary import format_split_groups, paired_over_splits, split_g
 
 
 def _run(run_id, seed, test, *, strategy="class_weight", cv=0.8, winner="hist_gb",
-         dataset_hash="h1", agents=0):
-    row = {"run": run_id, "dataset": "hpc_data", "dataset_hash": dataset_hash,
+         dataset_hash="h1", agents=0, dataset="hpc_data"):
+    row = {"run": run_id, "dataset": dataset, "dataset_hash": dataset_hash,
            "split": f"split{seed}-{dataset_hash}", "metric": "macro_f1", "winner": winner,
            "cv": cv, "test": test}
     settings = {"preprocess": {"split_seed": seed, "imbalance": {"strategy": strategy}},
@@ -60,3 +60,21 @@ def test_a_single_split_per_setting_says_how_to_add_more():
     text = format_split_groups(split_groups([_run("r0", 0, 0.86)]))
     assert "repeat it on others with `tabpipe run --split-seeds 0 1 2`" in text
     assert format_split_groups([]).startswith("no finished pipeline runs")
+
+
+def test_each_group_is_set_against_its_own_datasets_newest_group():
+    """A server holds studies of several tables: a churn setting is compared with the newest
+    churn group, never with an hpc_data group whose scores measure another table."""
+    from steps.split_summary import contrasts, of_dataset
+    groups = split_groups([_run("h0", 0, 0.83), _run("m0", 0, 0.91, dataset="mlc_churn",
+                                                     dataset_hash="m"),
+                           _run("h1", 0, 0.80, strategy="smote"),
+                           _run("m1", 0, 0.90, dataset="mlc_churn", dataset_hash="m",
+                                strategy="smote")])
+    versus = {c["group"]: (c["reference"], c["paired"]["mean"]) for c in contrasts(groups)}
+    assert versus == {3: (1, pytest.approx(-0.03)), 4: (2, pytest.approx(-0.01))}
+    text = format_split_groups(groups)
+    assert "group 4 against group 2: preprocess.imbalance.strategy" in text
+    assert "group 2 against" not in text  # mlc_churn's newest: nothing to set it against
+    assert [g["group"] for g in of_dataset(groups, "m1")] == [2, 4]
+    assert of_dataset(groups, "unknown") == groups
