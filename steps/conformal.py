@@ -58,6 +58,35 @@ def prediction_sets(proba, classes, thresholds: dict, order=None) -> np.ndarray:
     return _intervals(sets, classes, order) if order else sets
 
 
+def cv_plus_sets(y, proba, folds, fold_proba, classes, alpha: float = 0.1,
+                 by_class: bool = True, order=None) -> np.ndarray:
+    """Rows x classes prediction sets by CV+ (Barber et al. 2021; Romano et al. 2020 for
+    classes). The split rule above compares a new row's score under the *refit* model with
+    calibration scores from the fold models, which learnt from fewer rows and are less sharp,
+    so its coverage runs short. CV+ scores the new row with each fold's own model instead:
+    class c is in the set when fewer than ceil((n + 1)(1 - alpha)) of the calibration rows
+    (those of class c with ``by_class``) have a smaller nonconformity than the new row's for c
+    under the fold model that did not see them.
+
+    ``y``, ``proba``: calibration labels and out-of-fold probabilities (columns in ``classes``
+    order); ``folds``: each calibration row's fold (which fold model predicted it);
+    ``fold_proba``: fold index -> the new rows' probabilities from that fold's model."""
+    y, proba = np.asarray(y, dtype=str), np.asarray(proba, dtype=float)
+    folds, classes = np.asarray(folds), [str(c) for c in classes]
+    scores = 1.0 - proba[np.arange(len(y)), [classes.index(c) for c in y]]
+    n_new = len(next(iter(fold_proba.values())))
+    sets = np.zeros((n_new, len(classes)), dtype=bool)
+    for j, c in enumerate(classes):
+        mine = (y == c) if by_class else np.ones(len(y), dtype=bool)
+        rank = math.ceil((mine.sum() + 1) * (1 - alpha))
+        below = np.zeros(n_new)
+        for fold, new in fold_proba.items():
+            calibration = np.sort(scores[mine & (folds == fold)])
+            below += np.searchsorted(calibration, 1.0 - np.asarray(new)[:, j], side="left")
+        sets[:, j] = below < rank  # rank > n: too few rows for the level, every class admitted
+    return _intervals(sets, classes, order) if order else sets
+
+
 def _ranks(classes, order) -> np.ndarray:
     """Each class's position in ``order`` (lowest first)."""
     order = [str(o) for o in order]

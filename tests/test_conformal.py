@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from steps.conformal import (SET_COLUMN, _threshold, coverage_note, coverage_table,
-                             fit_thresholds, prediction_sets, set_labels, with_sets)
+                             cv_plus_sets, fit_thresholds, prediction_sets, set_labels,
+                             with_sets)
 
 CLASSES = ["common", "middle", "rare"]
 
@@ -99,3 +100,53 @@ def test_ordered_classes_get_runs_of_neighbours_written_lowest_first():
         ["VF", "VF|F|M|L", "VF|F", ""]
     table = coverage_table(["VF", "M", "F", "L"], ordered, classes)
     assert "ordered classes: each set a run of neighbours" in coverage_note(table, 0.1, True, True)
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _logits(n, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 2))
+    z = np.column_stack([np.full(n, 2.2), 0.6 + 0.9 * x[:, 0], 0.9 * x[:, 1] - 0.2])
+    return z, np.array([rng.choice(CLASSES, p=p) for p in _softmax(z)])
+
+
+@pytest.mark.parametrize("by_class", [True, False])
+def test_cv_plus_with_one_model_for_every_fold_is_the_split_rule(by_class):
+    y_cal, p_cal = _draw(2000, 0)
+    _, p_new = _draw(800, 1)
+    folds = np.arange(2000) % 5
+    order = ["common", "middle", "rare"]
+    split = prediction_sets(p_new, CLASSES, fit_thresholds(y_cal, p_cal, CLASSES, 0.1, by_class),
+                            order)
+    cv = cv_plus_sets(y_cal, p_cal, folds, {k: p_new for k in range(5)}, CLASSES, 0.1, by_class,
+                      order)
+    np.testing.assert_array_equal(cv, split)
+
+
+def test_cv_plus_keeps_every_class_covered_where_the_refit_model_is_sharper():
+    """The fold models learnt from fewer rows and are blunter (temperatures 0.5-0.9) than the
+    refit model served (the true probabilities). Thresholds from the fold models' scores,
+    applied to the refit model, leave the middle and rare classes short of 90%; CV+ scores
+    each new row with the fold models themselves and covers every class."""
+    z_cal, y_cal = _logits(4000, 0)
+    z_new, y_new = _logits(20000, 1)
+    temperatures = [0.5, 0.6, 0.7, 0.8, 0.9]
+    folds = np.arange(len(y_cal)) % 5
+    oof = _softmax(z_cal * np.asarray(temperatures)[folds][:, None])
+    fold_new = {k: _softmax(z_new * t) for k, t in enumerate(temperatures)}
+    cv = coverage_table(y_new, cv_plus_sets(y_cal, oof, folds, fold_new, CLASSES, 0.1), CLASSES)
+    refit = prediction_sets(_softmax(z_new), CLASSES, fit_thresholds(y_cal, oof, CLASSES, 0.1))
+    naive = coverage_table(y_new, refit, CLASSES)
+    assert (cv.set_index("class")["coverage"] >= 0.89).all()
+    assert naive.set_index("class").loc[["middle", "rare"], "coverage"].max() < 0.8
+
+
+def test_cv_plus_admits_every_class_when_the_rows_are_too_few_for_the_level():
+    y_cal, p_cal = np.array(["common"] * 5 + ["rare"] * 3), np.full((8, 3), 1 / 3)
+    sets = cv_plus_sets(y_cal, p_cal, np.arange(8) % 2, {0: p_cal[:2], 1: p_cal[:2]},
+                        CLASSES, 0.1)
+    assert sets.all()  # 3 rare rows cannot place a 90% quantile; "middle" has none
