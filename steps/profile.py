@@ -144,9 +144,13 @@ def redundancy_notes(pairs: pd.DataFrame, listed: int = 3) -> list[str]:
                       for r in pairs.head(listed).itertuples())
     drop = [col for s in sets for col in s[1:]]
     return [f"{len(pairs)} column pairs repeat each other (|Spearman| >= {REDUNDANT_SPEARMAN}) "
-            f"in {len(sets)} sets, e.g. {shown}; all in table data/redundant_columns: "
+            f"in {_sets(len(sets))}, e.g. {shown}; all in table data/redundant_columns: "
             f"{_SHUFFLE_WHY}; if each set is one measurement, keep its first column with --set "
             f"'preprocess.drop_columns=[{', '.join(drop)}]'"]
+
+
+def _sets(n: int) -> str:
+    return "one set" if n == 1 else f"{n} sets"
 
 
 def conflicting_rows(X: pd.DataFrame, y: pd.Series) -> int:

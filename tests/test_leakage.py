@@ -183,4 +183,7 @@ def test_many_redundant_pairs_make_one_note_with_a_drop_list_that_removes_them()
     drop = note.split("drop_columns=[")[1].split("]")[0].split(", ")
     assert sorted(drop) == ["share_a", "share_a_pct", "share_b", "share_c", "share_d", "share_e"]
     assert redundant_pairs(frame.drop(columns=drop)).empty
+    one = pd.DataFrame({f"size_{k}": frame["count_a"] * (k + 1) for k in range(5)})
+    [note] = redundancy_notes(redundant_pairs(one))  # cells' area columns: one measurement
+    assert "in one set, e.g." in note and "drop_columns=[size_1, size_2, size_3, size_4]" in note
     assert len(redundancy_notes(pairs.head(3))) == 3  # a few pairs: one sentence each
