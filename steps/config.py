@@ -160,7 +160,8 @@ class EvaluateConfig(Section):
     beta: float = Field(1.0, gt=0)
     bootstrap: int = Field(1000, ge=0)
     threshold_tuning: bool = True  # binary only, on out-of-fold train predictions
-    # null: tuned for ``metric`` when it judges decisions, else F-beta (steps.thresholds)
+    # null: tuned for ``metric`` when it judges decisions, else F-beta (threshold_metric in
+    # steps.thresholds: a threshold_beta other than 1 also means F-beta)
     threshold_metric: ThresholdMetric | None = None
     threshold_beta: float = Field(1.0, gt=0)
     # Probabilities mapped back to observed frequencies by a map fitted on out-of-fold training

@@ -30,11 +30,14 @@ THRESHOLD_METRICS = ("f_beta", "macro_f1", "balanced_accuracy", "accuracy", "wei
 def threshold_metric(metric: str, beta: float, tuned_for: str | None,
                      tuned_beta: float) -> tuple[str, float]:
     """(metric, beta) a binary threshold is tuned for: ``tuned_for`` when set (F-beta with
-    ``tuned_beta``); else the primary ``metric`` when it judges decisions, so the served
-    rule maximises what the model is ranked and gated by; else (ROC-AUC, log loss: no
-    decisions) the positive class's F-beta with ``tuned_beta``."""
+    ``tuned_beta``); else, when ``tuned_beta`` is not 1, the positive class's F-beta (a beta
+    set for the threshold asks for F-beta); else the primary ``metric`` when it judges
+    decisions, so the served rule maximises what the model is ranked and gated by; else
+    (ROC-AUC, PR-AUC: no decisions) the positive class's F-beta with ``tuned_beta``."""
     if tuned_for is not None:
         return tuned_for, tuned_beta
+    if tuned_beta != 1.0:
+        return "f_beta", tuned_beta
     if metric in THRESHOLD_METRICS:
         return metric, beta
     return "f_beta", tuned_beta

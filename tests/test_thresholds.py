@@ -91,9 +91,10 @@ def test_macro_f1_threshold_serves_macro_f1_where_a_hard_positive_class_pulls_f1
 
 
 def test_the_threshold_metric_follows_the_primary_metric_when_it_judges_decisions():
-    assert threshold_metric("macro_f1", 1.0, None, 2.0) == ("macro_f1", 1.0)
-    assert threshold_metric("f_beta", 0.5, None, 2.0) == ("f_beta", 0.5)  # evaluate.beta
-    assert threshold_metric("roc_auc", 1.0, None, 2.0) == ("f_beta", 2.0)  # no decisions
+    assert threshold_metric("macro_f1", 1.0, None, 1.0) == ("macro_f1", 1.0)
+    assert threshold_metric("f_beta", 0.5, None, 1.0) == ("f_beta", 0.5)  # evaluate.beta
+    assert threshold_metric("roc_auc", 1.0, None, 1.0) == ("f_beta", 1.0)  # no decisions
+    assert threshold_metric("macro_f1", 1.0, None, 2.0) == ("f_beta", 2.0)  # beta asks for F2
     assert threshold_metric("macro_f1", 1.0, "f_beta", 2.0) == ("f_beta", 2.0)  # as set
     with pytest.raises(ValueError, match="macro_f1"):
         tune_threshold(*_skewed(100), metric="roc_auc")
