@@ -53,15 +53,23 @@ def report_table(task, title: str, frame, series: str = "table") -> None:
     task.get_logger().report_table(title=title, series=series, iteration=0, table_plot=frame)
 
 
+FIGURE_DPI = 110
+
+
 def report_figures(task, stage: str, figures: Mapping[str, Any]) -> None:
-    """Report matplotlib figures as interactive plots named ``<stage>/<name>``."""
+    """Report matplotlib figures as PNG debug samples named ``<stage>/<name>`` (the web UI's
+    and the run page's figures). Rendered here with a margin: ClearML's own conversion saves
+    with ``pad_inches=0``, which cut the top off every title."""
     import matplotlib.pyplot as plt
-    logger = task.get_logger()
+    logger, folder = task.get_logger(), None
     for name, fig in figures.items():
         if fig is None:
             continue
-        logger.report_matplotlib_figure(title=f"{stage}/{name}", series=name, figure=fig,
-                                        iteration=0, report_image=True)
+        folder = folder or scratch_dir("figures")
+        path = folder / (re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{stage}_{name}") + ".png")
+        fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight", pad_inches=0.08)
+        logger.report_image(title=f"{stage}/{name}", series=name, iteration=0,
+                            local_path=str(path), delete_after_upload=True)
         plt.close(fig)
 
 
