@@ -34,15 +34,20 @@ def _threshold(scores: np.ndarray, alpha: float) -> float:
     return float(np.sort(scores)[rank - 1])
 
 
-def fit_thresholds(y, proba, classes, alpha: float = 0.1, by_class: bool = True) -> dict:
-    """Per class, the nonconformity threshold of its prediction sets, from calibration rows
-    (labels ``y``, probabilities ``proba`` with columns in ``classes`` order)."""
+def _calibration(y, proba, classes) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """(labels, classes as text, each calibration row's nonconformity 1 - p(its class))."""
     y, proba = np.asarray(y, dtype=str), np.asarray(proba, dtype=float)
     classes = [str(c) for c in classes]
     unknown = sorted(map(str, set(y) - set(classes)))
     if unknown:
         raise ValueError(f"calibration labels {unknown} are not among the classes {classes}")
-    scores = 1.0 - proba[np.arange(len(y)), [classes.index(c) for c in y]]
+    return y, classes, 1.0 - proba[np.arange(len(y)), [classes.index(c) for c in y]]
+
+
+def fit_thresholds(y, proba, classes, alpha: float = 0.1, by_class: bool = True) -> dict:
+    """Per class, the nonconformity threshold of its prediction sets, from calibration rows
+    (labels ``y``, probabilities ``proba`` with columns in ``classes`` order)."""
+    y, classes, scores = _calibration(y, proba, classes)
     if not by_class:
         shared = _threshold(scores, alpha)
         return {c: shared for c in classes}
@@ -71,9 +76,8 @@ def cv_plus_sets(y, proba, folds, fold_proba, classes, alpha: float = 0.1,
     ``y``, ``proba``: calibration labels and out-of-fold probabilities (columns in ``classes``
     order); ``folds``: each calibration row's fold (which fold model predicted it);
     ``fold_proba``: fold index -> the new rows' probabilities from that fold's model."""
-    y, proba = np.asarray(y, dtype=str), np.asarray(proba, dtype=float)
-    folds, classes = np.asarray(folds), [str(c) for c in classes]
-    scores = 1.0 - proba[np.arange(len(y)), [classes.index(c) for c in y]]
+    y, classes, scores = _calibration(y, proba, classes)
+    folds = np.asarray(folds)
     n_new = len(next(iter(fold_proba.values())))
     sets = np.zeros((n_new, len(classes)), dtype=bool)
     for j, c in enumerate(classes):

@@ -108,7 +108,7 @@ def _calibration(report: dict) -> str:
     return (f"<p>Probabilities calibrated ({_e(cal['method'])}, fitted on out-of-fold training "
             f"predictions): out-of-fold log loss {cal['oof_log_loss_before']:.4f} &rarr; "
             f"{cal['oof_log_loss_after']:.4f}; "
-            f"{_decisions_note(cal['method'], report.get('cost_decisions'), report)}.</p>")
+            f"{_decisions_note(cal['method'], report)}.</p>")
 
 
 def _costs(report: dict) -> str:
@@ -129,12 +129,11 @@ def _costs(report: dict) -> str:
             f"{versus}; {how}.</p>")
 
 
-def _decisions_note(method: str, by_cost: bool = False, report: dict | None = None) -> str:
-    if by_cost:
+def _decisions_note(method: str, report: dict) -> str:
+    if report.get("cost_decisions"):
         return "decisions minimise the expected misclassification cost under them"
     if method == "temperature_bias":
         return "decisions are the uncalibrated model's (the class biases are undone)"
-    report = report or {}
     if report.get("threshold") is None:
         return "decisions take the most probable class after calibration"
     tuned_for = f" for {_e(report['threshold_for'])}" if report.get("threshold_for") else ""
