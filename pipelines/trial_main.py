@@ -21,6 +21,9 @@ SETUP = "trial"  # what every trial of a study shares: family, data, config sect
 OBJECTIVE_TITLE = "cv"  # series: train.metric; iteration: folds done
 OOF_ARTIFACT = "oof_proba"
 ERROR_PROPERTY = "error"  # a failed trial's reason, on its task's user properties
+# clearml-agent reads this exit code (256 + its ExitStatus.interrupted) as "interrupted" and
+# marks the task stopped; any other non-zero code makes it mark the task failed
+STOPPED_EXIT = 254
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +69,21 @@ def main() -> None:
     try:
         run_trial(task)
     except Exception as err:
+        if _stopped(task):  # the search stopped it mid-work (an upload refused, a fit cut
+            raise SystemExit(STOPPED_EXIT) from None  # short): a stop, not a failure
         reason = f"{type(err).__name__}: {err}"
         task.set_user_properties(**{ERROR_PROPERTY: reason[:500]})
         # the whole traceback in the trial's log; one line where the step's output is read
         task.get_logger().report_text(traceback.format_exc(), print_console=False)
         raise SystemExit(f"{task.name} failed: {reason}") from None
+
+
+def _stopped(task) -> bool:
+    """Whether the trial's task was stopped on the server while it ran."""
+    try:
+        return str(task.get_status()) == "stopped"
+    except Exception:  # the server is unreachable: report the trial's own error instead
+        return False
 
 
 if __name__ == "__main__":
