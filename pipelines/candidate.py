@@ -43,7 +43,8 @@ def candidate_metadata(report: dict, path) -> dict:
         "cv_score": report["cv_score"], "ensemble_members": report["members"],
         "period": report.get("period"),  # out-of-time runs: where training ended
         "prediction_sets": {k: v for k, v in (report.get("prediction_sets") or {}).items()
-                            if k in ("alpha", "by_class", "thresholds", "order")} or None,
+                            if k in ("alpha", "by_class", "thresholds", "order", "method")}
+                           or None,
         SPEC_KEY: report["scoring_spec"],
         "weights_sha256": file_sha256(path),
         "python": platform.python_version(),

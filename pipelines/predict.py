@@ -85,9 +85,12 @@ def score_table(frame: pd.DataFrame, ref: str | None, champion_tag: str = "champ
     scored = score_rows(estimator, frame, spec)
     sets = tracking.json_metadata(meta, "prediction_sets")
     if sets:  # every class the model cannot rule out at the recorded error rate
+        from steps.cv_plus import with_cv_plus_sets
         from steps.conformal import with_sets
         from steps.scoring import PROBA_PREFIX
-        scored = with_sets(scored, spec.classes, sets, PROBA_PREFIX)
+        scored = (with_cv_plus_sets(scored, prepare_rows(frame, spec), estimator)
+                  if sets.get("method") == "cv_plus" else
+                  with_sets(scored, spec.classes, sets, PROBA_PREFIX))
     findings = check_inputs(prepare_rows(frame, spec), spec.profile)
     periods, seen = labelled_periods(scored, spec.target, spec.classes,
                                      tracking.json_metadata(meta, "period"))

@@ -45,6 +45,34 @@ def load_family(model_id: str, data: dict, cfg: EvaluateConfig) -> dict:
     return {"model_id": model_id, "estimator": estimator, "meta": meta, "oof": oof, "cv": cv}
 
 
+def calibrated(candidate: dict, positive: str | None, cfg: EvaluateConfig):
+    """(estimator, out-of-fold proba) with probabilities calibrated on the out-of-fold
+    *training* predictions; computed once per candidate (selection by cost needs it too)."""
+    from steps.calibration import calibrate
+    if "calibrated" not in candidate:
+        oof = candidate["oof"]
+        candidate["calibrated"] = calibrate(candidate["estimator"], oof["proba"], oof["y"],
+                                            oof["classes"], positive, cfg.calibration)
+    return candidate["calibrated"]
+
+
+def served_oof_proba(candidate: dict, positive: str | None, cfg: EvaluateConfig):
+    """The out-of-fold probabilities as the served model gives them (calibrated or not)."""
+    if cfg.calibration == "none":
+        return candidate["oof"]["proba"]
+    return calibrated(candidate, positive, cfg)[1]
+
+
+def served_wrapper(candidate: dict, positive: str | None, cfg: EvaluateConfig):
+    """A function wrapping a model of the candidate's configuration the way the served model
+    wraps the candidate (its calibration); None when probabilities are served as they are."""
+    if cfg.calibration == "none":
+        return None
+    from steps.calibration import CalibratedClassifier
+    calibrator = calibrated(candidate, positive, cfg)[0].calibrator
+    return lambda model: CalibratedClassifier(model, calibrator)
+
+
 def on_rows(oof: dict, rows) -> dict:
     """``oof`` restricted to ``rows`` (positions in the training split, a subset of its own),
     in ``rows``' order."""

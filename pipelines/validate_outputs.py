@@ -128,24 +128,30 @@ def upload_test_predictions(task, predictions: dict, data: dict) -> None:
 
 
 def prediction_sets_of(oof: dict, final, result, data: dict, cfg: EvaluateConfig,
-                       order=None) -> dict | None:
-    """Conformal prediction sets of the served model (``steps.conformal``): thresholds from
-    ``oof`` (its out-of-fold training labels, probabilities as served and their classes),
-    coverage on every test row; reported as a table, scalars and a figure added to the
-    winner's. ``order``: ordered classes, whose sets are runs of neighbours. None when
-    turned off."""
+                       order=None, candidate: dict | None = None, served=None) -> dict | None:
+    """Conformal prediction sets of the served model (``steps.conformal``), coverage on every
+    test row; reported as a table, scalars and a figure added to the winner's. ``oof``: the
+    winner's out-of-fold training labels, probabilities as served and their classes. ``order``:
+    ordered classes, whose sets are runs of neighbours. With ``method: cv_plus`` the winner
+    (``candidate``) is refit on each fold, ``served`` wrapping each fold model as the served
+    model is wrapped, and the rule is stored on ``final`` (``steps.cv_plus.ATTRIBUTE``); the
+    split rule serves when CV+ cannot. None when turned off."""
     sets_cfg = cfg.prediction_sets
     if sets_cfg is None or result.proba is None:
         return None
-    from steps.conformal import (coverage_figure, coverage_note, coverage_table, fit_thresholds,
-                                 prediction_sets)
+    from steps.conformal import coverage_figure, coverage_note, coverage_table
     classes = [str(c) for c in final.classes_]
-    thresholds = fit_thresholds(oof["y"], oof["proba"], oof["classes"], sets_cfg.alpha,
-                                sets_cfg.by_class)
-    table = coverage_table(data["y_test"],
-                           prediction_sets(result.proba, classes, thresholds, order), classes)
-    note = coverage_note(table, sets_cfg.alpha, sets_cfg.by_class, bool(order))
+    sets, record = None, {}
+    if sets_cfg.method == "cv_plus":
+        sets, record = _cv_plus(candidate, final, data, cfg, order, served)
+    if sets is None:
+        sets, record = _split_rule(oof, result.proba, classes, sets_cfg, order, record)
+    table = coverage_table(data["y_test"], sets, classes)
+    note = coverage_note(table, sets_cfg.alpha, sets_cfg.by_class, bool(order), record["method"])
     log.info(note)
+    if "fallback" in record:  # CV+ was asked for
+        log.warning("prediction sets: %s", record["fallback"])
+        note += f" ({record['fallback']})"
     result.figures["prediction_sets"] = coverage_figure(table, sets_cfg.alpha)
     task = tracking.current_task()
     tracking.report_table(task, "validation/prediction_sets", table)
@@ -153,5 +159,45 @@ def prediction_sets_of(oof: dict, final, result, data: dict, cfg: EvaluateConfig
     tracking.report_scalars(task, "prediction_sets", {"coverage": overall["coverage"],
                                                       "mean_size": overall["mean_size"],
                                                       "target": 1 - sets_cfg.alpha})
-    return {"alpha": sets_cfg.alpha, "by_class": sets_cfg.by_class, "thresholds": thresholds,
-            "order": order, "test": table.to_dict("records"), "note": note}
+    return {"alpha": sets_cfg.alpha, "by_class": sets_cfg.by_class, "order": order, **record,
+            "test": table.to_dict("records"), "note": note}
+
+
+def _split_rule(oof: dict, proba, classes, sets_cfg, order, record: dict):
+    """(test sets, record) of the split rule: per-class thresholds from ``oof``."""
+    from steps.conformal import fit_thresholds, prediction_sets
+    thresholds = fit_thresholds(oof["y"], oof["proba"], oof["classes"], sets_cfg.alpha,
+                                sets_cfg.by_class)
+    return (prediction_sets(proba, classes, thresholds, order),
+            {**record, "method": "split", "thresholds": thresholds})
+
+
+def _cv_plus(candidate: dict, final, data: dict, cfg: EvaluateConfig, order, served):
+    """(test sets, record) of CV+ with the rule stored on ``final``, or (None, why not)."""
+    from pipelines.validate_candidates import cv_forward
+    from steps.cv_plus import ATTRIBUTE, fit_cv_plus, size_mb
+    from steps.study import _folds
+    sets_cfg, meta = cfg.prediction_sets, candidate["meta"]
+    if cv_forward(meta) or data.get("test_times") is not None:
+        return None, {"fallback": "CV+ assumes rows exchangeable with the test rows; an "
+                                  "out-of-time split is not, so the split rule serves"}
+    rows = np.asarray(candidate["oof"]["rows"])
+    X, y = data["X_train"].iloc[rows], data["y_train"].iloc[rows]
+    groups = None if data.get("groups") is None else np.asarray(data["groups"])[rows]
+    folds = _folds(y.reset_index(drop=True), int(meta.get("cv_folds", 5)), 0, [], groups)
+
+    def progress(done: int, total: int, seconds: float) -> None:
+        log.info("CV+ prediction sets: fold %d/%d refit in %.1f s", done, total, seconds)
+    start = time.monotonic()
+    rule = fit_cv_plus(candidate["estimator"], X, y, folds, [str(c) for c in final.classes_],
+                       alpha=sets_cfg.alpha, by_class=sets_cfg.by_class, order=order,
+                       served=served, on_fold=progress)
+    size = size_mb(rule)
+    if size > sets_cfg.max_fold_models_mb:
+        return None, {"fallback": f"the {len(folds)} fold models take {size:.0f} MB, over "
+                                  f"max_fold_models_mb ({sets_cfg.max_fold_models_mb:g}); the "
+                                  "split rule serves"}
+    setattr(final, ATTRIBUTE, rule)
+    return rule.sets(data["X_test"]), {"method": "cv_plus", "folds": len(folds),
+                                       "fold_models_mb": round(size, 1),
+                                       "seconds": round(time.monotonic() - start, 1)}

@@ -9,9 +9,10 @@ import pandas as pd
 
 from pipelines import tracking
 from pipelines.candidate import register_candidate
-from pipelines.validate_candidates import (cv_forward, ensemble_candidate, load_family, on_rows,
-                                          selection_objective, shared_rows, threshold_label,
-                                          threshold_rule)
+from pipelines.validate_candidates import (calibrated, cv_forward, ensemble_candidate,
+                                          load_family, on_rows, selection_objective,
+                                          served_oof_proba, served_wrapper, shared_rows,
+                                          threshold_label, threshold_rule)
 from pipelines.validate_outputs import (learning_curve_of, prediction_sets_of, report_outputs,
                                         report_threshold_curve, scores_over_time,
                                         upload_test_predictions)
@@ -38,24 +39,6 @@ def _positive_label(recipe: dict, y_train: pd.Series) -> str | None:
     return recipe.get("positive_label") or str(y_train.value_counts().idxmin())
 
 
-def _calibrated(candidate: dict, positive: str | None, cfg: EvaluateConfig):
-    """(estimator, out-of-fold proba) with probabilities calibrated on the out-of-fold
-    *training* predictions; computed once per candidate (selection by cost needs it too)."""
-    from steps.calibration import calibrate
-    if "calibrated" not in candidate:
-        oof = candidate["oof"]
-        candidate["calibrated"] = calibrate(candidate["estimator"], oof["proba"], oof["y"],
-                                            oof["classes"], positive, cfg.calibration)
-    return candidate["calibrated"]
-
-
-def _served_oof_proba(candidate: dict, positive: str | None, cfg: EvaluateConfig):
-    """The out-of-fold probabilities as the served model gives them (calibrated or not)."""
-    if cfg.calibration == "none":
-        return candidate["oof"]["proba"]
-    return _calibrated(candidate, positive, cfg)[1]
-
-
 def _decision_rule(candidate: dict, positive: str | None, cfg: EvaluateConfig):
     """(model, threshold, calibration): probabilities calibrated on out-of-fold *training*
     predictions, then (binary) the decision threshold tuned on the calibrated values."""
@@ -65,7 +48,7 @@ def _decision_rule(candidate: dict, positive: str | None, cfg: EvaluateConfig):
     estimator, oof, calibration = candidate["estimator"], candidate["oof"], None
     if cfg.calibration != "none":
         before = float(log_loss(oof["y"], oof["proba"], labels=oof["classes"]))
-        estimator, proba = _calibrated(candidate, positive, cfg)
+        estimator, proba = calibrated(candidate, positive, cfg)
         oof = dict(oof, proba=proba)
         calibration = {"method": method_name(cfg.calibration, positive),
                        "oof_log_loss_before": before,
@@ -131,7 +114,7 @@ def _cost_selection(candidates: dict, data: dict, cfg: EvaluateConfig, ranked_oo
     for candidate in candidates.values():
         proba = candidate["oof"]["proba"]
         if cfg.calibration != "none":
-            proba = _calibrated(candidate, data["positive"], cfg)[1]
+            proba = calibrated(candidate, data["positive"], cfg)[1]
         oof = ranked_oof(candidate, proba)
         candidate["cv_expected_cost"] = least_cost_expected_cost(
             oof["proba"], oof["y"], oof["classes"], cfg.deciding_costs)
@@ -229,8 +212,10 @@ def run_validate(prepared_id: str, evaluate_cfg: str, project: str,
                  calibration["oof_log_loss_after"])
     result = _evaluate(final, threshold, data, cfg)  # the winner's full report, every test row
     served_oof = dict(candidates[winner]["oof"],
-                      proba=_served_oof_proba(candidates[winner], data["positive"], cfg))
-    sets = prediction_sets_of(served_oof, final, result, data, cfg, recipe.get("class_order"))
+                      proba=served_oof_proba(candidates[winner], data["positive"], cfg))
+    sets = prediction_sets_of(served_oof, final, result, data, cfg, recipe.get("class_order"),
+                              candidates[winner],
+                              served_wrapper(candidates[winner], data["positive"], cfg))
     over_time = scores_over_time(result, data, cfg, candidates[winner]["cv"], sets)
     curve = learning_curve_of(candidates[winner], data, cfg)
     n_test = len(data["y_test"])

@@ -14,7 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from steps.config_errors import format_errors
-from steps.config_types import Derivation, FeatureSelectionConfig, Section, TimeGap
+from steps.config_types import (Derivation, FeatureSelectionConfig, GateConfig,
+                                PredictionSetsConfig, Section, TimeGap)
 from steps.search_config import BUILTIN_FAMILIES, CustomFamily, SearchOverride, TrialTasks
 from steps.yaml12 import YAMLError, load_yaml, yaml_problem
 
@@ -140,19 +141,6 @@ class TrainConfig(Section):
             from steps.search_space import check_search
             check_search(self.search, self.families, self.custom_families)
         return self
-
-
-class GateConfig(Section):
-    min_primary: float = Field(0.0, ge=0, le=1)
-    min_margin_over_baseline: float = Field(0.05, ge=0, le=1)
-    # a column the leakage check suspects (preprocess.leakage_auc): warn (flagged in the log,
-    # summary and run page) or block (the gates fail, so nothing is published)
-    suspected_leakage: Literal["warn", "block"] = "warn"
-
-
-class PredictionSetsConfig(Section):
-    alpha: float = Field(0.1, gt=0, lt=1)  # 0.1: sets hold the true class 90% of the time
-    by_class: bool = True
 
 
 class EvaluateConfig(Section):

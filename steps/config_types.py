@@ -75,3 +75,22 @@ class FeatureSelectionConfig(Section):
     search: list[Annotated[int, Field(ge=1)]] = Field(
         default_factory=lambda: [16, 64, 256], min_length=1)
     score: Literal["f_classif", "mutual_info"] = "f_classif"
+
+
+class GateConfig(Section):
+    min_primary: float = Field(0.0, ge=0, le=1)
+    min_margin_over_baseline: float = Field(0.05, ge=0, le=1)
+    # a column the leakage check suspects (preprocess.leakage_auc): warn (flagged in the log,
+    # summary and run page) or block (the gates fail, so nothing is published)
+    suspected_leakage: Literal["warn", "block"] = "warn"
+
+
+class PredictionSetsConfig(Section):
+    alpha: float = Field(0.1, gt=0, lt=1)  # 0.1: sets hold the true class 90% of the time
+    by_class: bool = True
+    # split: thresholds from out-of-fold predictions, applied to the refit model (cheap; rare
+    # classes can end short of 1 - alpha); cv_plus: every fold model scores each new row
+    # (steps.cv_plus): the winner is refit once per CV fold in validation and its fold models
+    # are stored with it, unless they pass max_fold_models_mb (then the split rule serves)
+    method: Literal["split", "cv_plus"] = "split"
+    max_fold_models_mb: float = Field(500.0, gt=0)

@@ -158,15 +158,20 @@ def coverage_table(y, sets: np.ndarray, classes) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def coverage_note(table: pd.DataFrame, alpha: float, by_class: bool, ordered: bool = False) -> str:
-    """One sentence: the level, the test coverage overall and of the worst-covered class."""
+RULES = {"split": "thresholds from out-of-fold training predictions",
+         "cv_plus": "CV+: each fold model scores every row"}
+
+
+def coverage_note(table: pd.DataFrame, alpha: float, by_class: bool, ordered: bool = False,
+                  method: str = "split") -> str:
+    """One sentence: the level, the test coverage overall and of the worst-covered class;
+    ``method``: the rule that built the sets (``RULES``)."""
     per_class = table[table["class"] != "all"].dropna(subset=["coverage"])
     overall = table[table["class"] == "all"].iloc[0]
     worst = per_class.loc[per_class["coverage"].idxmin()] if len(per_class) else None
     kind = ("per class" if by_class else "over all rows") + \
         ("; ordered classes: each set a run of neighbours" if ordered else "")
-    text = (f"prediction sets at {1 - alpha:.0%} ({kind}, thresholds from out-of-fold training "
-            f"predictions): test coverage {overall['coverage']:.3f}, mean set size "
+    text = (f"prediction sets at {1 - alpha:.0%} ({kind}, {RULES[method]}): test coverage {overall['coverage']:.3f}, mean set size "
             f"{overall['mean_size']:.2f}, {overall['singletons']:.0%} single-class"
             + (f" (right on {overall['singleton_accuracy']:.0%} of them)"
                if pd.notna(overall["singleton_accuracy"]) else ""))

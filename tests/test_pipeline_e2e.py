@@ -282,7 +282,8 @@ def test_grouped_table_keeps_groups_apart_end_to_end(tmp_path):
                       "estimator": "sklearn.tree.DecisionTreeClassifier", "scale": False,
                       "search": {"max_depth": {"low": 2, "high": 6, "integer": True}}}}},
         "evaluate": {**TINY_EVAL, "costs": {"yes": {"no": 5}},
-                     "gates": {"suspected_leakage": "block"}},
+                     "gates": {"suspected_leakage": "block"},
+                     "prediction_sets": {"method": "cv_plus"}},
         "execution": {"data_dir": str(tmp_path / "server")}})
     result = run_pipeline(cfg)
     assert all(s["status"] == "completed" for s in result.steps.values()), result.steps
@@ -315,6 +316,20 @@ def test_grouped_table_keeps_groups_apart_end_to_end(tmp_path):
     assert not report["gates_passed"]
     assert any(r.startswith("suspected target leakage: 'exit_code'") for r in report["gate_reasons"])
     assert result.decision["publish"] is False, result.decision
+    # CV+ prediction sets: the winner refit on each of the 3 folds (groups kept apart), the
+    # fold models stored with the candidate, which `tabpipe predict` uses for new rows' sets
+    sets = report["prediction_sets"]
+    assert sets["method"] == "cv_plus" and sets["folds"] == 3 and "thresholds" not in sets
+    assert "CV+" in sets["note"]
+    frame.head(40).drop(columns=["label"]).to_csv(tmp_path / "new.csv", index=False)
+    done = subprocess.run([sys.executable, "-m", "pipelines", "predict", str(tmp_path / "new.csv"),
+                           "--model", _returns(result, "validate")["candidate_id"], "--out",
+                           str(tmp_path / "scored.csv"), "--set",
+                           f"execution.data_dir={tmp_path / 'server'}"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    written = pd.read_csv(tmp_path / "scored.csv", keep_default_na=False)["prediction_set"]
+    assert set(written) <= {"", "no", "yes", "no|yes"} and written.str.len().gt(0).any()
 
 
 def test_agent_executes_training_fan_out(tmp_path):
