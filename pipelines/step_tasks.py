@@ -136,7 +136,7 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     from steps.data import column_roles, prepare_frame, split_fingerprint, split_frame
     from steps.prepare import dropped_row_notes
     from steps.splits import (before_test, gap_needs_time, period_note, period_shift,
-                              shift_notes, split_columns)
+                              shift_notes, small_test_note, split_columns)
     from steps.time_folds import fold_groups
 
     cfg = PreprocessConfig.model_validate(json.loads(preprocess_cfg))
@@ -176,7 +176,10 @@ def run_preprocess(dataset_id: str, dataset_hash: str, preprocess_cfg: str, proj
     X_test = test.drop(columns=[target, *split_cols])  # the feature columns the checks look at
     signal, leakage = _leakage_checks(X_train, X_test, train[target], groups, cfg, bool(time))
     pairs, notes = _data_notes(X_train, train[target], cfg.missing_indicators)
-    notes = dropped_row_notes(prepared, cfg.min_class_rows) + notes  # said where scores are read
+    small = small_test_note(test[target])
+    for line in small:
+        log.warning("data note: %s", line)
+    notes = dropped_row_notes(prepared, cfg.min_class_rows) + small + notes  # said with scores
     shift = None
     if time:  # what moved between the periods, and which columns are trends or counters
         shift = period_shift(X_train, X_test, seed=cfg.split_seed)

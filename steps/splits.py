@@ -217,3 +217,20 @@ def shift_notes(shift: pd.DataFrame) -> list[str]:
             f"{r.auc:.3f}: a trend or a counter (an id, days since a date) that the model meets "
             "beyond the range it learnt; drop it (preprocess.drop_columns) unless the trend "
             "itself predicts" for r in shift.itertuples() if r.suspect]
+
+
+SMALL_TEST_CLASS = 25  # test rows of a class below which one split's score is mostly luck
+
+
+def small_test_note(y_test: pd.Series, smallest: int = SMALL_TEST_CLASS) -> list[str]:
+    """A note when a class has so few test rows that one split's score is rough: each such
+    row moves that class's recall by 1/n. Empty otherwise."""
+    counts = pd.Series(y_test).astype(str).value_counts()
+    rare = counts[counts < smallest]
+    if rare.empty:
+        return []
+    worst, n = str(rare.idxmin()), int(rare.min())
+    return [f"the test split holds {len(y_test)} rows, only {n} of class {worst!r}: one row "
+            f"there moves its recall by {1 / n:.2f}, so a test score from this split is rough "
+            "(see its 95% interval); `tabpipe run --split-seeds 0 1 2` gives the mean and "
+            "spread over several splits"]
