@@ -59,8 +59,19 @@ def prediction_sets(proba, classes, thresholds: dict, order=None) -> np.ndarray:
     classes, lowest first) a set is the run of neighbouring classes from its lowest to its
     highest member: "between fast and moderate", never {very fast, moderate} without fast."""
     limits = np.array([thresholds[str(c)] for c in classes], dtype=float)
-    sets = (1.0 - np.asarray(proba, dtype=float)) <= limits + 1e-12
+    sets = _never_empty((1.0 - np.asarray(proba, dtype=float)) <= limits + 1e-12, proba)
     return _intervals(sets, classes, order) if order else sets
+
+
+def _never_empty(sets: np.ndarray, proba) -> np.ndarray:
+    """``sets`` with each empty one given its most probable class. A model right on more
+    than 1 - alpha of the rows meets the level with some sets empty, which says nothing
+    useful about those rows; adding a class can only raise coverage, so the promise holds."""
+    empty = ~sets.any(axis=1)
+    if empty.any():
+        sets = sets.copy()
+        sets[np.flatnonzero(empty), np.argmax(np.asarray(proba)[empty], axis=1)] = True
+    return sets
 
 
 def cv_plus_sets(y, proba, folds, fold_proba, classes, alpha: float = 0.1,
@@ -88,6 +99,7 @@ def cv_plus_sets(y, proba, folds, fold_proba, classes, alpha: float = 0.1,
             calibration = np.sort(scores[mine & (folds == fold)])
             below += np.searchsorted(calibration, 1.0 - np.asarray(new)[:, j], side="left")
         sets[:, j] = below < rank  # rank > n: too few rows for the level, every class admitted
+    sets = _never_empty(sets, np.mean([np.asarray(p) for p in fold_proba.values()], axis=0))
     return _intervals(sets, classes, order) if order else sets
 
 
@@ -106,7 +118,7 @@ def _hits(sets: np.ndarray, classes, y) -> np.ndarray:
 def _intervals(sets: np.ndarray, classes, order) -> np.ndarray:
     rank = _ranks(classes, order)
     ranked = np.where(sets, rank, np.nan)
-    with np.errstate(invalid="ignore"):  # an empty set stays empty
+    with np.errstate(invalid="ignore"):  # (sets are never empty; kept safe for any input)
         low = np.nanmin(ranked, axis=1, initial=np.inf)
         high = np.nanmax(ranked, axis=1, initial=-np.inf)
     return (rank >= low[:, None]) & (rank <= high[:, None])
@@ -114,7 +126,7 @@ def _intervals(sets: np.ndarray, classes, order) -> np.ndarray:
 
 def set_labels(sets: np.ndarray, classes, order=None) -> list[str]:
     """Each row's set as text: its classes joined by ``SEPARATOR``, lowest first for ordered
-    classes (``order``), else in the model's order; '' when every class is ruled out."""
+    classes (``order``), else in the model's order."""
     position = np.argsort(_ranks(classes, order), kind="stable") if order else \
         np.arange(len(classes))
     names = np.array([str(classes[i]) for i in position], dtype=object)

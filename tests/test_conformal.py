@@ -53,7 +53,8 @@ def test_sets_as_text_and_as_a_column_of_scored_rows():
     sets = prediction_sets(proba, CLASSES, thresholds)
     assert set_labels(sets, CLASSES) == ["common", "common|middle", "middle|rare"]
     assert set_labels(prediction_sets(proba, CLASSES, dict.fromkeys(CLASSES, 0.01)),
-                      CLASSES) == ["", "", ""]  # nothing survives a tiny threshold
+                      CLASSES) == ["common", "common", "rare"]  # nothing passes a tiny
+    # threshold: a set is never empty, it keeps the row's most probable class
     scored = pd.DataFrame(proba, columns=[f"proba_{c}" for c in CLASSES]).assign(predicted="x")
     out = with_sets(scored, CLASSES, {"alpha": 0.1, "thresholds": thresholds}, "proba_")
     assert out[SET_COLUMN].tolist() == ["common", "common|middle", "middle|rare"]
@@ -87,17 +88,17 @@ def test_ordered_classes_get_runs_of_neighbours_written_lowest_first():
     proba = np.array([[0.1, 0.05, 0.05, 0.8],    # VF alone
                       [0.05, 0.4, 0.1, 0.45],    # L and VF: every class between them too
                       [0.45, 0.05, 0.05, 0.45],  # VF and F: already neighbours
-                      [0.25, 0.25, 0.25, 0.25]])  # nothing passes: stays empty
+                      [0.2, 0.2, 0.25, 0.35]])  # nothing passes: the most probable
     thresholds = dict.fromkeys(classes, 0.6)
     plain = prediction_sets(proba, classes, thresholds)
     ordered = prediction_sets(proba, classes, thresholds, order)
     assert (ordered >= plain).all()  # only ever widened, so coverage cannot drop
-    assert set_labels(plain, classes) == ["VF", "L|VF", "F|VF", ""]
-    assert set_labels(ordered, classes, order) == ["VF", "VF|F|M|L", "VF|F", ""]
+    assert set_labels(plain, classes) == ["VF", "L|VF", "F|VF", "VF"]
+    assert set_labels(ordered, classes, order) == ["VF", "VF|F|M|L", "VF|F", "VF"]
     scored = pd.DataFrame(proba, columns=[f"proba_{c}" for c in classes])
     rule = {"alpha": 0.1, "thresholds": thresholds, "order": order}
     assert with_sets(scored, classes, rule, "proba_")[SET_COLUMN].tolist() == \
-        ["VF", "VF|F|M|L", "VF|F", ""]
+        ["VF", "VF|F|M|L", "VF|F", "VF"]
     table = coverage_table(["VF", "M", "F", "L"], ordered, classes)
     assert "ordered classes: each set a run of neighbours" in coverage_note(table, 0.1, True, True)
 
@@ -150,3 +151,29 @@ def test_cv_plus_admits_every_class_when_the_rows_are_too_few_for_the_level():
     sets = cv_plus_sets(y_cal, p_cal, np.arange(8) % 2, {0: p_cal[:2], 1: p_cal[:2]},
                         CLASSES, 0.1)
     assert sets.all()  # 3 rare rows cannot place a 90% quantile; "middle" has none
+
+
+def test_a_model_right_more_often_than_the_level_still_gives_every_row_a_class():
+    """At 90% a model right on ~97% of rows meets the level with empty sets for its less sure
+    rows; each such row gets its most probable class instead, and coverage only rises."""
+    rng = np.random.default_rng(3)
+
+    def confident(n):
+        z = np.column_stack([rng.normal(4, 1.5, n), rng.normal(0, 1, n), rng.normal(0, 1, n)])
+        proba = _softmax(z * rng.choice([1, -1], size=(n, 1), p=[0.97, 0.03]))
+        return np.array([CLASSES[i] for i in np.argmax(proba, axis=1)]), proba
+    y_cal, p_cal = confident(3000)
+    y_cal[:60] = "rare"  # a few rows the model gets wrong
+    y_test, p_test = confident(3000)
+    thresholds = fit_thresholds(y_cal, p_cal, CLASSES, 0.1, by_class=False)
+    raw = (1 - p_test) <= np.array([thresholds[c] for c in CLASSES]) + 1e-12
+    assert (~raw.any(axis=1)).mean() > 0.02  # the bare rule leaves rows with nothing
+    sets = prediction_sets(p_test, CLASSES, thresholds)
+    assert sets.any(axis=1).all() and (sets >= raw).all()
+    emptied = ~raw.any(axis=1)
+    assert (sets[emptied].sum(axis=1) == 1).all()
+    assert (np.argmax(sets[emptied], axis=1) == np.argmax(p_test[emptied], axis=1)).all()
+    folds = np.arange(3000) % 3  # CV+ with one model for every fold: the same guarantee
+    cv_plus = cv_plus_sets(y_cal, p_cal, folds, dict.fromkeys(range(3), p_test), CLASSES, 0.1,
+                           by_class=False)
+    assert cv_plus.any(axis=1).all()
