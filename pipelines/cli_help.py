@@ -24,6 +24,9 @@ examples:
   tabpipe run --set train.timeout_s=null --set train.n_trials=20
                                                 # no time limit: the same config repeats exactly
   tabpipe run --split-seeds 0 1 2               # one setting on 3 test splits: mean, sd, range
+  tabpipe run --set evaluate.prediction_sets.method=cv_plus
+                                                # prediction sets from the fold models (CV+):
+                                                # rare classes covered as promised; larger model
   tabpipe run --set 'train.trial_tasks={families: [svm], concurrency: 2}'
                                                 # each svm trial its own ClearML task, run by
                                                 # ClearML's HyperParameterOptimizer (slow fits)

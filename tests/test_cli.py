@@ -89,3 +89,22 @@ def test_server_commands_take_the_data_dir_from_the_config(tmp_path, monkeypatch
     assert f"no database in {tmp_path / 'mine'}" in capsys.readouterr().err
     assert main(["show", "--set", "execution.dat_dir=x"]) == 2
     assert "did you mean data_dir?" in capsys.readouterr().err
+
+
+def test_every_set_in_the_help_examples_is_a_valid_config():
+    """The examples teach the config keys: each one's --set values must load."""
+    import re
+    import shlex
+
+    from pipelines.cli_help import EPILOG
+    from steps.config import load_config
+    commands = re.split(r"\n  (?=tabpipe )", EPILOG)
+    checked = 0
+    for command in commands:
+        code = " ".join(line.split("#")[0] for line in command.splitlines())
+        words = shlex.split(code)
+        sets = [words[i + 1] for i, w in enumerate(words) if w == "--set"]
+        if sets:
+            load_config(None, sets)  # raises ConfigError naming the key on a bad example
+            checked += 1
+    assert checked >= 8
