@@ -172,6 +172,10 @@ def _split_rule(oof: dict, proba, classes, sets_cfg, order, record: dict):
             {**record, "method": "split", "thresholds": thresholds})
 
 
+class _TooLarge(Exception):
+    """The first fold model says the fold models would pass ``max_fold_models_mb``."""
+
+
 def _cv_plus(candidate: dict, final, data: dict, cfg: EvaluateConfig, order, served):
     """(test sets, record) of CV+ with the rule stored on ``final``, or (None, why not)."""
     from pipelines.validate_candidates import cv_forward
@@ -185,18 +189,24 @@ def _cv_plus(candidate: dict, final, data: dict, cfg: EvaluateConfig, order, ser
     X, y = data["X_train"].iloc[rows], data["y_train"].iloc[rows]
     groups = None if data.get("groups") is None else np.asarray(data["groups"])[rows]
     folds = _folds(y.reset_index(drop=True), int(meta.get("cv_folds", 5)), 0, [], groups)
+    limit = sets_cfg.max_fold_models_mb
+    too_large = {"fallback": f"the {len(folds)} fold models would take more than "
+                             f"max_fold_models_mb ({limit:g} MB); the split rule serves"}
 
-    def progress(done: int, total: int, seconds: float) -> None:
+    def progress(done: int, total: int, seconds: float, model) -> None:
         log.info("CV+ prediction sets: fold %d/%d refit in %.1f s", done, total, seconds)
+        if done == 1 and size_mb(model) * total > limit:  # stop before the other folds
+            raise _TooLarge
     start = time.monotonic()
-    rule = fit_cv_plus(candidate["estimator"], X, y, folds, [str(c) for c in final.classes_],
-                       alpha=sets_cfg.alpha, by_class=sets_cfg.by_class, order=order,
-                       served=served, on_fold=progress)
+    try:
+        rule = fit_cv_plus(candidate["estimator"], X, y, folds, [str(c) for c in final.classes_],
+                           alpha=sets_cfg.alpha, by_class=sets_cfg.by_class, order=order,
+                           served=served, on_fold=progress)
+    except _TooLarge:
+        return None, too_large
     size = size_mb(rule)
-    if size > sets_cfg.max_fold_models_mb:
-        return None, {"fallback": f"the {len(folds)} fold models take {size:.0f} MB, over "
-                                  f"max_fold_models_mb ({sets_cfg.max_fold_models_mb:g}); the "
-                                  "split rule serves"}
+    if size > limit:
+        return None, too_large
     setattr(final, ATTRIBUTE, rule)
     return rule.sets(data["X_test"]), {"method": "cv_plus", "folds": len(folds),
                                        "fold_models_mb": round(size, 1),

@@ -55,7 +55,8 @@ def fit_cv_plus(estimator, X: pd.DataFrame, y: pd.Series, folds, classes, *, alp
     """Refit ``estimator``'s configuration (a blend refits each member) on each fold's
     training rows of (X, y). ``served(model)`` wraps a fold model the way the served model
     wraps the refit (its calibration), so calibration and new rows are scored alike.
-    ``on_fold(done, total, seconds)`` after each fold may raise to give up (a time limit)."""
+    ``on_fold(done, total, seconds, model)`` after each fold may raise to give up (a size or
+    time limit)."""
     from steps.learning_curve import refit
     classes = [str(c) for c in classes]
     y = pd.Series(np.asarray(y, dtype=str), index=X.index)
@@ -71,7 +72,7 @@ def fit_cv_plus(estimator, X: pd.DataFrame, y: pd.Series, folds, classes, *, alp
         proba[held], fold_of[held] = probabilities(model, X.iloc[held], classes), k
         models.append(model)
         if on_fold is not None:
-            on_fold(k + 1, len(folds), time.monotonic() - start)
+            on_fold(k + 1, len(folds), time.monotonic() - start, model)
     scored = fold_of >= 0  # every row, unless a fold scheme leaves some out
     return CvPlusSets(models, fold_of[scored], y.to_numpy()[scored], proba[scored], classes,
                       alpha, by_class, order)
@@ -88,8 +89,8 @@ def with_cv_plus_sets(scored: pd.DataFrame, X: pd.DataFrame, estimator) -> pd.Da
     return scored.assign(**{SET_COLUMN: set_labels(rule.sets(X), rule.classes, rule.order)})
 
 
-def size_mb(rule: CvPlusSets) -> float:
-    """The rule's pickled size: what it adds to the stored model."""
+def size_mb(rule) -> float:
+    """The pickled size of ``rule`` (or of one fold model): what it adds to the stored model."""
     import io
     import joblib
     buffer = io.BytesIO()

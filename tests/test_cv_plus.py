@@ -130,6 +130,16 @@ def test_validation_falls_back_to_the_split_rule_and_says_why(case):
     assert ("max_fold_models_mb" if case == "too_large" else "out-of-time") in record["fallback"]
 
 
+def test_fold_models_too_large_stop_after_the_first_fold(caplog):
+    candidate, data = _candidate_and_data()
+    with caplog.at_level("INFO"):
+        sets, record = _cv_plus(candidate, candidate["estimator"], data,
+                                _cfg(max_fold_models_mb=1e-6), None, None)
+    assert sets is None and "would take more than" in record["fallback"]
+    refits = [r.getMessage() for r in caplog.records if "refit in" in r.getMessage()]
+    assert len(refits) == 1 and refits[0].startswith("CV+ prediction sets: fold 1/4")
+
+
 def test_an_unknown_method_fails_with_its_key_path():
     from steps.config import ConfigError, parse_config
     with pytest.raises(ConfigError, match="evaluate.prediction_sets.method"):
