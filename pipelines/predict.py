@@ -161,7 +161,8 @@ def _set_lines(frame: pd.DataFrame, rule: dict | None) -> list[str]:
         return []
     sizes = frame[SET_COLUMN].map(lambda text: len(text.split(SEPARATOR)) if text else 0)
     scope = "of every class" if rule.get("by_class") else "overall"
-    return [f"{SET_COLUMN}: the classes the model cannot rule out, built to hold the true class "
-            f"in {1 - rule['alpha']:.0%} of rows {scope} (mean size {sizes.mean():.2f}, "
+    how = " by CV+ (every fold model scores each row)" if rule.get("method") == "cv_plus" else ""
+    return [f"{SET_COLUMN}: the classes the model cannot rule out, built{how} to hold the true "
+            f"class in {1 - rule['alpha']:.0%} of rows {scope} (mean size {sizes.mean():.2f}, "
             f"{(sizes == 1).mean():.0%} single-class, {(sizes > 1).sum()} rows with more than "
             "one class)"]

@@ -330,6 +330,7 @@ def test_grouped_table_keeps_groups_apart_end_to_end(tmp_path):
                            f"execution.data_dir={tmp_path / 'server'}"],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
+    assert "built by CV+ (every fold model scores each row)" in done.stdout
     written = pd.read_csv(tmp_path / "scored.csv", keep_default_na=False)["prediction_set"]
     assert set(written) <= {"no", "yes", "no|yes"}  # never empty
 
