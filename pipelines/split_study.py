@@ -81,6 +81,11 @@ def run_study(cfgs: list[PipelineConfig], run, on_run=None, summarise=None,
             study.runs.append(result)
             if on_run is not None:
                 on_run(cfg.preprocess.split_seed, result)
+        if handle is not None and not handle.is_running():  # its calls would retry for hours
+            from pipelines.controller_process import ServerGone
+            raise ServerGone("the embedded server stopped before the split study's summary; "
+                             "every run finished (their summaries are above). `tabpipe runs "
+                             "--splits` prints the summary once a server runs again")
         groups = summarise(RUNS_PER_SEED_SHOWN * len(cfgs))
         newest = study.runs[-1].pipeline_task_id if study.runs else None
         study.groups = of_dataset(groups, newest) if newest else groups  # other tables: noise

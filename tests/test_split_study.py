@@ -119,3 +119,26 @@ def test_cli_study_runs_each_split_and_prints_their_spread(tmp_path, capsys):
     assert server_main(["show", "models", "--data-dir", str(tmp_path), "--json"]) == 0
     names = [m["name"] for m in json.loads(capsys.readouterr().out)]
     assert names.count("hpc_data-split-study") == 2 and "hpc_data-classifier" not in names
+
+
+def test_a_server_gone_before_the_summary_ends_the_study_with_a_sentence(monkeypatch):
+    """Its calls would otherwise retry for hours against a server that no longer exists."""
+    import contextlib
+
+    import pipelines.runner
+    from pipelines.controller_process import ServerGone
+
+    class Gone:
+        auto_stop = False
+
+        def is_running(self):
+            return False
+
+    monkeypatch.setattr(pipelines.runner, "embedded_server",
+                        lambda ex: contextlib.nullcontext(Gone()))
+    cfgs = study_configs(None, [], [0, 1])  # embedded mode
+    summarised = []
+    with pytest.raises(ServerGone, match="stopped before the split study's summary"):
+        run_study(cfgs, lambda cfg: _result(cfg.preprocess.split_seed, 0.8),
+                  summarise=summarised.append)
+    assert summarised == []
