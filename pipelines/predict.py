@@ -83,15 +83,16 @@ def score_table(frame: pd.DataFrame, ref: str | None, champion_tag: str = "champ
     estimator, meta = load_weights(model)
     spec = ScoringSpec.from_metadata(meta, f"model {model.name} ({model.id})")
     scored = score_rows(estimator, frame, spec)
+    X = prepare_rows(frame, spec)  # the model's input columns, for CV+ sets and the input check
     sets = tracking.json_metadata(meta, "prediction_sets")
     if sets:  # every class the model cannot rule out at the recorded error rate
         from steps.cv_plus import with_cv_plus_sets
         from steps.conformal import with_sets
         from steps.scoring import PROBA_PREFIX
-        scored = (with_cv_plus_sets(scored, prepare_rows(frame, spec), estimator)
+        scored = (with_cv_plus_sets(scored, X, estimator)
                   if sets.get("method") == "cv_plus" else
                   with_sets(scored, spec.classes, sets, PROBA_PREFIX))
-    findings = check_inputs(prepare_rows(frame, spec), spec.profile)
+    findings = check_inputs(X, spec.profile)
     periods, seen = labelled_periods(scored, spec.target, spec.classes,
                                      tracking.json_metadata(meta, "period"))
     return Scored(model.id, model.name, str(meta.get("family", "?")), scored,

@@ -183,7 +183,8 @@ def coverage_note(table: pd.DataFrame, alpha: float, by_class: bool, ordered: bo
     worst = per_class.loc[per_class["coverage"].idxmin()] if len(per_class) else None
     kind = ("per class" if by_class else "over all rows") + \
         ("; ordered classes: each set a run of neighbours" if ordered else "")
-    text = (f"prediction sets at {1 - alpha:.0%} ({kind}, {RULES[method]}): test coverage {overall['coverage']:.3f}, mean set size "
+    text = (f"prediction sets at {1 - alpha:.0%} ({kind}, {RULES[method]}): test coverage "
+            f"{overall['coverage']:.3f}, mean set size "
             f"{overall['mean_size']:.2f}, {overall['singletons']:.0%} single-class"
             + (f" (right on {overall['singleton_accuracy']:.0%} of them)"
                if pd.notna(overall["singleton_accuracy"]) else ""))
